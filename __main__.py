@@ -1,0 +1,5 @@
+"""Pulumi entry point: everything lives in ``environment.compose``."""
+
+from environment.compose import run
+
+run()

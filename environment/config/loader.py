@@ -1,0 +1,139 @@
+"""Load and validate the stack config once, at the edge.
+
+All project keys live under the ``platform:`` namespace, one key per section of
+:class:`StackConfig`. Any problem — unknown key, wrong type, bad CIDR, out-of-range count,
+missing value — becomes one :class:`ConfigError` naming every offending key path and what is
+allowed, raised before a single resource is registered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from .model import StackConfig
+
+PROJECT = "platform"
+
+SECRET_KEYS = ("alertSlackWebhookUrl", "alertPagerdutyRoutingKey")
+"""Secret config keys (``pulumi config set --secret``); read as Output secrets, never modelled."""
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config.
+
+    A ``RunError``: the Pulumi CLI prints its message, not a traceback.
+    """
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """Secret config values, kept as ``Output`` secrets (``None`` when not set)."""
+
+    alert_slack_webhook_url: pulumi.Output[str] | None
+    alert_pagerduty_routing_key: pulumi.Output[str] | None
+
+
+def _field_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class a location points into (for 'allowed keys' hints)."""
+    model: type[BaseModel] | None = StackConfig
+    for part in path:
+        if model is None:
+            return None
+        field = next(
+            (f for n, f in model.model_fields.items() if part in (n, f.alias)),
+            None,
+        )
+        if field is None:
+            # a dict key (node group name, workload name) keeps the value's model
+            continue
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        model = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+    return model
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return "platform"
+    head, *rest = loc
+    key = "aws:region" if head == "region" else f"{PROJECT}:{head}"
+    for part in rest:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return key
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            allowed = ", ".join(_field_keys(parent)) if parent else "see the README"
+            msg = f"unknown key; allowed keys here: {allowed}"
+        elif err["type"] == "missing":
+            msg = "required value is missing"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] not in ("value_error", "assertion_error") and "input" in err:
+                msg += f" (got {err['input']!r})"
+        lines.append(f"  {_key_path(loc)}: {msg}")
+    return "invalid stack config:\n" + "\n".join(lines)
+
+
+def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
+    """Validate a flat ``{"aws:region": ..., "platform:network": {...}}`` mapping.
+
+    Values may be strings holding JSON (that is how the Pulumi engine passes structured config).
+    """
+    data: dict[str, Any] = {"environment": stack}
+    unknown_namespaces = []
+    for key, value in raw.items():
+        namespace, _, name = key.partition(":")
+        if isinstance(value, str) and namespace == PROJECT:
+            with contextlib.suppress(json.JSONDecodeError):
+                value = json.loads(value)
+        if key == "aws:region":
+            data["region"] = value
+        elif namespace == PROJECT and name not in SECRET_KEYS:
+            data[name] = value
+        elif namespace not in ("aws", "kubernetes", "eks", "random", PROJECT):
+            unknown_namespaces.append(key)
+    if unknown_namespaces:
+        raise ConfigError(
+            "invalid stack config:\n"
+            + "\n".join(
+                f"  {k}: unknown namespace; project keys are '{PROJECT}:<section>'"
+                for k in unknown_namespaces
+            )
+        )
+    try:
+        return StackConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from None
+
+
+def load_stack_config() -> tuple[StackConfig, StackSecrets]:
+    """Read the running stack's config (``pulumi.Config``) and secrets; validate once."""
+    from pulumi.runtime.config import CONFIG
+
+    cfg = parse_stack_config(dict(CONFIG.get()), pulumi.get_stack())
+    project = pulumi.Config(PROJECT)
+    secrets = StackSecrets(
+        alert_slack_webhook_url=project.get_secret("alertSlackWebhookUrl"),
+        alert_pagerduty_routing_key=project.get_secret("alertPagerdutyRoutingKey"),
+    )
+    return cfg, secrets

@@ -1,0 +1,59 @@
+"""Shared fixtures: the whole program run once per stack file under Pulumi mocks.
+
+``staging`` and ``production`` are session-scoped: the program runs once per stack and every
+test asserts on the same result (resource inputs, outputs and options), which keeps the suite
+fast. ``run_stack_config`` runs the program for an ad-hoc config (bad-input tests), and
+``run_component`` runs a single component under the same harness.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tools.offline.harness import PlanResult, read_stack_file, run_program, run_with_config
+
+REPO = Path(__file__).resolve().parents[1]
+STACKS = ("staging", "production")
+
+
+@pytest.fixture(scope="session")
+def staging() -> PlanResult:
+    result = run_program(REPO / "Pulumi.staging.yaml")
+    assert result.error is None, result.error
+    return result
+
+
+@pytest.fixture(scope="session")
+def production() -> PlanResult:
+    result = run_program(REPO / "Pulumi.production.yaml")
+    assert result.error is None, result.error
+    return result
+
+
+@pytest.fixture(params=STACKS)
+def plan(request: pytest.FixtureRequest) -> PlanResult:
+    """Parametrized over both committed stacks."""
+    return request.getfixturevalue(request.param)
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The committed stack file's config section, as parsed YAML (for building variants)."""
+    return yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def run_stack_config(config: Mapping[str, Any], stack: str = "staging") -> PlanResult:
+    """Run the whole program for a config mapping shaped like a stack file's ``config:``."""
+    flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return run_with_config(flat, stack)
+
+
+def run_component(program: Callable[[], None], stack: str = "test") -> PlanResult:
+    """Run a small program (usually one component) under the same mocks and monitor."""
+    config, _ = read_stack_file(REPO / "Pulumi.production.yaml")
+    return run_with_config(config, stack, program)

@@ -1,0 +1,225 @@
+"""Run the whole Pulumi program for one stack file under mocks and capture the resource graph.
+
+This is the offline stand-in for ``pulumi preview``: the program, its config loading and its
+components run exactly as in a real deployment; only the engine and the providers are mocked.
+The monitor records, for every registration, what ``Mocks.new_resource`` cannot see: parent,
+dependencies, provider and resource options (protect, retain_on_delete, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf.json_format import MessageToDict
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .graph import Resource, ResourceGraph, ResourceOptions
+from .mocks import PlatformMocks, to_json_safe
+
+PROJECT = "platform"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+OFFLINE_SECRET_PLACEHOLDER = "offline-plan-secret"
+"""Value given to ``secure:`` stack-file entries, which cannot be decrypted offline."""
+
+
+class CapturingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that records every registration with its options."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[Resource] = []
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        urn = response.urn
+        registration = self.resources.get(urn)
+        record = Resource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent or None,
+            provider=request.provider or None,
+            dependencies=tuple(request.dependencies),
+            property_dependencies={
+                k: tuple(v.urns) for k, v in request.propertyDependencies.items()
+            },
+            inputs=_decode_provider_inputs(
+                request.type, to_json_safe(rpc.deserialize_properties(request.object))
+            ),
+            outputs=to_json_safe(registration.state if registration else {}),
+            options=ResourceOptions(
+                protect=request.HasField("protect") and request.protect,
+                retain_on_delete=request.HasField("retainOnDelete") and request.retainOnDelete,
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=tuple(request.ignoreChanges),
+                replace_on_changes=tuple(request.replaceOnChanges),
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                aliases=tuple(_alias_text(a) for a in request.aliases) + tuple(request.aliasURNs),
+                deleted_with=request.deletedWith or None,
+            ),
+        )
+        with self._lock:
+            self.records.append(record)
+        return response
+
+
+def _decode_provider_inputs(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Provider inputs travel with nested objects JSON-encoded (``defaultTags``); decode them
+    so tools and policies read ``defaultTags.tags`` like any other object."""
+    if not type_.startswith("pulumi:providers:"):
+        return inputs
+    decoded = dict(inputs)
+    for key, value in inputs.items():
+        if isinstance(value, str) and value[:1] in "{[":
+            with contextlib.suppress(json.JSONDecodeError):
+                decoded[key] = json.loads(value)
+    return decoded
+
+
+def _alias_text(alias: Any) -> str:
+    """An alias as text: its URN, or its spec as compact JSON."""
+    if alias.urn:
+        return str(alias.urn)
+    return json.dumps(MessageToDict(alias.spec), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What an offline run of the program produced."""
+
+    stack: str
+    config: Mapping[str, Any]
+    graph: ResourceGraph
+    outputs: dict[str, Any]
+    secret_outputs: frozenset[str]
+    error: str | None = None
+    """The config error (or other program error) that stopped the run, if any."""
+    secret_keys: frozenset[str] = field(default_factory=frozenset)
+
+
+def read_stack_file(path: Path) -> tuple[dict[str, str], set[str]]:
+    """Stack-file config as the engine passes it: ``{"ns:key": "json-or-string"}``."""
+    doc = yaml.safe_load(path.read_text()) or {}
+    config = doc.get("config") or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: 'config' must be a mapping")
+    values: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    for key, value in config.items():
+        key = str(key)
+        if ":" not in key:
+            key = f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[key] = OFFLINE_SECRET_PLACEHOLDER
+            secret_keys.add(key)
+        elif isinstance(value, str):
+            values[key] = value
+        else:
+            values[key] = json.dumps(value)
+    return values, secret_keys
+
+
+def stack_name_of(path: Path) -> str:
+    """``Pulumi.staging.yaml`` -> ``staging``."""
+    parts = path.name.split(".")
+    if len(parts) >= 3 and parts[0] == "Pulumi" and parts[-1] in ("yaml", "yml"):
+        return ".".join(parts[1:-1])
+    return path.stem
+
+
+def _deserialize_resource_off_main_thread(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Mock-monitor workaround (see NOTES): rehydrating a resource reference on a worker
+    thread fails with "Future attached to a different loop"; there, return its URN instead."""
+
+    def wrapper(ref_struct: Any, keep_unknowns: bool | None = None) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return str(ref_struct["urn"])
+        return original(ref_struct, keep_unknowns)
+
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _reset_runtime() -> None:
+    settings.ROOT.set(None)
+    settings.SETTINGS.outputs.clear()
+
+
+def run_program(
+    stack_file: Path,
+    program: Callable[[], None] | None = None,
+    stack: str | None = None,
+    extra_config: Mapping[str, str] | None = None,
+) -> PlanResult:
+    """Run ``program`` (default: the project's ``environment.compose.run``) for a stack file."""
+    config, secret_keys = read_stack_file(stack_file)
+    config.update(extra_config or {})
+    return run_with_config(config, stack or stack_name_of(stack_file), program, secret_keys)
+
+
+def run_with_config(
+    config: Mapping[str, str],
+    stack: str,
+    program: Callable[[], None] | None = None,
+    secret_keys: set[str] | frozenset[str] = frozenset(),
+) -> PlanResult:
+    """Run ``program`` under mocks with a flat engine-style config (``{"ns:key": "value"}``).
+
+    Config errors do not raise: they come back in ``PlanResult.error`` together with the graph
+    of what was registered before the error (nothing, for config errors).
+    """
+    from environment.config import ConfigError
+
+    if program is None:
+        from environment.compose import run as program
+
+    region = config.get("aws:region", "us-east-1")
+    _reset_runtime()
+    pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
+    mocks = PlatformMocks(region)
+    monitor = CapturingMonitor(mocks)
+    if not hasattr(rpc.deserialize_resource, "__wrapped__"):
+        rpc.deserialize_resource = _deserialize_resource_off_main_thread(rpc.deserialize_resource)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+
+    error: str | None = None
+    try:
+        _sync_await(run_pulumi_func(program))
+    except ConfigError as exc:
+        error = str(exc)
+
+    outputs: dict[str, Any] = {}
+    secret_outputs: set[str] = set()
+    root = settings.get_root_resource()
+    for name, value in (getattr(root, "outputs", None) or {}).items():
+        out = pulumi.Output.from_input(value)
+        resolved = _sync_await(out.future(with_unknowns=True))
+        if _sync_await(out.is_secret()):
+            secret_outputs.add(name)
+        outputs[name] = to_json_safe(resolved)
+    _reset_runtime()
+    return PlanResult(
+        stack=stack,
+        config=dict(config),
+        graph=ResourceGraph(tuple(monitor.records)),
+        outputs=outputs,
+        secret_outputs=frozenset(secret_outputs),
+        error=error,
+        secret_keys=frozenset(secret_keys),
+    )

@@ -1,0 +1,229 @@
+"""Pulumi mocks that answer like AWS and Kubernetes would.
+
+``PlatformMocks.new_resource`` returns the inputs plus realistic computed outputs (ids in the
+provider's format, ARNs, endpoints) so code downstream of a resource — ``apply`` callbacks,
+policy documents built from ARNs, remote-component outputs — runs as it would in a real
+deployment. Per-type outputs live in :data:`OUTPUTS`; add an entry when a component reads an
+output the generic rule does not produce.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/route:Route": "r-rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+}
+
+# ARN service and resource path per type: (service, "resource/{name}")
+_ARN_SHAPE = {
+    "aws:iam/role:Role": ("iam", "role/{name}"),
+    "aws:iam/policy:Policy": ("iam", "policy/{name}"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+        "iam",
+        "oidc-provider/oidc.eks.{region}.amazonaws.com/id/{hash}",
+    ),
+    "aws:kms/key:Key": ("kms", "key/{uuid}"),
+    "aws:kms/alias:Alias": ("kms", "alias/{name}"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
+    "aws:s3/bucket:Bucket": ("s3", "{name}"),
+    "aws:sns/topic:Topic": ("sns", "{name}"),
+    "aws:sqs/queue:Queue": ("sqs", "{name}"),
+    "aws:rds/instance:Instance": ("rds", "db:{name}"),
+    "aws:rds/parameterGroup:ParameterGroup": ("rds", "pg:{name}"),
+    "aws:rds/subnetGroup:SubnetGroup": ("rds", "subgrp:{name}"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("elasticache", "replicationgroup:{name}"),
+    "aws:elasticache/parameterGroup:ParameterGroup": ("elasticache", "parametergroup:{name}"),
+    "aws:elasticache/subnetGroup:SubnetGroup": ("elasticache", "subnetgroup:{name}"),
+    "aws:secretsmanager/secret:Secret": ("secretsmanager", "secret:{name}-AbCdEf"),
+    "aws:backup/vault:Vault": ("backup", "backup-vault:{name}"),
+    "aws:backup/plan:Plan": ("backup", "backup-plan:{uuid}"),
+    "aws:eks/cluster:Cluster": ("eks", "cluster/{name}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{name}"),
+    "aws:ec2/securityGroup:SecurityGroup": ("ec2", "security-group/{id}"),
+    "aws:ec2/vpc:Vpc": ("ec2", "vpc/{id}"),
+    "aws:ec2/subnet:Subnet": ("ec2", "subnet/{id}"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("ec2", "launch-template/{id}"),
+    "aws:ec2/natGateway:NatGateway": ("ec2", "natgateway/{id}"),
+}
+_GLOBAL_SERVICES = {"iam", "s3"}
+
+
+def digest(*parts: str, length: int = 17) -> str:
+    """A deterministic hex string (stable ids across runs make plans diffable)."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _uuid(name: str) -> str:
+    h = digest(name, length=32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def physical_name(args: pulumi.runtime.MockResourceArgs) -> str:
+    """The name the provider would use: an explicit ``name`` input, else the logical name."""
+    explicit = args.inputs.get("name") or args.inputs.get("bucket")
+    return str(explicit) if isinstance(explicit, str) else args.name
+
+
+class MockContext:
+    """What output rules know about the run: region and account."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.account = ACCOUNT_ID
+
+    def arn(self, service: str, resource: str) -> str:
+        region = "" if service in _GLOBAL_SERVICES else self.region
+        account = "" if service == "s3" else self.account
+        return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
+
+
+OutputRule = Callable[[pulumi.runtime.MockResourceArgs, str, MockContext], dict[str, Any]]
+"""(args, id, ctx) -> outputs to merge over the inputs."""
+
+
+def _eip(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
+    n = int(digest(args.name, length=4), 16)
+    return {"allocationId": id_, "publicIp": f"198.51.100.{n % 250 + 1}"}
+
+
+def _nat(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
+    n = int(digest(args.name, length=4), 16)
+    return {"publicIp": f"203.0.113.{n % 250 + 1}", "privateIp": f"10.0.0.{n % 250 + 1}"}
+
+
+def _aws_provider(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    return {}
+
+
+OUTPUTS: dict[str, OutputRule] = {
+    "aws:ec2/eip:Eip": _eip,
+    "aws:ec2/natGateway:NatGateway": _nat,
+    "pulumi:providers:aws": _aws_provider,
+}
+"""Per-type output rules, merged over the generic ones."""
+
+
+def _resource_id(args: pulumi.runtime.MockResourceArgs) -> str:
+    prefix = _ID_PREFIX.get(args.typ)
+    if prefix is not None:
+        return prefix + digest(args.typ, args.name)
+    if args.typ.startswith("kubernetes:"):
+        meta = args.inputs.get("metadata") or {}
+        ns = meta.get("namespace")
+        name = meta.get("name") or args.name
+        return f"{ns}/{name}" if ns else str(name)
+    return physical_name(args)
+
+
+def generic_outputs(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    """ARN, name, tagsAll, Kubernetes metadata — what every resource of a type has."""
+    out: dict[str, Any] = {}
+    shape = _ARN_SHAPE.get(args.typ)
+    if shape is not None:
+        service, path = shape
+        resource = path.format(
+            name=physical_name(args), id=id_, uuid=_uuid(args.name), region=ctx.region,
+            hash=digest(args.name, length=32).upper(),
+        )  # fmt: skip
+        out["arn"] = ctx.arn(service, resource)
+    if args.typ.startswith("aws:"):
+        if "name" not in args.inputs and args.typ not in _ID_PREFIX:
+            out["name"] = physical_name(args)
+        if "tags" in args.inputs:
+            out["tagsAll"] = args.inputs["tags"]
+    if args.typ.startswith("kubernetes:") and isinstance(args.inputs.get("metadata"), dict):
+        meta = dict(args.inputs["metadata"])
+        meta.setdefault("name", args.name)
+        meta.setdefault("uid", _uuid(args.typ + args.name))
+        out["metadata"] = meta
+    return out
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Mocks for the whole platform program."""
+
+    def __init__(self, region: str) -> None:
+        self.ctx = MockContext(region)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        id_ = _resource_id(args)
+        state = dict(args.inputs)
+        state.update(generic_outputs(args, id_, self.ctx))
+        rule = OUTPUTS.get(args.typ)
+        if rule is not None:
+            state.update(rule(args, id_, self.ctx))
+        return id_, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        region = self.ctx.region
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {
+                "names": [f"{region}{c}" for c in letters],
+                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
+                "id": region,
+            }
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN",
+                "id": ACCOUNT_ID,
+            }
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
+        rule = CALLS.get(args.token)
+        if rule is not None:
+            return rule(args, self.ctx)
+        return {}
+
+
+CallRule = Callable[[pulumi.runtime.MockCallArgs, MockContext], dict[str, Any]]
+CALLS: dict[str, CallRule] = {}
+"""Per-token invoke answers beyond the built-in ones."""
+
+
+def to_json_safe(value: Any) -> Any:
+    """Inputs/outputs as plain JSON: secrets become ``"[secret]"``, resources their URN."""
+    from pulumi.runtime import rpc
+
+    if rpc.is_rpc_secret(value):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {k: to_json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json_safe(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, pulumi.Resource):
+        return f"[resource {type(value).__name__}]"
+    return json.loads(json.dumps(value, default=str))

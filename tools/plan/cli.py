@@ -1,0 +1,83 @@
+"""``uv run plan <stack>``: the offline plan of a stack, with no cloud and no Pulumi CLI.
+
+Runs the real program (``environment.compose.run``) under Pulumi mocks with the stack's config
+file and prints the component tree, the stack outputs (secrets masked) and a summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tools.offline.harness import REPO_ROOT, PlanResult, run_program
+
+from .manifests import write_manifests
+from .tree import render_outputs, render_tree, summary_line
+
+EXIT_OK = 0
+EXIT_CONFIG_ERROR = 2
+
+
+def stack_file_for(stack: str, config_file: str | None) -> Path:
+    if config_file:
+        return Path(config_file)
+    return REPO_ROOT / f"Pulumi.{stack}.yaml"
+
+
+def plan_json(result: PlanResult) -> dict[str, object]:
+    """The full plan as JSON: resource graph (type, name, parent, dependencies, inputs,
+    options) and outputs, secret outputs masked."""
+    return {
+        "stack": result.stack,
+        "resources": [r.to_json() for r in result.graph],
+        "outputs": {
+            k: ("[secret]" if k in result.secret_outputs else v) for k, v in result.outputs.items()
+        },
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plan", description="Offline plan of a stack (Pulumi mocks; no cloud needed)."
+    )
+    parser.add_argument("stack", help="stack name, e.g. staging or production")
+    parser.add_argument("--config-file", help="stack file to plan (default Pulumi.<stack>.yaml)")
+    parser.add_argument("--json", metavar="FILE", help="write the full resource graph as JSON")
+    parser.add_argument(
+        "--manifests", metavar="DIR", help="write every Kubernetes object as YAML under DIR"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    path = stack_file_for(args.stack, args.config_file)
+    if not path.is_file():
+        print(f"plan: no stack file {path}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    result = run_program(path, stack=args.stack)
+    if result.error is not None:
+        print(f"plan {args.stack}: {path.name}: {result.error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+
+    print(f"Resources of stack {args.stack} ({path.name}):")
+    for line in render_tree(result.graph):
+        print(f"  {line}")
+    print("Outputs:")
+    for line in render_outputs(result.outputs, result.secret_outputs):
+        print(line)
+
+    if args.json:
+        Path(args.json).write_text(json.dumps(plan_json(result), indent=2, sort_keys=True))
+        print(f"wrote {args.json}")
+    if args.manifests:
+        written = write_manifests(result.graph, Path(args.manifests))
+        print(f"wrote {len(written)} manifests under {args.manifests}")
+    print(summary_line(args.stack, result.graph))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
