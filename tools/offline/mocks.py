@@ -120,7 +120,12 @@ def _aws_provider(
     return {}
 
 
+def _kms_key(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
+    return {"keyId": _uuid(args.name)}
+
+
 OUTPUTS: dict[str, OutputRule] = {
+    "aws:kms/key:Key": _kms_key,
     "aws:ec2/eip:Eip": _eip,
     "aws:ec2/natGateway:NatGateway": _nat,
     "pulumi:providers:aws": _aws_provider,
@@ -132,6 +137,8 @@ def _resource_id(args: pulumi.runtime.MockResourceArgs) -> str:
     prefix = _ID_PREFIX.get(args.typ)
     if prefix is not None:
         return prefix + digest(args.typ, args.name)
+    if args.typ == "aws:kms/key:Key":
+        return _uuid(args.name)
     if args.typ.startswith("kubernetes:"):
         meta = args.inputs.get("metadata") or {}
         ns = meta.get("namespace")
