@@ -93,13 +93,18 @@ class Vpc(pulumi.ComponentResource):
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": name}, opts=child)
 
-        def subnets(tier: str, cidrs: Sequence[ipaddress.IPv4Network], tags: Mapping[str, str]):
+        def zone(index: int) -> pulumi.Output[str]:
+            return az_names.apply(lambda azs: azs[index])
+
+        def subnets(
+            tier: str, cidrs: Sequence[ipaddress.IPv4Network], tags: Mapping[str, str]
+        ) -> list[aws.ec2.Subnet]:
             return [
                 aws.ec2.Subnet(
                     f"{name}-{tier}-{i}",
                     vpc_id=vpc.id,
                     cidr_block=str(cidr),
-                    availability_zone=az_names.apply(lambda azs, i=i: azs[i]),
+                    availability_zone=zone(i),
                     map_public_ip_on_launch=False,
                     tags={**tags, "Name": f"{name}-{tier}-{i}", "tier": tier},
                     opts=child,

@@ -63,7 +63,7 @@ class Resource:
             inputs=data.get("inputs") or {},
             outputs=data.get("outputs") or {},
             options=ResourceOptions(
-                **{k: tuple(v) if isinstance(v, list) else v for k, v in opts.items()}
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in opts.items()}  # type: ignore[arg-type]
             ),
         )
 

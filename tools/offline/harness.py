@@ -187,7 +187,9 @@ def run_with_config(
     from environment.config import ConfigError
 
     if program is None:
-        from environment.compose import run as program
+        from environment.compose import run as default_program
+
+        program = default_program
 
     region = config.get("aws:region", "us-east-1")
     _reset_runtime()
@@ -199,8 +201,9 @@ def run_with_config(
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
 
     error: str | None = None
+    main_program = program
     try:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_pulumi_func(main_program))
     except ConfigError as exc:
         error = str(exc)
 

@@ -188,7 +188,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
             state.update(rule(args, id_, self.ctx))
         return id_, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(  # type: ignore[override]  # returning a bare dict is allowed by MockMonitor
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> dict[str, Any]:
         region = self.ctx.region
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             letters = "abcdef"
