@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_config_reference_is_current() -> None:
     text = README.read_text()
     assert update_readme(text, render()) == text, (
-        "README config reference is stale: run `uv run python -m tools.docs.config_reference --write`"
+        "README config reference is stale: "
+        "run `uv run python -m tools.docs.config_reference --write`"
     )
 
 
