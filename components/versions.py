@@ -1,0 +1,163 @@
+"""Every pinned version the platform uses, in one place.
+
+Upgrades are a one-line change here plus a plan review. Each pin says where it was checked
+(``source``) and when, so a reviewer can re-check it. Config validators and the policy pack
+read the supported ranges from this module too.
+
+Owners: each entry is kept current by whoever owns the component that uses it; Dependabot does
+not watch Helm charts or EKS add-ons, so review this table at every EKS minor upgrade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHECKED = "2026-11-24"
+"""Date the pins below were last reviewed."""
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A version of something that is not a Helm chart (engine, add-on, image)."""
+
+    version: str
+    source: str
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    """A Helm chart release pin: chart name, repository and exact version."""
+
+    chart: str
+    repository: str
+    version: str
+    source: str
+
+
+# --- Kubernetes / EKS ------------------------------------------------------------------------
+
+KUBERNETES_VERSION = "1.35"
+"""EKS control-plane version: in EKS *standard* support on the check date."""
+
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.34", "1.35", "1.36")
+"""Versions the config accepts: those in EKS standard support on the check date."""
+
+MINIMUM_KUBERNETES_VERSION = "1.34"
+"""The policy pack rejects clusters older than this (extended support costs 6x per hour)."""
+
+EKS_VERSION_SOURCE = (
+    "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html (release calendar)"
+)
+
+EKS_ADDONS: dict[str, Pin] = {
+    "vpc-cni": Pin("v1.20.4-eksbuild.1", "aws eks describe-addon-versions --addon-name vpc-cni"),
+    "coredns": Pin("v1.12.4-eksbuild.1", "aws eks describe-addon-versions --addon-name coredns"),
+    "kube-proxy": Pin(
+        "v1.35.0-eksbuild.2", "aws eks describe-addon-versions --addon-name kube-proxy"
+    ),
+    "aws-ebs-csi-driver": Pin(
+        "v1.53.0-eksbuild.1", "aws eks describe-addon-versions --addon-name aws-ebs-csi-driver"
+    ),
+}
+"""EKS managed add-ons, pinned for :data:`KUBERNETES_VERSION`."""
+
+# --- Helm charts -----------------------------------------------------------------------------
+
+HELM_CHARTS: dict[str, HelmChart] = {
+    "metrics-server": HelmChart(
+        "metrics-server",
+        "https://kubernetes-sigs.github.io/metrics-server/",
+        "3.13.0",
+        "https://github.com/kubernetes-sigs/metrics-server/releases",
+    ),
+    "aws-load-balancer-controller": HelmChart(
+        "aws-load-balancer-controller",
+        "https://aws.github.io/eks-charts",
+        "1.14.1",
+        "https://github.com/aws/eks-charts/tree/master/stable/aws-load-balancer-controller",
+    ),
+    "cert-manager": HelmChart(
+        "cert-manager",
+        "https://charts.jetstack.io",
+        "v1.19.1",
+        "https://cert-manager.io/docs/releases/",
+    ),
+    "external-secrets": HelmChart(
+        "external-secrets",
+        "https://charts.external-secrets.io",
+        "0.20.4",
+        "https://github.com/external-secrets/external-secrets/releases",
+    ),
+    "cluster-autoscaler": HelmChart(
+        "cluster-autoscaler",
+        "https://kubernetes.github.io/autoscaler",
+        "9.52.1",
+        "https://github.com/kubernetes/autoscaler/releases (chart cluster-autoscaler-chart-*)",
+    ),
+    "external-dns": HelmChart(
+        "external-dns",
+        "https://kubernetes-sigs.github.io/external-dns/",
+        "1.19.0",
+        "https://github.com/kubernetes-sigs/external-dns/releases",
+    ),
+    "kube-prometheus-stack": HelmChart(
+        "kube-prometheus-stack",
+        "https://prometheus-community.github.io/helm-charts",
+        "79.5.0",
+        "https://github.com/prometheus-community/helm-charts/releases",
+    ),
+    "prometheus-postgres-exporter": HelmChart(
+        "prometheus-postgres-exporter",
+        "https://prometheus-community.github.io/helm-charts",
+        "7.3.0",
+        "https://github.com/prometheus-community/helm-charts/releases",
+    ),
+    "prometheus-redis-exporter": HelmChart(
+        "prometheus-redis-exporter",
+        "https://prometheus-community.github.io/helm-charts",
+        "6.16.0",
+        "https://github.com/prometheus-community/helm-charts/releases",
+    ),
+}
+"""Helm releases by logical name."""
+
+# --- Data layer ------------------------------------------------------------------------------
+
+POSTGRES_ENGINE_VERSION = "17.6"
+"""RDS for PostgreSQL engine version (major.minor)."""
+
+POSTGRES_SOURCE = "aws rds describe-db-engine-versions --engine postgres"
+
+
+def postgres_major(engine_version: str = POSTGRES_ENGINE_VERSION) -> str:
+    """The major of a PostgreSQL version: ``"17.6"`` -> ``"17"``."""
+    return engine_version.split(".", 1)[0]
+
+
+def postgres_parameter_group_family(engine_version: str = POSTGRES_ENGINE_VERSION) -> str:
+    """The parameter-group family for an engine version: ``"17.6"`` -> ``"postgres17"``.
+
+    Deriving the family from the version (never configuring it separately) is what makes a
+    major upgrade create a new parameter group instead of failing halfway.
+    """
+    return f"postgres{postgres_major(engine_version)}"
+
+
+VALKEY_ENGINE_VERSION = "8.2"
+"""ElastiCache for Valkey engine version."""
+
+VALKEY_SOURCE = "aws elasticache describe-cache-engine-versions --engine valkey"
+
+
+def valkey_parameter_group_family(engine_version: str = VALKEY_ENGINE_VERSION) -> str:
+    """``"8.2"`` -> ``"valkey8"``."""
+    return f"valkey{engine_version.split('.', 1)[0]}"
+
+
+# --- Images ----------------------------------------------------------------------------------
+
+POSTGRES_CLIENT_IMAGE = Pin(
+    f"public.ecr.aws/docker/library/postgres:{POSTGRES_ENGINE_VERSION}-alpine",
+    "https://gallery.ecr.aws/docker/library/postgres (client major must match the engine)",
+)
+"""Image for pg_dump / pg_restore jobs; its major follows :data:`POSTGRES_ENGINE_VERSION`."""
