@@ -9,6 +9,7 @@ from .backups import BackupsConfig
 from .base import ConfigModel
 from .cache import CacheConfig
 from .cluster import ClusterConfig
+from .cost import CostConfig
 from .database import DatabaseConfig
 from .monitoring import MonitoringConfig
 from .naming import TagsConfig
@@ -53,6 +54,9 @@ class StackConfig(ConfigModel):
 
     backups: BackupsConfig = BackupsConfig()
     """Backups and disaster recovery."""
+
+    cost: CostConfig = CostConfig()
+    """Usage assumptions for the plan's monthly cost estimate."""
 
     @model_validator(mode="after")
     def _cross_section(self) -> StackConfig:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from tools.offline.harness import REPO_ROOT, PlanResult, run_program
+from tools.report import report as plan_report
 
 from .manifests import write_manifests
 from .tree import render_outputs, render_tree, summary_line
@@ -48,10 +49,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--manifests", metavar="DIR", help="write every Kubernetes object as YAML under DIR"
     )
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown: print the plan report as Markdown (for a PR comment) instead of text",
+    )
     return parser
 
 
+def diff_main(argv: list[str]) -> int:
+    """``plan diff <left> <right>``: what differs between two stacks."""
+    parser = argparse.ArgumentParser(
+        prog="plan diff", description="Compare two stacks' capacity, HA, retention and cost."
+    )
+    parser.add_argument("left")
+    parser.add_argument("right")
+    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument("--all", action="store_true", help="show equal rows too")
+    args = parser.parse_args(argv)
+    reports = []
+    for stack in (args.left, args.right):
+        path = stack_file_for(stack, None)
+        result = run_program(path, stack=stack) if path.is_file() else None
+        if result is None or result.error is not None:
+            reason = result.error if result else f"no stack file {path}"
+            print(f"plan diff: {stack}: {reason}", file=sys.stderr)
+            return EXIT_CONFIG_ERROR
+        reports.append(plan_report.build(result))
+    print(
+        plan_report.render_diff(
+            reports[0], reports[1], markdown=args.format == "markdown", all_rows=args.all
+        ),
+        end="",
+    )
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:
+        return diff_main(argv[1:])
     args = build_parser().parse_args(argv)
     path = stack_file_for(args.stack, args.config_file)
     if not path.is_file():
@@ -62,20 +100,31 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plan {args.stack}: {path.name}: {result.error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
 
-    print(f"Resources of stack {args.stack} ({path.name}):")
-    for line in render_tree(result.graph):
-        print(f"  {line}")
-    print("Outputs:")
-    for line in render_outputs(result.outputs, result.secret_outputs):
-        print(line)
+    report = plan_report.build(result)
+    markdown = args.format == "markdown"
+    # In Markdown mode stdout is the report alone (redirect it into a PR comment).
+    info = sys.stderr if markdown else sys.stdout
+    if markdown:
+        print(plan_report.render_markdown(report), end="")
+    else:
+        print(f"Resources of stack {args.stack} ({path.name}):")
+        for line in render_tree(result.graph):
+            print(f"  {line}")
+        print("Outputs:")
+        for line in render_outputs(result.outputs, result.secret_outputs):
+            print(line)
+        for line in plan_report.render_text(report):
+            print(line)
 
     if args.json:
-        Path(args.json).write_text(json.dumps(plan_json(result), indent=2, sort_keys=True))
-        print(f"wrote {args.json}")
+        document = plan_json(result)
+        document["report"] = report.to_json()
+        Path(args.json).write_text(json.dumps(document, indent=2, sort_keys=True))
+        print(f"wrote {args.json}", file=info)
     if args.manifests:
         written = write_manifests(result.graph, Path(args.manifests))
-        print(f"wrote {len(written)} manifests under {args.manifests}")
-    print(summary_line(args.stack, result.graph))
+        print(f"wrote {len(written)} manifests under {args.manifests}", file=info)
+    print(summary_line(args.stack, result.graph), file=info)
     return EXIT_OK
 
 

@@ -1,0 +1,32 @@
+"""Usage assumptions and budget for the plan's cost estimate (no resources depend on these)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import ConfigModel
+
+
+class CostConfig(ConfigModel):
+    """What the offline cost estimate cannot read from the resources: traffic and data volumes.
+
+    The defaults are production-sized; staging states its own smaller numbers.
+    """
+
+    nat_data_processed_gib_per_month: float = Field(default=500.0, ge=0)
+    """GiB/month through the NAT gateways (image pulls, external APIs); billed per GiB."""
+
+    log_ingest_gib_per_month: float = Field(default=100.0, ge=0)
+    """GiB/month ingested into CloudWatch Logs (control plane, flow logs, database, cache)."""
+
+    s3_storage_gib: float = Field(default=200.0, ge=0)
+    """Average GiB stored in the platform's S3 buckets (backups, access logs, app data)."""
+
+    backup_storage_gib: float = Field(default=200.0, ge=0)
+    """GiB of AWS Backup recovery points (snapshots beyond the free RDS allowance, copies)."""
+
+    alb_lcu: float = Field(default=5.0, ge=0)
+    """Average load-balancer capacity units per ALB."""
+
+    monthly_budget_usd: float | None = Field(default=None, gt=0)
+    """If set, the plan warns when the estimate exceeds it."""

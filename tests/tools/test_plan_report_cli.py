@@ -1,0 +1,45 @@
+"""``uv run plan``: report in text, Markdown and JSON; ``plan diff``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tools.plan.cli import main
+
+
+def test_markdown_format_prints_only_the_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["staging", "--format", "markdown"]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("### Plan report: `staging`")
+    assert "| **total** |" in out.out
+    assert "Resources of stack" not in out.out
+    assert "plan staging:" in out.err
+
+
+def test_json_includes_the_report(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    assert main(["production", "--json", str(target)]) == 0
+    report = json.loads(target.read_text())["report"]
+    assert set(report) >= {"cost", "deploy", "recovery", "facts", "warnings"}
+    assert report["cost"]["priceTable"]["checked"]
+    assert report["cost"]["totalMonthly"] > 0
+    assert report["deploy"]["totalSeconds"] > 0
+
+
+def test_diff_shows_what_differs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "staging", "production"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["staging", "production"]
+    nat = next(line for line in out if line.startswith("NAT gateways"))
+    assert nat.split()[-2:] == ["1", "3"]
+    assert any(line.startswith("monthly cost (USD)") for line in out)
+
+
+def test_diff_markdown_and_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", "staging", "production", "--format", "markdown"]) == 0
+    assert capsys.readouterr().out.startswith("|  | staging | production |")
+    assert main(["diff", "staging", "nope"]) == 2
+    assert "no stack file" in capsys.readouterr().err

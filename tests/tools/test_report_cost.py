@@ -1,0 +1,179 @@
+"""Cost estimate: hand-computed sums, unknown prices, spot and commitment savings."""
+
+from __future__ import annotations
+
+import pytest
+
+from environment.config.cost import CostConfig
+from tests.tools.report_graphs import graph, res
+from tools.report import prices as p
+from tools.report.cost import estimate, quantity_gib
+
+NO_USAGE = CostConfig(
+    nat_data_processed_gib_per_month=0,
+    log_ingest_gib_per_month=0,
+    s3_storage_gib=0,
+    backup_storage_gib=0,
+    alb_lcu=0,
+)
+COMPONENT = "platform:components:Data"
+
+
+def test_small_graph_costs_the_hand_computed_sum() -> None:
+    comp = res(COMPONENT, "data", custom=False)
+    g = graph(
+        comp,
+        res(
+            "aws:rds/instance:Instance",
+            "db",
+            {"instanceClass": "db.m7g.large", "multiAz": True, "allocatedStorage": 100},
+            parent=comp.urn,
+        ),
+        res(
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            "cache",
+            {"nodeType": "cache.t4g.small", "numNodeGroups": 2, "replicasPerNodeGroup": 1},
+            parent=comp.urn,
+        ),
+        res("aws:ec2/natGateway:NatGateway", "nat"),
+        res("aws:kms/key:Key", "key", parent=comp.urn),
+        res("eks:index:Cluster", "eks", {"upgradePolicy": {"supportType": "STANDARD"}}),
+    )
+    report = estimate(
+        g, "us-east-1", NO_USAGE.model_copy(update={"nat_data_processed_gib_per_month": 100})
+    )
+    expected = (
+        round(0.168 * 730 * 2, 2)  # Multi-AZ doubles the instance
+        + round(100 * 0.115 * 2, 2)  # and the storage
+        + round(0.0256 * 730 * 4, 2)  # 2 shards x (1 primary + 1 replica)
+        + round(0.045 * 730, 2)  # NAT hourly
+        + round(100 * 0.045, 2)  # NAT data
+        + 1.00  # KMS key
+        + round(0.10 * 730, 2)  # EKS standard support
+    )
+    assert report.total_usd == pytest.approx(expected, abs=0.01)
+    assert not report.unknown
+    by_component = report.by_component()
+    assert by_component["data"] == pytest.approx(
+        round(0.168 * 730 * 2, 2) + 23.0 + round(0.0256 * 730 * 4, 2) + 1.0, abs=0.01
+    )
+    assert report.commitment_savings_usd == pytest.approx(
+        round(0.168 * 730 * 2, 2) * p.COMMITMENT_DISCOUNTS["rds"]
+        + round(0.0256 * 730 * 4, 2) * p.COMMITMENT_DISCOUNTS["elasticache"],
+        abs=0.01,
+    )
+
+
+def test_unset_upgrade_policy_is_priced_as_extended_support() -> None:
+    report = estimate(graph(res("eks:index:Cluster", "eks")), "us-east-1", NO_USAGE)
+    (line,) = report.lines
+    assert line.monthly_usd == round(0.60 * 730, 2)
+    assert "EXTENDED" in line.detail
+
+
+def test_unknown_instance_class_is_reported_never_zero() -> None:
+    g = graph(res("aws:rds/instance:Instance", "db", {"instanceClass": "db.z9.huge"}))
+    report = estimate(g, "us-east-1", NO_USAGE)
+    (unknown,) = report.unknown
+    assert unknown.monthly_usd is None
+    assert "db.z9.huge" in unknown.detail
+    assert report.to_json()["totalIsLowerBound"] is True
+
+
+def test_unpriced_region_gives_unknown_lines() -> None:
+    g = graph(res("aws:ec2/natGateway:NatGateway", "nat"), res("aws:kms/key:Key", "k"))
+    report = estimate(g, "ap-south-2", NO_USAGE)
+    assert {line.item for line in report.unknown} == {
+        "NAT gateway",
+        "NAT data processing",
+        "KMS key",
+    }
+    assert all("ap-south-2" in line.detail for line in report.unknown)
+    assert report.total_usd == 0
+
+
+def test_spot_node_group_prices_average_of_types_and_reports_savings() -> None:
+    template = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "lt",
+        {"blockDeviceMappings": [{"ebs": {"volumeSize": 50}}]},
+        outputs={"id": "lt-1"},
+    )
+    group = res(
+        "aws:eks/nodeGroup:NodeGroup",
+        "spot",
+        {
+            "capacityType": "SPOT",
+            "instanceTypes": ["m6i.large", "m7i.large"],
+            "scalingConfig": {"minSize": 1, "desiredSize": 2, "maxSize": 4},
+            "launchTemplate": {"id": "lt-1"},
+        },
+    )
+    report = estimate(graph(template, group), "us-east-1", NO_USAGE)
+    spot_hourly = (p.EC2_SPOT_HOURLY["m6i.large"] + p.EC2_SPOT_HOURLY["m7i.large"]) / 2
+    od_hourly = (p.EC2_ON_DEMAND_HOURLY["m6i.large"] + p.EC2_ON_DEMAND_HOURLY["m7i.large"]) / 2
+    nodes = next(line for line in report.lines if line.item == "nodes spot")
+    assert nodes.monthly_usd == round(spot_hourly * 730 * 2, 2)
+    volumes = next(line for line in report.lines if line.item == "node volumes spot")
+    assert volumes.monthly_usd == round(100 * p.EBS_GP3_GIB_MONTH, 2)
+    assert report.spot_savings_usd == pytest.approx(
+        round(od_hourly * 730 * 2, 2) - round(spot_hourly * 730 * 2, 2), abs=0.01
+    )
+    assert report.commitment_savings_usd == 0
+
+
+def test_alb_from_ingress_and_helm_volumes_are_priced() -> None:
+    ingress = res(
+        "kubernetes:networking.k8s.io/v1:Ingress",
+        "api",
+        {
+            "metadata": {"annotations": {"alb.ingress.kubernetes.io/load-balancer-name": "s-api"}},
+            "spec": {"ingressClassName": "alb"},
+        },
+    )
+    release = res(
+        "kubernetes:helm.sh/v3:Release",
+        "kps",
+        {
+            "values": {
+                "prometheus": {
+                    "prometheusSpec": {
+                        "replicas": 2,
+                        "storageSpec": {
+                            "volumeClaimTemplate": {
+                                "spec": {"resources": {"requests": {"storage": "50Gi"}}}
+                            }
+                        },
+                    }
+                }
+            }
+        },
+    )
+    usage = NO_USAGE.model_copy(update={"alb_lcu": 2})
+    report = estimate(graph(ingress, release), "us-east-1", usage)
+    alb = next(line for line in report.lines if line.item == "ALB s-api")
+    assert alb.monthly_usd == pytest.approx(round(0.0225 * 730, 2) + round(0.008 * 730 * 2, 2))
+    volumes = next(line for line in report.lines if line.item.startswith("volumes"))
+    # one 50Gi claim per Prometheus replica (prometheusSpec.replicas = 2)
+    assert volumes.monthly_usd == pytest.approx(2 * 50 * p.EBS_GP3_GIB_MONTH)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "gib"), [("50Gi", 50.0), ("1Ti", 1024.0), ("512Mi", 0.5), ("bogus", None)]
+)
+def test_quantity_parsing(quantity: str, gib: float | None) -> None:
+    assert quantity_gib(quantity) == gib
+
+
+def test_every_usage_assumption_is_a_labelled_line() -> None:
+    g = graph(
+        res("aws:cloudwatch/logGroup:LogGroup", "lg"),
+        res("aws:s3/bucket:Bucket", "b"),
+        res("aws:backup/vault:Vault", "v"),
+    )
+    report = estimate(g, "us-east-1", CostConfig())
+    items = {line.item: line for line in report.lines}
+    assert items["CloudWatch Logs ingestion"].monthly_usd == 100 * 0.5
+    assert "cost.logIngestGibPerMonth" in items["CloudWatch Logs ingestion"].detail
+    assert items["S3 storage"].monthly_usd == round(200 * 0.023, 2)
+    assert items["backup storage"].monthly_usd == round(200 * 0.095, 2)

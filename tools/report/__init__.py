@@ -1,0 +1,1 @@
+"""The plan report: monthly cost, deploy critical path, RTO/RPO and stack differences."""

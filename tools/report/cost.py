@@ -1,0 +1,410 @@
+"""Monthly cost estimate of a planned stack, from its resource graph and the price table.
+
+Every priced line names what it is and how it was computed; a resource whose price is not in
+the table produces an "unknown price" line (never a silent zero) and the total says it is a
+lower bound. Usage-based items (NAT data, log ingestion, storage) come from the stack's
+``cost`` config section, so the assumptions are reviewable next to the capacity they price.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from environment.config.cost import CostConfig
+from tools.offline.graph import Resource, ResourceGraph
+
+from . import prices as p
+
+PLATFORM = "(usage assumptions)"
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One priced (or unpriceable) item."""
+
+    component: str
+    item: str
+    monthly_usd: float | None
+    detail: str
+
+    @property
+    def unknown(self) -> bool:
+        return self.monthly_usd is None
+
+
+@dataclass(frozen=True)
+class CostReport:
+    region: str
+    lines: tuple[CostLine, ...]
+    spot_savings_usd: float
+    """What SPOT capacity saves against the same nodes on demand."""
+    commitment_savings_usd: float
+    """What 1-year savings plans / reserved instances would save on the on-demand capacity."""
+    budget_usd: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def total_usd(self) -> float:
+        return round(sum(line.monthly_usd or 0.0 for line in self.lines), 2)
+
+    @property
+    def unknown(self) -> list[CostLine]:
+        return [line for line in self.lines if line.unknown]
+
+    def by_component(self) -> dict[str, float]:
+        totals: dict[str, float] = defaultdict(float)
+        for line in self.lines:
+            totals[line.component] += line.monthly_usd or 0.0
+        return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget_usd is not None and self.total_usd > self.budget_usd
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "currency": "USD",
+            "priceTable": {"source": p.SOURCE, "checked": p.CHECKED},
+            "totalMonthly": self.total_usd,
+            "totalIsLowerBound": bool(self.unknown),
+            "byComponent": self.by_component(),
+            "lines": [asdict(line) for line in self.lines],
+            "spotSavingsMonthly": round(self.spot_savings_usd, 2),
+            "commitmentSavingsMonthly": round(self.commitment_savings_usd, 2),
+            "budgetMonthly": self.budget_usd,
+            "notes": list(self.notes),
+        }
+
+
+def monthly(hourly: float, count: float = 1) -> float:
+    return round(hourly * p.HOURS_PER_MONTH * count, 2)
+
+
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+_TO_GIB = {None: 1 / 2**30, "Ki": 1 / 2**20, "Mi": 1 / 2**10, "Gi": 1.0, "Ti": 1024.0}
+_TO_GIB.update({"K": 1e3 / 2**30, "M": 1e6 / 2**30, "G": 1e9 / 2**30, "T": 1e12 / 2**30})
+
+
+def quantity_gib(value: object) -> float | None:
+    """A Kubernetes storage quantity (``"50Gi"``) in GiB; None if it does not parse."""
+    match = _QUANTITY.match(str(value).strip())
+    if not match:
+        return None
+    return float(match.group(1)) * _TO_GIB[match.group(2)]
+
+
+def component_of(resource: Resource, by_urn: dict[str, Resource]) -> str:
+    """The name of the top-level component a resource belongs to (``(stack)`` if none)."""
+    current = resource
+    top: Resource | None = None
+    while current.parent and current.parent in by_urn:
+        current = by_urn[current.parent]
+        if not current.custom:
+            top = current
+    if top is None:
+        return resource.name if not resource.custom else "(stack)"
+    return top.name
+
+
+def _node_volume_gib(group: Resource, graph: ResourceGraph) -> float:
+    template_ref = group.inputs.get("launchTemplate") or {}
+    template_id = template_ref.get("id")
+    template_name = template_ref.get("name")
+    for lt in graph.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        if lt.outputs.get("id") == template_id or (
+            template_name and lt.inputs.get("name") == template_name
+        ):
+            for mapping in lt.inputs.get("blockDeviceMappings") or []:
+                size = (mapping.get("ebs") or {}).get("volumeSize")
+                if size:
+                    return float(size)
+    return float(group.inputs.get("diskSize") or 20)
+
+
+def _node_groups(graph: ResourceGraph, region: str) -> Iterator[tuple[Resource, CostLine, float]]:
+    """(node group, line, on-demand equivalent $/month) per managed node group."""
+    for group in graph.of_type("aws:eks/nodeGroup:NodeGroup") + graph.of_type(
+        "eks:index:ManagedNodeGroup"
+    ):
+        scaling = group.inputs.get("scalingConfig") or {}
+        desired = int(scaling.get("desiredSize") or scaling.get("minSize") or 0)
+        types = list(group.inputs.get("instanceTypes") or [])
+        capacity = group.inputs.get("capacityType") or "ON_DEMAND"
+        if not types:
+            yield group, CostLine("", group.name, None, "node group without instanceTypes"), 0.0
+            continue
+        # SPOT uses price-capacity-optimized over all types (average); ON_DEMAND the first type.
+        chosen = types if capacity == "SPOT" else types[:1]
+        table = p.EC2_SPOT_HOURLY if capacity == "SPOT" else p.EC2_ON_DEMAND_HOURLY
+        looked = [p.lookup(table, t, region) for t in chosen]
+        od = [p.lookup(p.EC2_ON_DEMAND_HOURLY, t, region) for t in chosen]
+        missing = [price.note for price in looked if price.hourly is None]
+        if missing:
+            yield group, CostLine("", group.name, None, "; ".join(missing)), 0.0
+            continue
+        hourly = sum(price.hourly or 0.0 for price in looked) / len(looked)
+        od_hourly = sum(price.hourly or 0.0 for price in od) / len(od)
+        detail = (
+            f"{desired} x {capacity} {'/'.join(chosen)} @ ${hourly:.4f}/h"
+            f" (scales {scaling.get('minSize')}-{scaling.get('maxSize')})"
+        )
+        yield (
+            group,
+            CostLine("", f"nodes {group.name}", monthly(hourly, desired), detail),
+            (monthly(od_hourly, desired)),
+        )
+
+
+def _alb_groups(graph: ResourceGraph) -> dict[str, Resource]:
+    """Load balancers the AWS LB controller will create: one per ingress group or Ingress."""
+    albs: dict[str, Resource] = {}
+    for ingress in graph.of_type("kubernetes:networking.k8s.io/v1:Ingress"):
+        annotations = (ingress.inputs.get("metadata") or {}).get("annotations") or {}
+        spec = ingress.inputs.get("spec") or {}
+        if spec.get("ingressClassName") != "alb" and (
+            annotations.get("kubernetes.io/ingress.class") != "alb"
+        ):
+            continue
+        key = (
+            annotations.get("alb.ingress.kubernetes.io/group.name")
+            or annotations.get("alb.ingress.kubernetes.io/load-balancer-name")
+            or ingress.urn
+        )
+        albs.setdefault(key, ingress)
+    return albs
+
+
+def _helm_volume_gib(values: object, replicas: int = 1) -> float:
+    """GiB of persistent volumes a chart's values ask for: every ``volumeClaimTemplate`` times
+    the nearest enclosing ``replicas`` (e.g. ``prometheusSpec.replicas``)."""
+    total = 0.0
+    if isinstance(values, dict):
+        if isinstance(values.get("replicas"), int):
+            replicas = values["replicas"]
+        template = values.get("volumeClaimTemplate")
+        if isinstance(template, dict):
+            requests = ((template.get("spec") or {}).get("resources") or {}).get("requests") or {}
+            size = quantity_gib(requests.get("storage", ""))
+            if size:
+                total += size * replicas
+        for key, value in values.items():
+            if key != "volumeClaimTemplate":
+                total += _helm_volume_gib(value, replicas)
+    elif isinstance(values, list):
+        total += sum(_helm_volume_gib(v, replicas) for v in values)
+    return total
+
+
+def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport:
+    """The monthly cost of ``graph`` in ``region`` with the usage assumptions ``usage``."""
+    by_urn = graph.by_urn()
+    lines: list[CostLine] = []
+    notes: list[str] = []
+    spot_savings = 0.0
+    on_demand_by_kind: dict[str, float] = defaultdict(float)
+
+    def add(resource: Resource, item: str, amount: float | None, detail: str) -> None:
+        lines.append(CostLine(component_of(resource, by_urn), item, amount, detail))
+
+    def priced(resource: Resource, item: str, price: p.Price, count: float, detail: str) -> None:
+        if price.hourly is None:
+            add(resource, item, None, f"unknown price: {price.note}")
+        else:
+            add(resource, item, monthly(price.hourly, count), detail)
+
+    regional = region in p.PRICED_REGIONS
+
+    def fixed(resource: Resource, item: str, amount: float, detail: str) -> None:
+        if regional:
+            add(resource, item, round(amount, 2), detail)
+        else:
+            add(resource, item, None, f"unknown price: no prices for region {region}")
+
+    for cluster in graph.of_type("eks:index:Cluster") + graph.of_type("aws:eks/cluster:Cluster"):
+        support = ((cluster.inputs.get("upgradePolicy") or {}).get("supportType")) or "EXTENDED"
+        hourly = p.EKS_CONTROL_PLANE_HOURLY[support] if regional else None
+        detail = f"control plane, {support} support" + (
+            " (EKS defaults to EXTENDED when unset)" if support == "EXTENDED" else ""
+        )
+        priced(
+            cluster,
+            "EKS control plane",
+            p.Price(hourly, f"no prices for region {region}"),
+            1,
+            detail,
+        )
+
+    for group, line, od_monthly in _node_groups(graph, region):
+        lines.append(
+            CostLine(component_of(group, by_urn), line.item, line.monthly_usd, line.detail)
+        )
+        if line.monthly_usd is None:
+            continue
+        if (group.inputs.get("capacityType") or "ON_DEMAND") == "SPOT":
+            spot_savings += od_monthly - line.monthly_usd
+        else:
+            on_demand_by_kind["ec2"] += line.monthly_usd
+        desired = int((group.inputs.get("scalingConfig") or {}).get("desiredSize") or 0)
+        gib = _node_volume_gib(group, graph) * desired
+        fixed(group, f"node volumes {group.name}", gib * p.EBS_GP3_GIB_MONTH, f"{gib:.0f} GiB gp3")
+
+    nats = graph.of_type("aws:ec2/natGateway:NatGateway")
+    for nat in nats:
+        priced(
+            nat,
+            "NAT gateway",
+            p.Price(p.NAT_GATEWAY_HOURLY if regional else None, f"no prices for region {region}"),
+            1,
+            "hourly charge",
+        )
+    if nats:
+        gib = usage.nat_data_processed_gib_per_month
+        fixed(
+            nats[0],
+            "NAT data processing",
+            gib * p.NAT_GATEWAY_PER_GIB,
+            f"{gib:g} GiB/month (cost.natDataProcessedGibPerMonth)",
+        )
+    for eip in graph.of_type("aws:ec2/eip:Eip"):
+        fixed(eip, "public IPv4", monthly(p.PUBLIC_IPV4_HOURLY), "Elastic IP")
+    for endpoint in graph.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+        if endpoint.inputs.get("vpcEndpointType") == "Interface":
+            azs = len(endpoint.inputs.get("subnetIds") or []) or 1
+            endpoint_service = str(endpoint.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+            fixed(
+                endpoint,
+                f"interface endpoint {endpoint_service}",
+                monthly(p.INTERFACE_ENDPOINT_HOURLY_PER_AZ, azs),
+                f"{azs} AZ(s)",
+            )
+
+    for db in graph.of_type("aws:rds/instance:Instance"):
+        klass = str(db.inputs.get("instanceClass"))
+        multi_az = bool(db.inputs.get("multiAz"))
+        factor = 2 if multi_az else 1
+        role = "read replica" if db.inputs.get("replicateSourceDb") else "primary"
+        price = p.lookup(p.RDS_POSTGRES_SINGLE_AZ_HOURLY, klass, region)
+        priced(
+            db, f"RDS {role} {db.name}", price, factor, f"{klass}{' Multi-AZ' if multi_az else ''}"
+        )
+        if price.hourly is not None:
+            on_demand_by_kind["rds"] += monthly(price.hourly, factor)
+        gib = float(db.inputs.get("allocatedStorage") or 0)
+        fixed(
+            db,
+            f"RDS storage {db.name}",
+            gib * p.RDS_GP3_GIB_MONTH * factor,
+            f"{gib:g} GiB gp3 x{factor}",
+        )
+        if db.inputs.get("manageMasterUserPassword"):
+            fixed(
+                db, "RDS-managed master secret", p.SECRETS_MANAGER_SECRET_MONTH, "Secrets Manager"
+            )
+
+    for group in graph.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
+        node_type = str(group.inputs.get("nodeType"))
+        shards = group.inputs.get("numNodeGroups")
+        if shards:
+            nodes = int(shards) * (int(group.inputs.get("replicasPerNodeGroup") or 0) + 1)
+        else:
+            nodes = int(group.inputs.get("numCacheClusters") or 1)
+        price = p.lookup(p.ELASTICACHE_VALKEY_HOURLY, node_type, region)
+        priced(group, f"ElastiCache {group.name}", price, nodes, f"{nodes} x {node_type}")
+        if price.hourly is not None:
+            on_demand_by_kind["elasticache"] += monthly(price.hourly, nodes)
+
+    for alb_key, ingress in _alb_groups(graph).items():
+        lcu = usage.alb_lcu
+        name = alb_key if not alb_key.startswith("urn:") else ingress.name
+        fixed(
+            ingress,
+            f"ALB {name}",
+            monthly(p.ALB_HOURLY) + monthly(p.ALB_PER_LCU_HOUR, lcu),
+            f"hourly + {lcu:g} LCU (cost.albLcu)",
+        )
+    for service in graph.of_type("kubernetes:core/v1:Service"):
+        if (service.inputs.get("spec") or {}).get("type") == "LoadBalancer":
+            fixed(
+                service, f"NLB {service.name}", monthly(p.ALB_HOURLY), "Service type LoadBalancer"
+            )
+
+    pv_gib = 0.0
+    for pvc in graph.of_type("kubernetes:core/v1:PersistentVolumeClaim"):
+        requests = ((pvc.inputs.get("spec") or {}).get("resources") or {}).get("requests") or {}
+        pv_gib += quantity_gib(requests.get("storage", 0)) or 0.0
+    for release in graph.of_type("kubernetes:helm.sh/v3:Release"):
+        gib = _helm_volume_gib(release.inputs.get("values") or {})
+        if gib:
+            fixed(
+                release,
+                f"volumes {release.name}",
+                gib * p.EBS_GP3_GIB_MONTH,
+                f"{gib:g} GiB gp3 (chart values)",
+            )
+    if pv_gib:
+        lines.append(
+            CostLine(
+                "(kubernetes)",
+                "persistent volumes",
+                round(pv_gib * p.EBS_GP3_GIB_MONTH, 2),
+                f"{pv_gib:g} GiB gp3",
+            )
+        )
+
+    for kms_key in graph.of_type("aws:kms/key:Key"):
+        fixed(kms_key, "KMS key", p.KMS_KEY_MONTH, kms_key.name)
+    for secret in graph.of_type("aws:secretsmanager/secret:Secret"):
+        fixed(secret, "secret", p.SECRETS_MANAGER_SECRET_MONTH, secret.name)
+    alarms = graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    if alarms:
+        fixed(
+            alarms[0],
+            "CloudWatch alarms",
+            p.CLOUDWATCH_ALARM_MONTH * len(alarms),
+            f"{len(alarms)} alarms",
+        )
+
+    def assumption(item: str, amount: float, detail: str) -> None:
+        lines.append(
+            CostLine(
+                PLATFORM,
+                item,
+                round(amount, 2) if regional else None,
+                detail if regional else f"unknown price: no prices for region {region}",
+            )
+        )
+
+    if graph.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        gib = usage.log_ingest_gib_per_month
+        assumption(
+            "CloudWatch Logs ingestion",
+            gib * p.CLOUDWATCH_LOGS_INGEST_PER_GIB,
+            f"{gib:g} GiB/month (cost.logIngestGibPerMonth)",
+        )
+    if graph.of_type("aws:s3/bucket:Bucket") or graph.of_type("aws:s3/bucketV2:BucketV2"):
+        gib = usage.s3_storage_gib
+        assumption(
+            "S3 storage", gib * p.S3_STANDARD_GIB_MONTH, f"{gib:g} GiB Standard (cost.s3StorageGib)"
+        )
+    if graph.of_type("aws:backup/vault:Vault") or graph.of_type("aws:rds/instance:Instance"):
+        gib = usage.backup_storage_gib
+        assumption(
+            "backup storage", gib * p.BACKUP_WARM_GIB_MONTH, f"{gib:g} GiB (cost.backupStorageGib)"
+        )
+
+    commitment = sum(on_demand_by_kind[k] * d for k, d in p.COMMITMENT_DISCOUNTS.items())
+    if any(line.unknown for line in lines):
+        notes.append("total is a lower bound: some prices are unknown")
+    return CostReport(
+        region=region,
+        lines=tuple(lines),
+        spot_savings_usd=round(spot_savings, 2),
+        commitment_savings_usd=round(commitment, 2),
+        budget_usd=usage.monthly_budget_usd,
+        notes=tuple(notes),
+    )

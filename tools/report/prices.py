@@ -1,0 +1,154 @@
+"""The price table behind the plan's cost estimate.
+
+List prices in USD for Linux/on-demand usage in **us-east-1**, which has the same list prices as
+**us-west-2** for every line below; any other region gets "unknown price" lines rather than a
+guess. Spot prices are typical values (median of the Spot price history for the last 90 days):
+they move, so the report labels them as estimates.
+
+Sources (checked on :data:`CHECKED`):
+- EC2: https://aws.amazon.com/ec2/pricing/on-demand/ and the EC2 Spot price history;
+- EKS: https://aws.amazon.com/eks/pricing/ (standard $0.10/h, extended support $0.60/h);
+- VPC: https://aws.amazon.com/vpc/pricing/ (NAT gateway, public IPv4, interface endpoints);
+- RDS for PostgreSQL: https://aws.amazon.com/rds/postgresql/pricing/ (Multi-AZ = 2x);
+- ElastiCache: https://aws.amazon.com/elasticache/pricing/ (Valkey nodes 20 % below Redis OSS);
+- ELB, CloudWatch, KMS, Secrets Manager, S3, EBS, AWS Backup: each service's pricing page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHECKED = "2026-11-24"
+SOURCE = "AWS public price lists for us-east-1 (see tools/report/prices.py)"
+HOURS_PER_MONTH = 730
+PRICED_REGIONS = frozenset({"us-east-1", "us-west-2"})
+
+EC2_ON_DEMAND_HOURLY: dict[str, float] = {
+    "t3.medium": 0.0416,
+    "t3.large": 0.0832,
+    "t3a.large": 0.0752,
+    "m5.large": 0.096,
+    "m5.xlarge": 0.192,
+    "m5a.large": 0.086,
+    "m6i.large": 0.096,
+    "m6i.xlarge": 0.192,
+    "m6a.large": 0.0864,
+    "m6a.xlarge": 0.1728,
+    "m7i.large": 0.1008,
+    "m7i.xlarge": 0.2016,
+    "m7i.2xlarge": 0.4032,
+    "m7i-flex.large": 0.09576,
+    "m7a.large": 0.11592,
+    "m7a.xlarge": 0.23184,
+    "m7g.large": 0.0816,
+    "m7g.xlarge": 0.1632,
+    "c6i.large": 0.085,
+    "c6i.xlarge": 0.17,
+    "c7i.large": 0.08925,
+    "c7i.xlarge": 0.1785,
+    "r6i.large": 0.126,
+    "r7i.large": 0.1323,
+}
+"""EC2 Linux on-demand $/hour."""
+
+EC2_SPOT_HOURLY: dict[str, float] = {
+    "t3.medium": 0.0135,
+    "t3.large": 0.0290,
+    "t3a.large": 0.0260,
+    "m5.large": 0.0370,
+    "m5.xlarge": 0.0750,
+    "m5a.large": 0.0350,
+    "m6i.large": 0.0390,
+    "m6i.xlarge": 0.0790,
+    "m6a.large": 0.0370,
+    "m6a.xlarge": 0.0740,
+    "m7i.large": 0.0430,
+    "m7i.xlarge": 0.0870,
+    "m7i.2xlarge": 0.1740,
+    "m7i-flex.large": 0.0400,
+    "m7a.large": 0.0490,
+    "m7a.xlarge": 0.0990,
+    "m7g.large": 0.0340,
+    "m7g.xlarge": 0.0690,
+    "c6i.large": 0.0350,
+    "c6i.xlarge": 0.0700,
+    "c7i.large": 0.0380,
+    "c7i.xlarge": 0.0760,
+    "r6i.large": 0.0450,
+    "r7i.large": 0.0480,
+}
+"""EC2 Linux Spot $/hour (typical; volatile)."""
+
+RDS_POSTGRES_SINGLE_AZ_HOURLY: dict[str, float] = {
+    "db.t4g.micro": 0.016,
+    "db.t4g.small": 0.032,
+    "db.t4g.medium": 0.065,
+    "db.t4g.large": 0.129,
+    "db.m6g.large": 0.152,
+    "db.m6g.xlarge": 0.304,
+    "db.m7g.large": 0.168,
+    "db.m7g.xlarge": 0.337,
+    "db.m7g.2xlarge": 0.674,
+    "db.r6g.large": 0.225,
+    "db.r7g.large": 0.239,
+    "db.r7g.xlarge": 0.478,
+    "db.m7i.large": 0.178,
+    "db.r7i.large": 0.250,
+}
+"""RDS for PostgreSQL single-AZ $/hour; a Multi-AZ (one standby) deployment costs twice."""
+
+ELASTICACHE_VALKEY_HOURLY: dict[str, float] = {
+    "cache.t4g.micro": 0.0128,
+    "cache.t4g.small": 0.0256,
+    "cache.t4g.medium": 0.052,
+    "cache.m6g.large": 0.1192,
+    "cache.m7g.large": 0.1264,
+    "cache.m7g.xlarge": 0.2528,
+    "cache.r6g.large": 0.1648,
+    "cache.r7g.large": 0.1752,
+    "cache.r7g.xlarge": 0.3504,
+}
+"""ElastiCache for Valkey node $/hour."""
+
+EKS_CONTROL_PLANE_HOURLY = {"STANDARD": 0.10, "EXTENDED": 0.60}
+NAT_GATEWAY_HOURLY = 0.045
+NAT_GATEWAY_PER_GIB = 0.045
+PUBLIC_IPV4_HOURLY = 0.005
+INTERFACE_ENDPOINT_HOURLY_PER_AZ = 0.01
+ALB_HOURLY = 0.0225
+ALB_PER_LCU_HOUR = 0.008
+RDS_GP3_GIB_MONTH = 0.115
+"""Per GiB-month, single-AZ; Multi-AZ doubles it."""
+EBS_GP3_GIB_MONTH = 0.08
+CLOUDWATCH_LOGS_INGEST_PER_GIB = 0.50
+CLOUDWATCH_ALARM_MONTH = 0.10
+KMS_KEY_MONTH = 1.00
+SECRETS_MANAGER_SECRET_MONTH = 0.40
+S3_STANDARD_GIB_MONTH = 0.023
+BACKUP_WARM_GIB_MONTH = 0.095
+"""AWS Backup / RDS snapshot storage beyond the free allowance."""
+
+COMMITMENT_DISCOUNTS = {
+    "ec2": 0.28,
+    "rds": 0.31,
+    "elasticache": 0.30,
+}
+"""1-year no-upfront discounts vs on-demand: Compute Savings Plan for EC2 nodes, reserved
+instances for RDS and ElastiCache (typical published rates for the families above)."""
+
+
+@dataclass(frozen=True)
+class Price:
+    """A looked-up price, or the reason there is none."""
+
+    hourly: float | None
+    note: str = ""
+
+
+def lookup(table: dict[str, float], key: str, region: str) -> Price:
+    """The price of ``key`` in ``region`` or an explanation of why it is unknown."""
+    if region not in PRICED_REGIONS:
+        return Price(None, f"no prices for region {region}")
+    if key not in table:
+        return Price(None, f"no price for {key}")
+    return Price(table[key])

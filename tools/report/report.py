@@ -1,0 +1,287 @@
+"""The plan report: cost, deploy critical path, RTO/RPO and comparable facts of one stack.
+
+``build(result)`` turns an offline plan (:class:`tools.offline.harness.PlanResult`) into a
+:class:`PlanReport`; renderers produce console text and Markdown (PR comments); ``diff`` puts
+two stacks' facts side by side.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from environment.config import StackConfig, parse_stack_config
+from tools.offline.graph import Resource, ResourceGraph
+from tools.offline.harness import PlanResult
+
+from . import recovery, timing
+from .cost import CostReport, estimate
+from .recovery import RecoveryReport, fmt
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    stack: str
+    resources: int
+    cost: CostReport
+    deploy: timing.DeployTime
+    recovery: RecoveryReport
+    facts: dict[str, str]
+
+    @property
+    def warnings(self) -> list[str]:
+        out = list(self.recovery.warnings)
+        out += [
+            f"false serialisation: {f.waiting} waits for {f.waits_for} "
+            f"(+{f.added_seconds // 60} min): {' -> '.join(f.chain)}"
+            for f in self.deploy.false_serialisations
+        ]
+        out += [f"unknown price: {line.item} ({line.detail})" for line in self.cost.unknown]
+        if self.cost.over_budget:
+            out.append(
+                f"estimate ${self.cost.total_usd:,.0f}/month exceeds the budget "
+                f"${self.cost.budget_usd:,.0f} (cost.monthlyBudgetUsd)"
+            )
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "resources": self.resources,
+            "cost": self.cost.to_json(),
+            "deploy": self.deploy.to_json(),
+            "recovery": self.recovery.to_json(),
+            "facts": self.facts,
+            "warnings": self.warnings,
+        }
+
+
+def stack_config_of(result: PlanResult) -> StackConfig:
+    return parse_stack_config(result.config, result.stack)
+
+
+def build(result: PlanResult) -> PlanReport:
+    """The report of one successful offline plan."""
+    cfg = stack_config_of(result)
+    graph = result.graph
+    cost = estimate(graph, cfg.region, cfg.cost)
+    deploy = timing.analyse(graph)
+    rec = recovery.analyse(
+        graph,
+        rpo_target_minutes=_target(cfg, "rpo_minutes"),
+        rto_target_minutes=_target(cfg, "rto_minutes"),
+        rebuild_minutes=deploy.total_seconds / 60,
+    )
+    facts = collect_facts(graph, result.outputs)
+    facts["monthly cost (USD)"] = f"{cost.total_usd:,.0f}" + (" +unknown" if cost.unknown else "")
+    facts["first `pulumi up` (modelled)"] = f"{deploy.total_seconds / 60:.0f} min"
+    for s in rec.scenarios:
+        facts[f"RPO / RTO: {s.name}"] = f"{fmt(s.rpo_minutes)} / {fmt(s.rto_minutes)}"
+    return PlanReport(result.stack, len(graph), cost, deploy, rec, facts)
+
+
+def _target(cfg: StackConfig, name: str) -> float | None:
+    value = getattr(cfg.backups, name, None)
+    return float(value) if value is not None else None
+
+
+def _values(release: Resource) -> dict[str, Any]:
+    values = release.inputs.get("values")
+    return values if isinstance(values, dict) else {}
+
+
+def _dig(data: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def collect_facts(graph: ResourceGraph, outputs: dict[str, Any]) -> dict[str, str]:
+    """Comparable facts about capacity, HA, retention and protection (strings, for tables)."""
+    facts: dict[str, str] = {}
+    azs = outputs.get("availabilityZones")
+    if isinstance(azs, list):
+        facts["availability zones"] = str(len(azs))
+    facts["NAT gateways"] = str(len(graph.of_type("aws:ec2/natGateway:NatGateway")))
+    for cluster in graph.of_type("eks:index:Cluster") + graph.of_type("aws:eks/cluster:Cluster"):
+        facts["Kubernetes version"] = str(cluster.inputs.get("version"))
+        facts["EKS support tier"] = str(_dig(cluster.inputs, "upgradePolicy", "supportType"))
+        facts["API endpoint public"] = str(
+            cluster.inputs.get("endpointPublicAccess")
+            or _dig(cluster.inputs, "vpcConfig", "endpointPublicAccess")
+        )
+    for group in graph.of_type("aws:eks/nodeGroup:NodeGroup") + graph.of_type(
+        "eks:index:ManagedNodeGroup"
+    ):
+        scaling = group.inputs.get("scalingConfig") or {}
+        facts[f"nodes {group.name}"] = (
+            f"{group.inputs.get('capacityType', 'ON_DEMAND')} "
+            f"{','.join(group.inputs.get('instanceTypes') or [])} "
+            f"{scaling.get('minSize')}/{scaling.get('desiredSize')}/{scaling.get('maxSize')}"
+        )
+    for db in graph.of_type("aws:rds/instance:Instance"):
+        i = db.inputs
+        facts[f"database {db.name}"] = (
+            f"{i.get('instanceClass')}, multi-AZ {bool(i.get('multiAz'))}, "
+            f"backups {i.get('backupRetentionPeriod')} d, "
+            f"deletion protection {bool(i.get('deletionProtection'))}"
+        )
+    for rg in graph.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
+        i = rg.inputs
+        shards = i.get("numNodeGroups")
+        shape = (
+            f"{shards} shards x {int(i.get('replicasPerNodeGroup') or 0) + 1}"
+            if shards
+            else f"{i.get('numCacheClusters') or 1} node(s)"
+        )
+        facts[f"cache {rg.name}"] = (
+            f"{i.get('nodeType')} {shape}, failover {bool(i.get('automaticFailoverEnabled'))}, "
+            f"snapshots {i.get('snapshotRetentionLimit')} d"
+        )
+    for hpa in graph.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"):
+        spec = hpa.inputs.get("spec") or {}
+        name = _dig(hpa.inputs, "metadata", "name") or hpa.name
+        facts[f"autoscaling {name}"] = f"{spec.get('minReplicas')}-{spec.get('maxReplicas')}"
+    for release in graph.of_type("kubernetes:helm.sh/v3:Release"):
+        if release.inputs.get("chart") == "kube-prometheus-stack":
+            v = _values(release)
+            facts["Prometheus retention"] = str(
+                _dig(v, "prometheus", "prometheusSpec", "retention")
+            )
+            facts["Alertmanager replicas"] = str(
+                _dig(v, "alertmanager", "alertmanagerSpec", "replicas")
+            )
+    for job in graph.of_type("kubernetes:batch/v1:CronJob"):
+        name = _dig(job.inputs, "metadata", "name") or job.name
+        facts[f"schedule {name}"] = str(_dig(job.inputs, "spec", "schedule"))
+    retentions = [
+        int(r.inputs["retentionInDays"])
+        for r in graph.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if r.inputs.get("retentionInDays")
+    ]
+    if retentions:
+        facts["log retention (days)"] = f"{min(retentions)}-{max(retentions)}"
+    facts["Pulumi-protected resources"] = str(sum(1 for r in graph if r.options.protect))
+    facts["retained on delete"] = str(sum(1 for r in graph if r.options.retain_on_delete))
+    facts["vault lock"] = str(
+        bool(graph.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration"))
+    )
+    facts["resources"] = str(len(graph))
+    types = Counter(r.type for r in graph)
+    facts["CloudWatch alarms"] = str(types["aws:cloudwatch/metricAlarm:MetricAlarm"])
+    return facts
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:,.2f}"
+
+
+def render_text(report: PlanReport) -> list[str]:
+    c = report.cost
+    lines = [f"Monthly cost estimate ({c.region}, prices of {timing_checked()}):"]
+    for component, total in c.by_component().items():
+        lines.append(f"  {component:<32} {_money(total):>12}")
+    lines.append(
+        f"  {'total':<32} {_money(c.total_usd):>12}" + (" (lower bound)" if c.unknown else "")
+    )
+    for line in c.unknown:
+        lines.append(f"  unknown price: {line.item} [{line.component}] {line.detail}")
+    if c.spot_savings_usd:
+        lines.append(f"  spot capacity saves {_money(c.spot_savings_usd)}/month vs on-demand")
+    if c.commitment_savings_usd:
+        lines.append(
+            f"  1-year savings plans/reserved instances would save "
+            f"{_money(c.commitment_savings_usd)}/month"
+        )
+    d = report.deploy
+    lines.append(f"First `pulumi up` critical path (modelled): {d.total_seconds / 60:.0f} min")
+    for step in d.critical_path:
+        if step.seconds >= 30:
+            lines.append(
+                f"  {step.finishes_at / 60:5.1f} min  {step.name} ({step.type}, {step.seconds}s)"
+            )
+    lines.append("Recovery (RPO / RTO):")
+    for s in report.recovery.scenarios:
+        lines.append(f"  {s.name}: {fmt(s.rpo_minutes)} / {fmt(s.rto_minutes)} — {s.how}")
+    for warning in report.warnings:
+        lines.append(f"warning: {warning}")
+    return lines
+
+
+def timing_checked() -> str:
+    from .prices import CHECKED
+
+    return CHECKED
+
+
+def render_markdown(report: PlanReport) -> str:
+    c = report.cost
+    out = [f"### Plan report: `{report.stack}` ({report.resources} resources)", ""]
+    out += ["| component | monthly (USD) |", "|---|---:|"]
+    out += [f"| {k} | {_money(v)} |" for k, v in c.by_component().items()]
+    out.append(f"| **total** | **{_money(c.total_usd)}**{' (lower bound)' if c.unknown else ''} |")
+    out.append("")
+    if c.spot_savings_usd:
+        out.append(f"Spot capacity saves {_money(c.spot_savings_usd)}/month.")
+    if c.commitment_savings_usd:
+        out.append(
+            f"1-year savings plans / reserved instances would save "
+            f"{_money(c.commitment_savings_usd)}/month."
+        )
+    out += [
+        "",
+        f"**First `pulumi up`** (modelled critical path): "
+        f"{report.deploy.total_seconds / 60:.0f} min",
+        "",
+    ]
+    out += ["| finishes at | resource | type |", "|---:|---|---|"]
+    out += [
+        f"| {s.finishes_at / 60:.1f} min | {s.name} | `{s.type}` |"
+        for s in report.deploy.critical_path
+        if s.seconds >= 30
+    ]
+    out += ["", "| recovery scenario | RPO | RTO | how |", "|---|---|---|---|"]
+    out += [
+        f"| {s.name} | {fmt(s.rpo_minutes)} | {fmt(s.rto_minutes)} | {s.how} |"
+        for s in report.recovery.scenarios
+    ]
+    if report.warnings:
+        out += ["", "**Warnings**", ""] + [f"- {w}" for w in report.warnings]
+    return "\n".join(out) + "\n"
+
+
+def diff(
+    left: PlanReport, right: PlanReport, *, all_rows: bool = False
+) -> list[tuple[str, str, str]]:
+    """Rows (fact, left value, right value) where the stacks differ (or all rows)."""
+    keys = list(dict.fromkeys([*left.facts, *right.facts]))
+    rows = []
+    for key in keys:
+        a, b = left.facts.get(key, "-"), right.facts.get(key, "-")
+        if all_rows or a != b:
+            rows.append((key, a, b))
+    return rows
+
+
+def render_diff(
+    left: PlanReport, right: PlanReport, *, markdown: bool, all_rows: bool = False
+) -> str:
+    rows = diff(left, right, all_rows=all_rows)
+    header = ("", left.stack, right.stack)
+    if markdown:
+        lines = [f"| {' | '.join(header)} |", "|---|---|---|"]
+        lines += [f"| {k} | {a} | {b} |" for k, a, b in rows]
+        return "\n".join(lines) + "\n"
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    lines = [
+        "  ".join(col.ljust(w) for col, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
