@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.vpc import Vpc, VpcArgs
 
 from .config import PROJECT, StackConfig, StackSecrets, load_stack_config
@@ -44,6 +45,38 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         opts=aws_opts,
     )
 
+    tags = default_tags(PROJECT, env, cfg.tags)
+    cl = cfg.cluster
+    cluster = EksCluster(
+        f"{env}-eks",
+        EksClusterArgs(
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            node_groups={
+                name: NodeGroupSpec(
+                    instance_types=group.instance_types,
+                    capacity_type=group.capacity_type,
+                    min_size=group.min_size,
+                    desired_size=group.desired_size,
+                    max_size=group.max_size,
+                    disk_size_gib=group.disk_size_gib,
+                    labels=group.labels,
+                    taints=[t.model_dump() for t in group.taints],
+                )
+                for name, group in cl.node_groups.items()
+            },
+            kubernetes_version=cl.kubernetes_version,
+            endpoint_public_access=cl.endpoint_public_access,
+            public_access_cidrs=[str(c) for c in cl.public_access_cidrs],
+            admin_role_arns=cl.admin_role_arns,
+            service_cidr=str(cl.service_cidr),
+            log_retention_days=cl.log_retention_days,
+            tags=tags,
+            protect=cfg.protect_stateful_resources,
+        ),
+        opts=aws_opts,
+    )
+
     return {
         "region": cfg.region,
         "vpcId": network.vpc_id,
@@ -52,6 +85,10 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         "privateSubnetIds": network.private_subnet_ids,
         "databaseSubnetIds": network.database_subnet_ids,
         "natPublicIps": network.nat_public_ips,
+        "clusterName": cluster.cluster_name,
+        "clusterEndpoint": cluster.endpoint,
+        "oidcIssuer": cluster.oidc_issuer,
+        "kubeconfig": cluster.kubeconfig,
     }
 
 

@@ -1,35 +1,80 @@
-"""EKS cluster: control plane access, node groups and add-ons.
-
-The cluster section is owned by the EksCluster/ClusterAddons work; this is its starting shape.
-"""
+"""EKS cluster: control plane access, node groups and add-ons."""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from components.versions import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
 
 from .base import ConfigModel, LogRetentionDays
+
+IAM_ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
+LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+
+
+class TaintConfig(ConfigModel):
+    """A node taint (Kubernetes semantics)."""
+
+    key: str = Field(pattern=LABEL_KEY.pattern, max_length=316)
+    """Taint key."""
+
+    value: str = Field(default="", max_length=63)
+    """Taint value."""
+
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]
+    """EKS spelling of the effect."""
 
 
 class NodeGroupConfig(ConfigModel):
     """One EKS managed node group."""
 
-    instance_types: tuple[str, ...] = Field(default=("m7i.large",), min_length=1)
+    instance_types: tuple[str, ...] = Field(default=("m7i.large",), min_length=1, max_length=20)
     """EC2 instance types; give several for SPOT so capacity can be diversified."""
 
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     """``ON_DEMAND`` (production) or ``SPOT`` (cheap, interruptible)."""
 
     min_size: int = Field(default=3, ge=0, le=100)
-    """Minimum nodes."""
+    """Minimum nodes (production: at least one per AZ)."""
 
     desired_size: int = Field(default=3, ge=0, le=100)
-    """Nodes at creation (the autoscaler owns it afterwards)."""
+    """Nodes at creation (the cluster autoscaler owns it afterwards)."""
 
-    max_size: int = Field(default=6, ge=1, le=100)
+    max_size: int = Field(default=9, ge=1, le=100)
     """Maximum nodes."""
+
+    disk_size_gib: int = Field(default=50, ge=20, le=1000)
+    """Encrypted gp3 root volume size."""
+
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Kubernetes node labels."""
+
+    taints: tuple[TaintConfig, ...] = ()
+    """Node taints."""
+
+    @field_validator("instance_types")
+    @classmethod
+    def _instance_type_shape(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        for t in types:
+            if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", t):
+                raise ValueError(f"{t!r} is not an EC2 instance type (e.g. m7i.large)")
+        if len(set(types)) != len(types):
+            raise ValueError("instanceTypes has duplicates")
+        return types
+
+    @field_validator("labels")
+    @classmethod
+    def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key in labels:
+            if not LABEL_KEY.match(key):
+                raise ValueError(f"{key!r} is not a valid Kubernetes label key")
+        return labels
 
     @model_validator(mode="after")
     def _sizes_ordered(self) -> NodeGroupConfig:
@@ -44,22 +89,55 @@ class NodeGroupConfig(ConfigModel):
 class ClusterConfig(ConfigModel):
     """The EKS control plane and its node groups."""
 
+    kubernetes_version: str = KUBERNETES_VERSION
+    """Kubernetes minor; one of the versions in EKS standard support (components/versions.py)."""
+
     endpoint_public_access: bool = False
-    """Expose the API server endpoint publicly (restricted to ``publicAccessCidrs``)."""
+    """Expose the API server endpoint publicly (restricted to ``publicAccessCidrs``). The
+    private endpoint is always on."""
 
     public_access_cidrs: tuple[ipaddress.IPv4Network, ...] = ()
     """CIDRs allowed to reach a public endpoint; never 0.0.0.0/0."""
+
+    admin_role_arns: tuple[str, ...] = ()
+    """IAM roles granted cluster-admin through EKS access entries (no aws-auth ConfigMap)."""
 
     service_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("172.20.0.0/16")
     """Kubernetes Service CIDR; must not overlap the VPC."""
 
     log_retention_days: LogRetentionDays = 90
-    """Days to keep control-plane logs."""
+    """Days to keep control-plane logs (all five log types are always on)."""
 
     node_groups: dict[str, NodeGroupConfig] = Field(
         default_factory=lambda: {"general": NodeGroupConfig()}, min_length=1
     )
     """Managed node groups by name."""
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _supported(cls, version: str) -> str:
+        if version not in SUPPORTED_KUBERNETES_VERSIONS:
+            allowed = ", ".join(SUPPORTED_KUBERNETES_VERSIONS)
+            raise ValueError(
+                f"Kubernetes {version} is not in EKS standard support; allowed: {allowed}"
+            )
+        return version
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _role_arns(cls, arns: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in arns:
+            if not re.fullmatch(IAM_ROLE_ARN, arn):
+                raise ValueError(f"{arn!r} is not an IAM role ARN")
+        return arns
+
+    @field_validator("node_groups")
+    @classmethod
+    def _group_names(cls, groups: dict[str, NodeGroupConfig]) -> dict[str, NodeGroupConfig]:
+        for name in groups:
+            if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", name):
+                raise ValueError(f"node group name {name!r}: lowercase letters, digits, '-'")
+        return groups
 
     @model_validator(mode="after")
     def _endpoint(self) -> ClusterConfig:

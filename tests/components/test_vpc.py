@@ -72,7 +72,11 @@ def test_flow_logs_capture_all_traffic_with_a_least_privilege_role(plan: PlanRes
     (flow,) = plan.graph.of_type("aws:ec2/flowLog:FlowLog")
     assert flow.inputs["trafficType"] == "ALL"
     assert flow.inputs["logDestinationType"] == "cloud-watch-logs"
-    (group,) = plan.graph.of_type("aws:cloudwatch/logGroup:LogGroup")
+    group = next(
+        g
+        for g in plan.graph.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.outputs["arn"] == flow.inputs["logDestination"]
+    )
     assert flow.inputs["logDestination"] == group.outputs["arn"]
     expected_retention = 30 if plan.stack == "staging" else 365
     assert group.inputs["retentionInDays"] == expected_retention

@@ -86,8 +86,11 @@ class ResourceGraph:
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
 
-    def named(self, name: str) -> Resource:
-        matches = [r for r in self.resources if r.name == name]
+    def named(self, name: str, type_: str | None = None) -> Resource:
+        """The one resource with this logical name (and type, when names are shared)."""
+        matches = [
+            r for r in self.resources if r.name == name and (type_ is None or r.type == type_)
+        ]
         if len(matches) != 1:
             raise KeyError(f"expected exactly one resource named {name!r}, found {len(matches)}")
         return matches[0]

@@ -124,7 +124,42 @@ def _kms_key(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) 
     return {"keyId": _uuid(args.name)}
 
 
+def _eks_cluster(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    """pulumi-eks ``Cluster`` (a remote component: its outputs must be mocked here)."""
+    name = physical_name(args)
+    oidc_id = digest(args.name, length=32).upper()
+    issuer = f"oidc.eks.{ctx.region}.amazonaws.com/id/{oidc_id}"
+    server = f"https://{oidc_id}.gr7.{ctx.region}.eks.amazonaws.com"
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [{"name": name, "user": {"exec": {"command": "aws"}}}],
+    }
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "oidcProviderArn": ctx.arn("iam", f"oidc-provider/{issuer}"),
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcIssuer": issuer,
+        "clusterSecurityGroupId": "sg-" + digest(args.name, "cluster"),
+        "nodeSecurityGroupId": "sg-" + digest(args.name, "node"),
+    }
+
+
+def _launch_template(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    return {"latestVersion": 1, "defaultVersion": 1}
+
+
 OUTPUTS: dict[str, OutputRule] = {
+    "eks:index:Cluster": _eks_cluster,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:kms/key:Key": _kms_key,
     "aws:ec2/eip:Eip": _eip,
     "aws:ec2/natGateway:NatGateway": _nat,

@@ -1,0 +1,358 @@
+"""EksCluster: the EKS control plane, managed node groups, core add-ons and a k8s Provider.
+
+Built on ``pulumi_eks.Cluster`` for the control plane, its OIDC provider and kubeconfig; node
+groups, launch templates and EKS managed add-ons are plain ``pulumi_aws`` resources so every
+setting is visible in the plan and pinned in ``components/versions.py``.
+
+Order of creation (and, reversed, of ``pulumi destroy``): log group and secrets key -> control
+plane -> vpc-cni and kube-proxy add-ons (IRSA) -> node groups -> coredns and EBS CSI add-ons ->
+gp3 StorageClass. The nodes' security group is created here from the VPC alone, so the data
+layer can admit it without waiting for the cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from . import versions
+from ._util import policy_document
+from .iam_roles import OidcProvider, service_account_role
+from .kms import customer_managed_key
+
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+NODE_MANAGED_POLICIES = (
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+)
+"""Only what a node needs: join the cluster and pull images. The VPC CNI gets its own IRSA
+role instead of ``AmazonEKS_CNI_Policy`` on every node."""
+STORAGE_CLASS = "gp3"
+
+
+@dataclass(frozen=True)
+class NodeGroupSpec:
+    """One managed node group."""
+
+    instance_types: Sequence[str]
+    capacity_type: str = "ON_DEMAND"
+    min_size: int = 3
+    desired_size: int = 3
+    max_size: int = 9
+    disk_size_gib: int = 50
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: Sequence[Mapping[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    """Inputs; defaults are the production-safe choice."""
+
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    node_groups: Mapping[str, NodeGroupSpec]
+    kubernetes_version: str = versions.KUBERNETES_VERSION
+    endpoint_public_access: bool = False
+    public_access_cidrs: Sequence[str] = ()
+    admin_role_arns: Sequence[str] = ()
+    service_cidr: str = "172.20.0.0/16"
+    log_retention_days: int = 90
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for instances and volumes launched by node groups (provider default tags do not
+    reach them)."""
+    protect: bool = True
+
+
+class EksCluster(pulumi.ComponentResource):
+    """A private-by-default EKS cluster with managed node groups and pinned core add-ons."""
+
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    oidc: OidcProvider
+    oidc_issuer: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    node_security_group_id: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    k8s_provider: k8s.Provider
+    node_groups: list[pulumi.Resource]
+    storage_class_name: str = STORAGE_CLASS
+
+    def __init__(
+        self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:components:EksCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cluster_name = name
+
+        secrets_key = customer_managed_key(
+            f"{name}-secrets",
+            f"EKS secrets envelope encryption for {cluster_name}",
+            parent=self,
+            protect=args.protect,
+        )
+        # EKS writes to this fixed name; creating it first sets the retention (EKS would
+        # create it with "never expire").
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        self.node_security_group = aws.ec2.SecurityGroup(
+            f"{name}-nodes",
+            vpc_id=args.vpc_id,
+            description=f"EKS nodes of {cluster_name}; data stores admit this group",
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="-1",
+                    from_port=0,
+                    to_port=0,
+                    cidr_blocks=["0.0.0.0/0"],
+                    description="nodes reach AWS APIs, registries and data stores",
+                )
+            ],
+            tags={"Name": f"{cluster_name}-nodes"},
+            opts=child,
+        )
+        access_entries = {
+            f"admin-{i}": eks.AccessEntryArgs(
+                principal_arn=arn,
+                access_policies={
+                    "cluster-admin": eks.AccessPolicyAssociationArgs(
+                        policy_arn=CLUSTER_ADMIN_POLICY,
+                        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    )
+                },
+            )
+            for i, arn in enumerate(args.admin_role_arns)
+        }
+        self.cluster = eks.Cluster(
+            f"{name}-control-plane",
+            name=cluster_name,
+            version=args.kubernetes_version,
+            vpc_id=args.vpc_id,
+            private_subnet_ids=args.private_subnet_ids,
+            endpoint_private_access=True,
+            endpoint_public_access=args.endpoint_public_access,
+            public_access_cidrs=list(args.public_access_cidrs) or None,
+            kubernetes_service_ip_address_range=args.service_cidr,
+            authentication_mode=eks.AuthenticationMode.API,
+            access_entries=access_entries or None,
+            encryption_config_key_arn=secrets_key.arn,
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            create_oidc_provider=True,
+            skip_default_node_group=True,
+            skip_default_security_groups=True,
+            bootstrap_self_managed_addons=False,
+            use_default_vpc_cni=True,
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
+            deletion_protection=args.protect,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+        # The name is fixed by config; tie it to the cluster so consumers wait for it.
+        self.cluster_name = self.cluster.kubeconfig_json.apply(lambda _: cluster_name)
+        self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
+        self.oidc_issuer = self.cluster.oidc_issuer.apply(
+            lambda issuer: issuer if issuer.startswith("https://") else f"https://{issuer}"
+        )
+        self.oidc = OidcProvider(arn=self.cluster.oidc_provider_arn, issuer=self.oidc_issuer)
+        self.endpoint = self.cluster.kubeconfig_json.apply(_endpoint_of)
+        self.cluster_security_group_id = self.cluster.cluster_security_group_id
+        self.node_security_group_id = self.node_security_group.id
+
+        # Add-ons that nodes need to become Ready come first, each with its own IRSA role.
+        cni_role = service_account_role(
+            f"{name}-vpc-cni",
+            oidc=self.oidc,
+            namespace="kube-system",
+            service_account="aws-node",
+            managed_policy_arns=["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
+            parent=self,
+        )
+        before_nodes = [
+            self._addon(name, "vpc-cni", cni_role.arn),
+            self._addon(name, "kube-proxy"),
+        ]
+
+        node_role = aws.iam.Role(
+            f"{name}-node",
+            description=f"EKS managed nodes of {cluster_name}",
+            assume_role_policy=policy_document(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ),
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{arn.rsplit('/', 1)[-1]}",
+                role=node_role.name,
+                policy_arn=arn,
+                opts=child,
+            )
+            for arn in NODE_MANAGED_POLICIES
+        ]
+        self.node_groups = [
+            self._node_group(
+                name,
+                group_name,
+                spec,
+                args,
+                node_role,
+                depends_on=[self.cluster, *before_nodes, *attachments],
+            )
+            for group_name, spec in args.node_groups.items()
+        ]
+
+        ebs_role = service_account_role(
+            f"{name}-ebs-csi",
+            oidc=self.oidc,
+            namespace="kube-system",
+            service_account="ebs-csi-controller-sa",
+            managed_policy_arns=["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
+            parent=self,
+        )
+        after_nodes = [
+            self._addon(name, "coredns", depends_on=self.node_groups),
+            self._addon(name, "aws-ebs-csi-driver", ebs_role.arn, depends_on=self.node_groups),
+        ]
+
+        self.k8s_provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after_nodes),
+        )
+        k8s.storage.v1.StorageClass(
+            f"{name}-gp3",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=STORAGE_CLASS,
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+            reclaim_policy="Delete",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider),
+        )
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "oidcIssuer": self.oidc_issuer,
+                "nodeSecurityGroupId": self.node_security_group_id,
+            }
+        )
+
+    def _addon(
+        self,
+        name: str,
+        addon: str,
+        role_arn: pulumi.Input[str] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{name}-{addon}",
+            cluster_name=name,
+            addon_name=addon,
+            addon_version=versions.EKS_ADDONS[addon].version,
+            service_account_role_arn=role_arn,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster, *depends_on]),
+        )
+
+    def _node_group(
+        self,
+        name: str,
+        group: str,
+        spec: NodeGroupSpec,
+        args: EksClusterArgs,
+        role: aws.iam.Role,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> aws.eks.NodeGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        instance_tags = {**args.tags, "Name": f"{name}-{group}"}
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-{group}",
+            description=f"EKS node group {group} of {name}",
+            update_default_version=True,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=2,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=spec.disk_size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            vpc_security_group_ids=[
+                self.cluster.cluster_security_group_id,
+                self.node_security_group.id,
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=instance_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            opts=child,
+        )
+        return aws.eks.NodeGroup(
+            f"{name}-{group}",
+            cluster_name=name,
+            node_group_name_prefix=f"{group}-",
+            node_role_arn=role.arn,
+            subnet_ids=args.private_subnet_ids,
+            ami_type="AL2023_x86_64_STANDARD",
+            capacity_type=spec.capacity_type,
+            instance_types=list(spec.instance_types),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=spec.min_size,
+                desired_size=spec.desired_size,
+                max_size=spec.max_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            labels={"platform/node-group": group, **spec.labels},
+            taints=[aws.eks.NodeGroupTaintArgs(**t) for t in spec.taints] or None,
+            tags={
+                # cluster-autoscaler auto-discovery
+                "k8s.io/cluster-autoscaler/enabled": "true",
+                f"k8s.io/cluster-autoscaler/{name}": "owned",
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(depends_on),
+                # the autoscaler owns the size after creation
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+
+def _endpoint_of(kubeconfig: object) -> str:
+    doc = json.loads(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
+    try:
+        return str(doc["clusters"][0]["cluster"]["server"])  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        return ""

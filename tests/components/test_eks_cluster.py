@@ -1,0 +1,146 @@
+"""EksCluster under mocks, for both committed stacks."""
+
+from __future__ import annotations
+
+import json
+
+from components import versions
+from components.eks_cluster import CONTROL_PLANE_LOG_TYPES, NODE_MANAGED_POLICIES
+from tools.offline.harness import PlanResult
+
+CLUSTER = "eks:index:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+
+
+def _cluster(plan: PlanResult) -> dict:
+    (cluster,) = plan.graph.of_type(CLUSTER)
+    return cluster.inputs
+
+
+def test_version_and_standard_support(plan: PlanResult) -> None:
+    inputs = _cluster(plan)
+    assert inputs["version"] == versions.KUBERNETES_VERSION
+    assert inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+    assert inputs["authenticationMode"] == "API"
+    assert inputs["skipDefaultNodeGroup"] is True
+    assert inputs["createOidcProvider"] is True
+
+
+def test_secrets_encrypted_with_a_rotating_project_key(plan: PlanResult) -> None:
+    key = plan.graph.named(f"{plan.stack}-eks-secrets", "aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert _cluster(plan)["encryptionConfigKeyArn"] == key.outputs["arn"]
+
+
+def test_all_control_plane_logs_with_retention(plan: PlanResult) -> None:
+    assert _cluster(plan)["enabledClusterLogTypes"] == list(CONTROL_PLANE_LOG_TYPES)
+    log_group = plan.graph.named(
+        f"{plan.stack}-eks-control-plane", "aws:cloudwatch/logGroup:LogGroup"
+    )
+    assert log_group.inputs["name"] == f"/aws/eks/{plan.stack}-eks/cluster"
+    expected = {"staging": 30, "production": 90}[plan.stack]
+    assert log_group.inputs["retentionInDays"] == expected
+    (cluster,) = plan.graph.of_type(CLUSTER)
+    assert log_group.urn in cluster.dependencies
+
+
+def test_endpoint_access_per_stack(staging: PlanResult, production: PlanResult) -> None:
+    prod = _cluster(production)
+    assert prod["endpointPrivateAccess"] is True
+    assert prod["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in prod
+    stg = _cluster(staging)
+    assert stg["endpointPrivateAccess"] is True
+    assert stg["endpointPublicAccess"] is True
+    assert stg["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_node_groups_per_stack(staging: PlanResult, production: PlanResult) -> None:
+    (stg,) = staging.graph.of_type(NODE_GROUP)
+    assert stg.inputs["capacityType"] == "SPOT"
+    assert len(stg.inputs["instanceTypes"]) >= 3
+    assert stg.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 5}
+    (prod,) = production.graph.of_type(NODE_GROUP)
+    assert prod.inputs["capacityType"] == "ON_DEMAND"
+    assert prod.inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 9}
+    assert len(prod.inputs["subnetIds"]) == 3
+    assert prod.inputs["subnetIds"] == production.outputs["privateSubnetIds"]
+
+
+def test_launch_template_requires_imdsv2_and_encrypts_root_volume(plan: PlanResult) -> None:
+    for template in plan.graph.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        meta = template.inputs["metadataOptions"]
+        assert meta["httpTokens"] == "required"
+        assert meta["httpPutResponseHopLimit"] == 2
+        (disk,) = template.inputs["blockDeviceMappings"]
+        assert disk["ebs"]["encrypted"] == "true"
+        assert disk["ebs"]["volumeType"] == "gp3"
+        kinds = {spec["resourceType"] for spec in template.inputs["tagSpecifications"]}
+        assert kinds == {"instance", "volume", "network-interface"}
+        for spec in template.inputs["tagSpecifications"]:
+            assert spec["tags"]["cost-center"]
+
+
+def test_node_groups_wait_for_cluster_and_networking_addons(plan: PlanResult) -> None:
+    (cluster,) = plan.graph.of_type(CLUSTER)
+    cni = plan.graph.named(f"{plan.stack}-eks-vpc-cni", "aws:eks/addon:Addon")
+    for group in plan.graph.of_type(NODE_GROUP):
+        assert cluster.urn in group.dependencies
+        assert cni.urn in group.dependencies
+        assert "scalingConfig.desiredSize" in group.options.ignore_changes
+    coredns = plan.graph.named(f"{plan.stack}-eks-coredns", "aws:eks/addon:Addon")
+    assert {g.urn for g in plan.graph.of_type(NODE_GROUP)} <= set(coredns.dependencies)
+
+
+def test_addons_pinned_with_their_own_roles(plan: PlanResult) -> None:
+    addons = {a.inputs["addonName"]: a for a in plan.graph.of_type("aws:eks/addon:Addon")}
+    assert set(addons) == set(versions.EKS_ADDONS)
+    for name, addon in addons.items():
+        assert addon.inputs["addonVersion"] == versions.EKS_ADDONS[name].version
+    roles = {r.name: r for r in plan.graph.of_type("aws:iam/role:Role")}
+    cni_role = roles[f"{plan.stack}-eks-vpc-cni"]
+    assert addons["vpc-cni"].inputs["serviceAccountRoleArn"] == cni_role.outputs["arn"]
+    trust = json.loads(cni_role.inputs["assumeRolePolicy"])
+    (condition,) = trust["Statement"][0]["Condition"]["StringEquals"].items() - {
+        (k, v)
+        for k, v in trust["Statement"][0]["Condition"]["StringEquals"].items()
+        if k.endswith(":aud")
+    }
+    assert condition[1] == "system:serviceaccount:kube-system:aws-node"
+
+
+def test_node_role_has_only_the_node_policies(plan: PlanResult) -> None:
+    node_role = plan.graph.named(f"{plan.stack}-eks-node", "aws:iam/role:Role")
+    attached = {
+        a.inputs["policyArn"]
+        for a in plan.graph.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == node_role.outputs["name"]
+    }
+    assert attached == set(NODE_MANAGED_POLICIES)
+
+
+def test_node_security_group_does_not_wait_for_the_cluster(plan: PlanResult) -> None:
+    sg = plan.graph.named(f"{plan.stack}-eks-nodes", "aws:ec2/securityGroup:SecurityGroup")
+    (cluster,) = plan.graph.of_type(CLUSTER)
+    assert cluster.urn not in sg.dependencies
+    assert not any(cluster.urn in deps for deps in sg.property_dependencies.values())
+
+
+def test_default_storage_class_is_encrypted_gp3(plan: PlanResult) -> None:
+    (sc,) = plan.graph.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert sc.inputs["provisioner"] == "ebs.csi.aws.com"
+    assert sc.inputs["parameters"] == {"type": "gp3", "encrypted": "true", "fsType": "ext4"}
+    annotations = sc.inputs["metadata"]["annotations"]
+    assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
+
+
+def test_kubeconfig_is_a_secret_output(plan: PlanResult) -> None:
+    assert "kubeconfig" in plan.secret_outputs
+    assert plan.outputs["clusterName"] == f"{plan.stack}-eks"
+
+
+def test_deletion_protection_follows_protection(
+    staging: PlanResult, production: PlanResult
+) -> None:
+    assert _cluster(production)["deletionProtection"] is True
+    assert _cluster(staging)["deletionProtection"] is False
