@@ -128,6 +128,9 @@ POSTGRES_ENGINE_VERSION = "17.6"
 
 POSTGRES_SOURCE = "aws rds describe-db-engine-versions --engine postgres"
 
+POSTGRES_SUPPORTED_ENGINE_VERSIONS: tuple[str, ...] = ("16.10", "17.5", "17.6", "18.1")
+"""Engine versions the config accepts (each has a matching ``postgres<major>`` family)."""
+
 
 def postgres_major(engine_version: str = POSTGRES_ENGINE_VERSION) -> str:
     """The major of a PostgreSQL version: ``"17.6"`` -> ``"17"``."""
@@ -147,6 +150,9 @@ VALKEY_ENGINE_VERSION = "8.2"
 """ElastiCache for Valkey engine version."""
 
 VALKEY_SOURCE = "aws elasticache describe-cache-engine-versions --engine valkey"
+
+VALKEY_SUPPORTED_ENGINE_VERSIONS: tuple[str, ...] = ("7.2", "8.0", "8.1", "8.2")
+"""Valkey versions the config accepts."""
 
 
 def valkey_parameter_group_family(engine_version: str = VALKEY_ENGINE_VERSION) -> str:

@@ -13,6 +13,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
+from components.elasticache import ElastiCache, ElastiCacheArgs
+from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 from components.vpc import Vpc, VpcArgs
 
 from .config import PROJECT, StackConfig, StackSecrets, load_stack_config
@@ -77,6 +79,57 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         opts=aws_opts,
     )
 
+    # The data layer needs the VPC and the nodes' security group id, never the cluster itself:
+    # RDS and ElastiCache are created in parallel with the control plane.
+    db = cfg.database
+    database = RdsPostgres(
+        f"{env}-postgres",
+        RdsPostgresArgs(
+            vpc_id=network.vpc_id,
+            subnet_ids=network.database_subnet_ids,
+            source_security_group_ids=[cluster.node_security_group_id],
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            database_name=db.database_name,
+            allocated_storage_gib=db.allocated_storage_gib,
+            max_allocated_storage_gib=db.max_allocated_storage_gib,
+            multi_az=db.multi_az,
+            read_replicas=db.read_replicas,
+            backup_retention_days=db.backup_retention_days,
+            backup_window=db.backup_window,
+            maintenance_window=db.maintenance_window,
+            deletion_protection=db.deletion_protection,
+            slow_query_ms=db.slow_query_ms,
+            max_connections=db.max_connections,
+            performance_insights_retention_days=db.performance_insights_retention_days,
+            log_retention_days=db.log_retention_days,
+            protect=cfg.protect_stateful_resources,
+        ),
+        opts=aws_opts,
+    )
+    cc = cfg.cache
+    cache = ElastiCache(
+        f"{env}-cache",
+        ElastiCacheArgs(
+            vpc_id=network.vpc_id,
+            subnet_ids=network.database_subnet_ids,
+            source_security_group_ids=[cluster.node_security_group_id],
+            environment=env,
+            engine_version=cc.engine_version,
+            node_type=cc.node_type,
+            cluster_mode=cc.cluster_mode,
+            shards=cc.shards,
+            replicas_per_shard=cc.replicas_per_shard,
+            multi_az=cc.multi_az,
+            snapshot_retention_days=cc.snapshot_retention_days,
+            snapshot_window=cc.snapshot_window,
+            maintenance_window=cc.maintenance_window,
+            log_retention_days=cc.log_retention_days,
+            protect=cfg.protect_stateful_resources,
+        ),
+        opts=aws_opts,
+    )
+
     return {
         "region": cfg.region,
         "vpcId": network.vpc_id,
@@ -89,6 +142,11 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         "clusterEndpoint": cluster.endpoint,
         "oidcIssuer": cluster.oidc_issuer,
         "kubeconfig": cluster.kubeconfig,
+        "databaseEndpoint": database.endpoint,
+        "databasePort": database.port,
+        "databaseSecretArn": database.master_secret_arn,
+        "cacheEndpoint": cache.endpoint,
+        "cacheAuthSecretArn": cache.auth_secret_arn,
     }
 
 

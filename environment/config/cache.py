@@ -1,14 +1,29 @@
-"""Valkey on ElastiCache. Owned by the ElastiCache work; this is its starting shape."""
+"""Valkey on ElastiCache."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from .base import ConfigModel
+from components.versions import VALKEY_ENGINE_VERSION, VALKEY_SUPPORTED_ENGINE_VERSIONS
+
+from .base import ConfigModel, DailyWindow, LogRetentionDays, WeeklyWindow, windows_overlap
+from .database import SEED_BACKUP_WINDOW, check_instance_class, window_inside
+
+_SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+CACHE_NODE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "cache.t4g": ("micro", "small", "medium"),
+    "cache.m6g": _SIZES,
+    "cache.m7g": _SIZES,
+    "cache.r6g": _SIZES,
+    "cache.r7g": _SIZES,
+}
 
 
 class CacheConfig(ConfigModel):
     """The application cache."""
+
+    engine_version: str = VALKEY_ENGINE_VERSION
+    """Valkey version; the parameter-group family follows its major."""
 
     node_type: str = "cache.m7g.large"
     """ElastiCache node type."""
@@ -17,10 +32,61 @@ class CacheConfig(ConfigModel):
     """Shard the keyspace (cluster mode enabled)."""
 
     shards: int = Field(default=2, ge=1, le=500)
-    """Node groups (shards) when cluster mode is on."""
+    """Node groups (shards); must be 1 without cluster mode."""
 
     replicas_per_shard: int = Field(default=1, ge=0, le=5)
-    """Replicas per shard; >= 1 for automatic failover."""
+    """Replicas per shard; >= 1 for automatic failover and Multi-AZ."""
+
+    multi_az: bool = True
+    """Automatic failover to a replica in another AZ (needs replicasPerShard >= 1)."""
 
     snapshot_retention_days: int = Field(default=7, ge=0, le=35)
-    """Daily snapshots kept."""
+    """Daily snapshots kept (0 disables snapshots)."""
+
+    snapshot_window: DailyWindow = "04:00-05:00"
+    """Daily snapshot window (UTC), inside 03:00-06:00."""
+
+    maintenance_window: WeeklyWindow = "sun:05:30-sun:06:30"
+    """Weekly maintenance window (UTC); must not overlap the snapshot window."""
+
+    log_retention_days: LogRetentionDays = 30
+    """Days to keep slow and engine logs."""
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine(cls, version: str) -> str:
+        if version not in VALKEY_SUPPORTED_ENGINE_VERSIONS:
+            raise ValueError(
+                f"unknown engine version {version!r}; allowed: "
+                + ", ".join(VALKEY_SUPPORTED_ENGINE_VERSIONS)
+            )
+        return version
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, value: str) -> str:
+        return check_instance_class(value, CACHE_NODE_FAMILIES, "ElastiCache node")
+
+    @property
+    def node_count(self) -> int:
+        return self.shards * (self.replicas_per_shard + 1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CacheConfig:
+        if self.multi_az and self.replicas_per_shard < 1:
+            raise ValueError(
+                f"multiAz/automatic failover needs at least 2 nodes per shard; "
+                f"replicasPerShard is {self.replicas_per_shard}"
+            )
+        if not self.cluster_mode and self.shards != 1:
+            raise ValueError("shards must be 1 when clusterMode is false")
+        if not window_inside(self.snapshot_window, SEED_BACKUP_WINDOW):
+            raise ValueError(
+                f"snapshotWindow {self.snapshot_window} must lie inside 03:00-06:00 UTC"
+            )
+        if windows_overlap(self.snapshot_window, self.maintenance_window):
+            raise ValueError(
+                f"maintenanceWindow {self.maintenance_window} overlaps "
+                f"snapshotWindow {self.snapshot_window}"
+            )
+        return self

@@ -65,6 +65,17 @@ class StackConfig(ConfigModel):
                 f"cluster.serviceCidr {self.cluster.service_cidr} overlaps "
                 f"network.cidr {self.network.cidr}"
             )
+        if self.protect_stateful_resources:
+            if self.database.backup_retention_days < 7:
+                raise ValueError(
+                    "database.backupRetentionDays must be >= 7 when protectStatefulResources "
+                    f"is true (got {self.database.backup_retention_days})"
+                )
+            if not self.database.deletion_protection:
+                raise ValueError(
+                    "database.deletionProtection must stay true when protectStatefulResources "
+                    "is true"
+                )
         if self.backups.dr_region == self.region:
             raise ValueError(
                 f"backups.drRegion {self.backups.dr_region} must differ from aws:region"

@@ -62,7 +62,12 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             inputs=_decode_provider_inputs(
                 request.type, to_json_safe(rpc.deserialize_properties(request.object))
             ),
-            outputs=to_json_safe(registration.state if registration else {}),
+            outputs=_mask(
+                to_json_safe(
+                    {"id": registration.id, **registration.state} if registration else {}
+                ),
+                request.additionalSecretOutputs,
+            ),
             options=ResourceOptions(
                 protect=request.HasField("protect") and request.protect,
                 retain_on_delete=request.HasField("retainOnDelete") and request.retainOnDelete,
@@ -111,6 +116,11 @@ class PlanResult:
     error: str | None = None
     """The config error (or other program error) that stopped the run, if any."""
     secret_keys: frozenset[str] = field(default_factory=frozenset)
+
+
+def _mask(outputs: dict[str, Any], secret_names: Any) -> dict[str, Any]:
+    """Outputs the engine would keep secret (``additional_secret_outputs``) shown masked."""
+    return {k: ("[secret]" if k in set(secret_names) else v) for k, v in outputs.items()}
 
 
 def read_stack_file(path: Path) -> tuple[dict[str, str], set[str]]:

@@ -157,7 +157,67 @@ def _launch_template(
     return {"latestVersion": 1, "defaultVersion": 1}
 
 
+def _rds_instance(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    identifier = str(args.inputs.get("identifier") or args.name)
+    address = f"{identifier}.c{digest(identifier, length=12)}.{ctx.region}.rds.amazonaws.com"
+    port = int(args.inputs.get("port") or 5432)
+    out: dict[str, Any] = {
+        "identifier": identifier,
+        "address": address,
+        "endpoint": f"{address}:{port}",
+        "port": port,
+        "resourceId": "db-" + digest(identifier, length=26).upper(),
+    }
+    if args.inputs.get("manageMasterUserPassword"):
+        out["masterUserSecrets"] = [
+            {
+                "secretArn": ctx.arn(
+                    "secretsmanager",
+                    f"secret:rds!db-{_uuid(identifier)}-{digest(identifier, length=6)}",
+                ),
+                "kmsKeyId": args.inputs.get("masterUserSecretKmsKeyId", ""),
+                "secretStatus": "active",
+            }
+        ]
+    return out
+
+
+def _replication_group(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    group = str(args.inputs.get("replicationGroupId") or args.name)
+    suffix = f"{digest(group, length=6)}.cache.amazonaws.com"
+    shards = int(args.inputs.get("numNodeGroups") or 0)
+    if shards:
+        per = int(args.inputs.get("replicasPerNodeGroup") or 0) + 1
+        members = [f"{group}-{s + 1:04d}-{n + 1:03d}" for s in range(shards) for n in range(per)]
+        return {
+            "configurationEndpointAddress": f"clustercfg.{group}.{suffix}",
+            "memberClusters": members,
+            "port": 6379,
+        }
+    count = int(args.inputs.get("numCacheClusters") or 1)
+    return {
+        "primaryEndpointAddress": f"master.{group}.{suffix}",
+        "readerEndpointAddress": f"replica.{group}.{suffix}",
+        "memberClusters": [f"{group}-{n + 1:03d}" for n in range(count)],
+        "port": 6379,
+    }
+
+
+def _random_password(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    length = int(args.inputs.get("length") or 32)
+    return {"result": ("offline-" + digest(args.name, length=64))[:length]}
+
+
 OUTPUTS: dict[str, OutputRule] = {
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "random:index/randomPassword:RandomPassword": _random_password,
     "eks:index:Cluster": _eks_cluster,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:kms/key:Key": _kms_key,

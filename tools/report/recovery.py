@@ -160,7 +160,7 @@ def analyse(
                     PITR_RPO_MINUTES,
                     restore,
                     "point-in-time restore to a new instance "
-                    f"({db.get('backupRetentionPeriod')} days of PITR)",
+                    f"({int(db.get('backupRetentionPeriod') or 0)} days of PITR)",
                     rpo_target_minutes,
                     rto_target_minutes,
                 )

@@ -1,0 +1,231 @@
+"""RdsPostgres: PostgreSQL on RDS, safe by default.
+
+Encrypted gp3 storage with a customer-managed key, TLS enforced, the master password generated
+and rotated by RDS in Secrets Manager (never in config, state or outputs), IAM authentication,
+Multi-AZ, PITR with a fixed backup window, Performance Insights, enhanced monitoring, logs
+exported with retention, deletion protection and a deterministic final snapshot.
+
+The parameter group's family is derived from the engine version, and its name carries the
+family: a major upgrade creates a new group next to the old one instead of failing on an
+incompatible family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from . import versions
+from ._util import service_trust_policy
+from .kms import customer_managed_key
+
+PORT = 5432
+LOG_EXPORTS = ("postgresql", "upgrade")
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+
+
+@dataclass(frozen=True)
+class RdsPostgresArgs:
+    """Inputs; defaults are the production-safe choice."""
+
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Database subnets (no route to the internet)."""
+    source_security_group_ids: Sequence[pulumi.Input[str]]
+    """The only security groups allowed to connect on 5432 (the EKS nodes)."""
+    engine_version: str = versions.POSTGRES_ENGINE_VERSION
+    instance_class: str = "db.m7g.large"
+    database_name: str = "app"
+    allocated_storage_gib: int = 100
+    max_allocated_storage_gib: int = 1000
+    multi_az: bool = True
+    read_replicas: int = 0
+    backup_retention_days: int = 30
+    backup_window: str = "03:00-04:00"
+    maintenance_window: str = "sun:04:30-sun:05:30"
+    deletion_protection: bool = True
+    slow_query_ms: int = 500
+    max_connections: int | None = None
+    performance_insights_retention_days: int = 7
+    log_retention_days: int = 90
+    protect: bool = True
+    """Pulumi ``protect`` on the instance and key (and ``retain_on_delete`` on the key)."""
+
+
+class RdsPostgres(pulumi.ComponentResource):
+    """One PostgreSQL instance (plus optional read replicas)."""
+
+    endpoint: pulumi.Output[str]
+    port: pulumi.Output[int]
+    database_name: pulumi.Output[str]
+    master_secret_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    instance_identifier: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: RdsPostgresArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:components:RdsPostgres", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        identifier = name
+        family = versions.postgres_parameter_group_family(args.engine_version)
+
+        key = customer_managed_key(
+            f"{name}-key",
+            f"RDS storage, Performance Insights and master secret of {identifier}",
+            parent=self,
+            protect=args.protect,
+        )
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=f"{identifier}-subnets",
+            description=f"database subnets of {identifier}",
+            subnet_ids=args.subnet_ids,
+            opts=child,
+        )
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"PostgreSQL {identifier}: 5432 from the application nodes only",
+            tags={"Name": f"{identifier}-postgres"},
+            opts=child,
+        )
+        for index, source in enumerate(args.source_security_group_ids):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-from-{index}",
+                security_group_id=self.security_group.id,
+                referenced_security_group_id=source,
+                ip_protocol="tcp",
+                from_port=PORT,
+                to_port=PORT,
+                description="PostgreSQL from application nodes",
+                opts=child,
+            )
+        parameters = {
+            "rds.force_ssl": ("1", "immediate"),
+            "shared_preload_libraries": ("pg_stat_statements", "pending-reboot"),
+            "pg_stat_statements.track": ("top", "immediate"),
+            "log_min_duration_statement": (str(args.slow_query_ms), "immediate"),
+            "log_connections": ("1", "immediate"),
+            "log_disconnections": ("1", "immediate"),
+            "log_lock_waits": ("1", "immediate"),
+            "log_temp_files": ("0", "immediate"),
+            "idle_in_transaction_session_timeout": ("600000", "immediate"),
+        }
+        if args.max_connections is not None:
+            parameters["max_connections"] = (str(args.max_connections), "pending-reboot")
+        self.parameter_group = aws.rds.ParameterGroup(
+            f"{name}-{family}",
+            name=f"{identifier}-{family}",
+            family=family,
+            description=f"{identifier} ({family})",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=k, value=v, apply_method=m)
+                for k, (v, m) in sorted(parameters.items())
+            ],
+            opts=child,
+        )
+        monitoring_role = aws.iam.Role(
+            f"{name}-monitoring",
+            description=f"RDS enhanced monitoring of {identifier}",
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring",
+            role=monitoring_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            opts=child,
+        )
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-log-{kind}",
+                name=f"/aws/rds/instance/{identifier}/{kind}",
+                retention_in_days=args.log_retention_days,
+                opts=child,
+            )
+            for kind in LOG_EXPORTS
+        ]
+        common: dict[str, Any] = {
+            "instance_class": args.instance_class,
+            "storage_encrypted": True,
+            "kms_key_id": key.arn,
+            "publicly_accessible": False,
+            "vpc_security_group_ids": [self.security_group.id],
+            "parameter_group_name": self.parameter_group.name,
+            "iam_database_authentication_enabled": True,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": key.arn,
+            "performance_insights_retention_period": args.performance_insights_retention_days,
+            "monitoring_interval": 30,
+            "monitoring_role_arn": monitoring_role.arn,
+            "enabled_cloudwatch_logs_exports": list(LOG_EXPORTS),
+            "auto_minor_version_upgrade": True,
+            "ca_cert_identifier": CA_CERTIFICATE,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": args.deletion_protection,
+            "maintenance_window": args.maintenance_window,
+            "apply_immediately": False,
+        }
+        self.instance = aws.rds.Instance(
+            f"{name}-db",
+            identifier=identifier,
+            engine="postgres",
+            engine_version=args.engine_version,
+            # Refuse paid RDS Extended Support when a major reaches end of standard support.
+            engine_lifecycle_support="open-source-rds-extended-support-disabled",
+            db_name=args.database_name,
+            username="platform_admin",
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=key.arn,
+            db_subnet_group_name=subnets.name,
+            port=PORT,
+            storage_type="gp3",
+            allocated_storage=args.allocated_storage_gib,
+            max_allocated_storage=args.max_allocated_storage_gib,
+            multi_az=args.multi_az,
+            backup_retention_period=args.backup_retention_days,
+            backup_window=args.backup_window,
+            delete_automated_backups=False,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{identifier}-final",
+            tags={"backup": "true"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
+            **common,
+        )
+        for index in range(args.read_replicas):
+            aws.rds.Instance(
+                f"{name}-replica-{index}",
+                identifier=f"{identifier}-replica-{index}",
+                replicate_source_db=self.instance.identifier,
+                storage_type="gp3",
+                max_allocated_storage=args.max_allocated_storage_gib,
+                multi_az=False,
+                backup_retention_period=0,
+                skip_final_snapshot=True,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                **common,
+            )
+
+        self.endpoint = self.instance.address
+        self.port = self.instance.port
+        self.database_name = pulumi.Output.from_input(args.database_name)
+        self.master_secret_arn = self.instance.master_user_secrets.apply(
+            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+        )
+        self.kms_key_arn = key.arn
+        self.security_group_id = self.security_group.id
+        self.instance_identifier = self.instance.identifier
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "port": self.port,
+                "masterSecretArn": self.master_secret_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )
