@@ -63,9 +63,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 request.type, to_json_safe(rpc.deserialize_properties(request.object))
             ),
             outputs=_mask(
-                to_json_safe(
-                    {"id": registration.id, **registration.state} if registration else {}
-                ),
+                to_json_safe({"id": registration.id, **registration.state} if registration else {}),
                 request.additionalSecretOutputs,
             ),
             options=ResourceOptions(
