@@ -45,7 +45,7 @@ class NodeGroupSpec:
     capacity_type: str = "ON_DEMAND"
     min_size: int = 3
     desired_size: int = 3
-    max_size: int = 9
+    max_size: int = 12
     disk_size_gib: int = 50
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[Mapping[str, str]] = ()

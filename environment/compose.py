@@ -12,6 +12,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components._util import plan_subnets
+from components.app_deployment import AppDeployment, AppDeploymentArgs, IngressSpec, WorkloadSpec
+from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, external_secrets_grant
+from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
 from components.rds_postgres import RdsPostgres, RdsPostgresArgs
@@ -79,6 +83,30 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         opts=aws_opts,
     )
 
+    ad = cfg.addons
+    addons = ClusterAddons(
+        f"{env}-addons",
+        ClusterAddonsArgs(
+            environment=env,
+            cluster_name=cluster.cluster_name,
+            region=cfg.region,
+            vpc_id=network.vpc_id,
+            oidc=cluster.oidc,
+            k8s_provider=cluster.k8s_provider,
+            metrics_server=ad.metrics_server,
+            aws_load_balancer_controller=ad.aws_load_balancer_controller,
+            cert_manager=ad.cert_manager,
+            external_secrets=ad.external_secrets,
+            cluster_autoscaler=ad.cluster_autoscaler,
+            external_dns_zone_id=ad.external_dns.hosted_zone_id
+            if ad.external_dns.enabled
+            else None,
+            external_dns_domain=ad.external_dns.domain if ad.external_dns.enabled else None,
+            controller_replicas=ad.controller_replicas,
+        ),
+        opts=pulumi.ResourceOptions(providers=[provider], depends_on=cluster.node_groups),
+    )
+
     # The data layer needs the VPC and the nodes' security group id, never the cluster itself:
     # RDS and ElastiCache are created in parallel with the control plane.
     db = cfg.database
@@ -129,6 +157,91 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         ),
         opts=aws_opts,
     )
+
+    apps = cfg.apps
+    namespace = AppNamespace(
+        f"{env}-apps",
+        AppNamespaceArgs(
+            environment=env,
+            region=cfg.region,
+            namespace=apps.namespace,
+            k8s_provider=cluster.k8s_provider,
+            database_host=database.endpoint,
+            database_port=database.port,
+            database_name=database.database_name,
+            database_secret_arn=database.master_secret_arn,
+            cache_host=cache.endpoint,
+            cache_port=cache.port,
+            cache_secret_arn=cache.auth_secret_arn,
+            secret_store=addons.cluster_secret_store_name,
+            quota=Quota(**apps.quota.model_dump()),
+            access_log_days=apps.ingress.access_log_days,
+            ready=addons.ready,
+            protect=cfg.protect_stateful_resources,
+        ),
+        opts=aws_opts,
+    )
+    if addons.external_secrets_role is not None:
+        external_secrets_grant(
+            f"{env}-external-secrets-data",
+            role=addons.external_secrets_role,
+            secret_arns=[database.master_secret_arn, cache.auth_secret_arn],
+            key_arns=[database.kms_key_arn, cache.kms_key_arn],
+            region=cfg.region,
+            opts=aws_opts,
+        )
+    subnet_plan = plan_subnets(net.cidr, net.az_count)
+    ingress = apps.ingress
+    for name, workload in apps.workloads.items():
+        scaling = workload.autoscaling
+        AppDeployment(
+            f"{env}-app-{name}",
+            AppDeploymentArgs(
+                environment=env,
+                namespace=apps.namespace,
+                workload=WorkloadSpec(
+                    kind=workload.kind,
+                    image=workload.image,
+                    command=workload.command,
+                    args=workload.args,
+                    port=workload.port,
+                    replicas=workload.replicas,
+                    min_replicas=scaling.min_replicas if scaling else None,
+                    max_replicas=scaling.max_replicas if scaling else None,
+                    cpu_target_percent=scaling.cpu_target_percent if scaling else 70,
+                    memory_target_percent=scaling.memory_target_percent if scaling else 80,
+                    cpu_request=workload.resources.cpu_request,
+                    cpu_limit=workload.resources.cpu_limit,
+                    memory_request=workload.resources.memory_request,
+                    memory_limit=workload.resources.memory_limit,
+                    probe=workload.effective_probe,
+                    probe_command=workload.probe_command,
+                    termination_grace_period_seconds=workload.termination_grace_period_seconds,
+                    env=workload.env,
+                    s3_access=workload.s3_access,
+                ),
+                k8s_provider=cluster.k8s_provider,
+                oidc=cluster.oidc,
+                vpc_cidr=str(net.cidr),
+                data_subnet_cidrs=[str(c) for c in subnet_plan.database],
+                app_bucket_arn=namespace.data_bucket.arn,
+                app_bucket_key_arn=namespace.data_key.arn,
+                zone_spread=apps.zone_spread,
+                ingress=IngressSpec(
+                    host=ingress.host or "",
+                    certificate_arn=ingress.certificate_arn or "",
+                    ssl_policy=ingress.ssl_policy,
+                    access_log_bucket=namespace.access_log_bucket.bucket,
+                    load_balancer_name=f"{env}-{name}",
+                    waf_acl_arn=ingress.waf_acl_arn,
+                )
+                if ingress.enabled
+                else None,
+                ready=addons.ready,
+                depends_on=[namespace],
+            ),
+            opts=aws_opts,
+        )
 
     return {
         "region": cfg.region,

@@ -46,7 +46,7 @@ class NodeGroupConfig(ConfigModel):
     desired_size: int = Field(default=3, ge=0, le=100)
     """Nodes at creation (the cluster autoscaler owns it afterwards)."""
 
-    max_size: int = Field(default=9, ge=1, le=100)
+    max_size: int = Field(default=12, ge=1, le=100)
     """Maximum nodes."""
 
     disk_size_gib: int = Field(default=50, ge=20, le=1000)

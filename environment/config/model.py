@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from .addons import AddonsConfig
 from .apps import AppsConfig
 from .backups import BackupsConfig
 from .base import ConfigModel
@@ -39,6 +40,9 @@ class StackConfig(ConfigModel):
 
     cluster: ClusterConfig = ClusterConfig()
     """EKS cluster."""
+
+    addons: AddonsConfig = AddonsConfig()
+    """Cluster add-ons (Helm)."""
 
     database: DatabaseConfig = DatabaseConfig()
     """PostgreSQL on RDS."""

@@ -62,7 +62,7 @@ def test_node_groups_per_stack(staging: PlanResult, production: PlanResult) -> N
     assert stg.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 5}
     (prod,) = production.graph.of_type(NODE_GROUP)
     assert prod.inputs["capacityType"] == "ON_DEMAND"
-    assert prod.inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 9}
+    assert prod.inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 12}
     assert len(prod.inputs["subnetIds"]) == 3
     assert prod.inputs["subnetIds"] == production.outputs["privateSubnetIds"]
 

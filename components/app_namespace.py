@@ -1,0 +1,309 @@
+"""AppNamespace: the baseline every workload namespace gets.
+
+Pod Security Standards ``restricted`` enforced (and audited/warned) by namespace labels, a
+ResourceQuota and LimitRange, default-deny NetworkPolicies for ingress and egress with one
+explicit DNS allowance, the non-secret ConfigMap and the ExternalSecret that materialises the
+database and cache credentials (values never pass through Pulumi), and the S3 buckets the
+workloads use (app data; ALB access logs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from . import versions
+from .buckets import Lifecycle, secure_bucket
+from .kms import customer_managed_key
+
+CONFIG_MAP = "app-config"
+SECRET = "app-secrets"
+ELB_LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
+ELB_ACCOUNTS = {"us-east-1": "127311923021", "us-west-2": "797873946194"}
+"""Regions that predate the log-delivery service principal use the regional ELB account."""
+
+
+@dataclass(frozen=True)
+class Quota:
+    requests_cpu: str = "24"
+    limits_cpu: str = "64"
+    requests_memory: str = "48Gi"
+    limits_memory: str = "96Gi"
+    pods: int = 60
+
+
+@dataclass(frozen=True)
+class AppNamespaceArgs:
+    """Inputs; defaults are the production-safe choice."""
+
+    environment: str
+    region: str
+    namespace: str
+    k8s_provider: k8s.Provider
+    database_host: pulumi.Input[str]
+    database_port: pulumi.Input[int]
+    database_name: pulumi.Input[str]
+    database_secret_arn: pulumi.Input[str]
+    cache_host: pulumi.Input[str]
+    cache_port: pulumi.Input[int]
+    cache_secret_arn: pulumi.Input[str]
+    secret_store: str = "aws-secrets-manager"
+    quota: Quota = Quota()
+    access_log_days: int = 90
+    ready: Sequence[pulumi.Resource] = ()
+    """Controllers (external-secrets) the ExternalSecret must wait for, and be deleted before."""
+    protect: bool = True
+    extra_config: Mapping[str, str] = field(default_factory=dict)
+
+
+def pss_labels(level: str = "restricted") -> dict[str, str]:
+    """Pod Security Admission labels, pinned to the cluster's minor."""
+    version = f"v{versions.KUBERNETES_VERSION}"
+    labels: dict[str, str] = {}
+    for mode in ("enforce", "audit", "warn"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = level
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = version
+    return labels
+
+
+def default_deny_policies(namespace: str) -> list[dict[str, Any]]:
+    """Deny all ingress and egress, then allow DNS to kube-dns only."""
+    return [
+        {
+            "metadata": {"name": "default-deny", "namespace": namespace},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        },
+        {
+            "metadata": {"name": "allow-dns", "namespace": namespace},
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                                },
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [
+                            {"protocol": "UDP", "port": 53},
+                            {"protocol": "TCP", "port": 53},
+                        ],
+                    }
+                ],
+            },
+        },
+    ]
+
+
+class AppNamespace(pulumi.ComponentResource):
+    """Namespace, guard rails, shared config/secrets and buckets for the workloads."""
+
+    namespace_name: str
+    namespace: k8s.core.v1.Namespace
+    data_bucket: aws.s3.Bucket
+    data_key: aws.kms.Key
+    access_log_bucket: aws.s3.Bucket
+    external_secret: k8s.apiextensions.CustomResource
+
+    def __init__(
+        self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:components:AppNamespace", name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        ns = args.namespace
+        self.namespace_name = ns
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": ns, "labels": pss_labels()},
+            opts=k8s_opts,
+        )
+        scoped = pulumi.ResourceOptions(
+            parent=self, provider=args.k8s_provider, depends_on=[self.namespace]
+        )
+        q = args.quota
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata={"name": "compute", "namespace": ns},
+            spec={
+                "hard": {
+                    "requests.cpu": q.requests_cpu,
+                    "limits.cpu": q.limits_cpu,
+                    "requests.memory": q.requests_memory,
+                    "limits.memory": q.limits_memory,
+                    "pods": str(q.pods),
+                }
+            },
+            opts=scoped,
+        )
+        limits: Any = {
+            "limits": [
+                {
+                    "type": "Container",
+                    "default": {"cpu": "500m", "memory": "512Mi"},
+                    "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                    "max": {"cpu": "4", "memory": "8Gi"},
+                }
+            ]
+        }
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata={"name": "defaults", "namespace": ns},
+            spec=limits,
+            opts=scoped,
+        )
+        for policy in default_deny_policies(ns):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['metadata']['name']}",
+                metadata=policy["metadata"],
+                spec=policy["spec"],
+                opts=scoped,
+            )
+
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.data_key = customer_managed_key(
+            f"{name}-data",
+            f"app data bucket of {args.environment}",
+            parent=self,
+            protect=args.protect,
+        )
+        self.data_bucket = secure_bucket(
+            f"{name}-data",
+            bucket_name=account.account_id.apply(lambda a: f"{args.environment}-app-data-{a}"),
+            kms_key_arn=self.data_key.arn,
+            parent=self,
+            protect=args.protect,
+            lifecycle=Lifecycle(transition_days=90, noncurrent_days=30),
+        )
+        elb_account = ELB_ACCOUNTS.get(args.region)
+
+        def log_delivery(arn: str) -> list[dict[str, Any]]:
+            principal = (
+                {"AWS": f"arn:aws:iam::{elb_account}:root"}
+                if elb_account
+                else {"Service": ELB_LOG_DELIVERY}
+            )
+            return [
+                {
+                    "Sid": "AlbAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": "s3:PutObject",
+                    "Resource": f"{arn}/alb/*",
+                }
+            ]
+
+        # ALB access logs support SSE-S3 only (not SSE-KMS).
+        self.access_log_bucket = secure_bucket(
+            f"{name}-alb-logs",
+            bucket_name=account.account_id.apply(lambda a: f"{args.environment}-alb-logs-{a}"),
+            parent=self,
+            protect=args.protect,
+            versioning=False,
+            lifecycle=Lifecycle(
+                transition_days=None, expiration_days=args.access_log_days, noncurrent_days=1
+            ),
+            policy_statements=log_delivery,
+        )
+
+        k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata={"name": CONFIG_MAP, "namespace": ns},
+            data={
+                "ENVIRONMENT": args.environment,
+                "AWS_REGION": args.region,
+                "DATABASE_HOST": args.database_host,
+                "DATABASE_PORT": pulumi.Output.from_input(args.database_port).apply(str),
+                "DATABASE_NAME": args.database_name,
+                "DATABASE_SSLMODE": "verify-full",
+                "CACHE_HOST": args.cache_host,
+                "CACHE_PORT": pulumi.Output.from_input(args.cache_port).apply(str),
+                "CACHE_TLS": "true",
+                "APP_BUCKET": self.data_bucket.bucket,
+                **args.extra_config,
+            },
+            opts=scoped,
+        )
+        self.external_secret = k8s.apiextensions.CustomResource(
+            f"{name}-secrets",
+            api_version="external-secrets.io/v1",
+            kind="ExternalSecret",
+            metadata={"name": SECRET, "namespace": ns},
+            spec={
+                "refreshInterval": "1h",
+                "secretStoreRef": {"kind": "ClusterSecretStore", "name": args.secret_store},
+                "target": {"name": SECRET, "creationPolicy": "Owner"},
+                "data": [
+                    {
+                        "secretKey": "DATABASE_USER",
+                        "remoteRef": {"key": args.database_secret_arn, "property": "username"},
+                    },
+                    {
+                        "secretKey": "DATABASE_PASSWORD",
+                        "remoteRef": {"key": args.database_secret_arn, "property": "password"},
+                    },
+                    {
+                        "secretKey": "CACHE_AUTH_TOKEN",
+                        "remoteRef": {"key": args.cache_secret_arn, "property": "password"},
+                    },
+                ],
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.k8s_provider,
+                depends_on=[self.namespace, *args.ready],
+            ),
+        )
+        self.register_outputs({"namespace": ns, "dataBucket": self.data_bucket.bucket})
+
+
+def external_secrets_grant(
+    name: str,
+    *,
+    role: aws.iam.Role,
+    secret_arns: Sequence[pulumi.Input[str]],
+    key_arns: Sequence[pulumi.Input[str]],
+    region: str,
+    opts: pulumi.ResourceOptions | None = None,
+) -> aws.iam.RolePolicy:
+    """Let the external-secrets role read exactly these secrets (e.g. the RDS-managed master
+    secret, named ``rds!db-...`` outside the environment prefix) and decrypt them through
+    Secrets Manager only."""
+    return aws.iam.RolePolicy(
+        name,
+        role=role.id,
+        policy=pulumi.Output.all(list(secret_arns), list(key_arns)).apply(
+            lambda a: aws_policy(a[0], a[1], region)
+        ),
+        opts=opts,
+    )
+
+
+def aws_policy(secret_arns: list[str], key_arns: list[str], region: str) -> str:
+    from ._util import policy_document
+
+    return policy_document(
+        {
+            "Sid": "ReadDataSecrets",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": sorted(secret_arns),
+        },
+        {
+            "Sid": "DecryptViaSecretsManager",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": sorted(key_arns),
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+            },
+        },
+    )

@@ -1,0 +1,143 @@
+"""A hardened S3 bucket, made the same way everywhere.
+
+Public access blocked, ACLs disabled (BucketOwnerEnforced), TLS-only bucket policy, default
+encryption (SSE-KMS with a bucket key when a key is given, else SSE-S3 — ALB access logs only
+support SSE-S3), versioning and a lifecycle that expires old data and noncurrent versions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Move objects to a colder class after ``transition_days``; delete after
+    ``expiration_days``; keep noncurrent versions ``noncurrent_days``."""
+
+    transition_days: int | None = 30
+    transition_class: str = "STANDARD_IA"
+    expiration_days: int | None = None
+    noncurrent_days: int = 30
+    prefix: str = ""
+
+
+def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def secure_bucket(
+    name: str,
+    *,
+    bucket_name: pulumi.Input[str],
+    parent: pulumi.Resource,
+    protect: bool,
+    kms_key_arn: pulumi.Input[str] | None = None,
+    versioning: bool = True,
+    lifecycle: Lifecycle | None = Lifecycle(),
+    policy_statements: Callable[[str], Sequence[dict[str, Any]]] | None = None,
+    provider: pulumi.ProviderResource | None = None,
+) -> aws.s3.Bucket:
+    """Create the bucket and its hardening resources; return the bucket.
+
+    ``policy_statements(bucket_arn)`` adds statements (e.g. log delivery) to the TLS-only
+    policy. With ``protect`` the bucket is Pulumi-protected and never force-destroyed.
+    """
+    child = pulumi.ResourceOptions(parent=parent, provider=provider)
+    bucket = aws.s3.Bucket(
+        name,
+        bucket=bucket_name,
+        force_destroy=not protect,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=protect),
+    )
+    aws.s3.BucketPublicAccessBlock(
+        name,
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    aws.s3.BucketOwnershipControls(
+        name,
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=child,
+    )
+    by_default = (
+        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+    )
+    default = (
+        by_default(sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn)
+        if kms_key_arn is not None
+        else by_default(sse_algorithm="AES256")
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        name,
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=default,
+                bucket_key_enabled=kms_key_arn is not None,
+            )
+        ],
+        opts=child,
+    )
+    if versioning:
+        aws.s3.BucketVersioning(
+            name,
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=child,
+        )
+    if lifecycle is not None:
+        rule = aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="retention",
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=lifecycle.prefix),
+            transitions=[
+                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    days=lifecycle.transition_days, storage_class=lifecycle.transition_class
+                )
+            ]
+            if lifecycle.transition_days
+            else None,
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                days=lifecycle.expiration_days
+            )
+            if lifecycle.expiration_days
+            else None,
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=lifecycle.noncurrent_days
+            ),
+            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=7
+            ),
+        )
+        aws.s3.BucketLifecycleConfiguration(name, bucket=bucket.id, rules=[rule], opts=child)
+
+    def document(arn: str) -> str:
+        extra = list(policy_statements(arn)) if policy_statements else []
+        return json.dumps(
+            {"Version": "2012-10-17", "Statement": [tls_only_statement(arn), *extra]},
+            sort_keys=True,
+        )
+
+    aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(document), opts=child)
+    return bucket

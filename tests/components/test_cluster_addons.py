@@ -1,0 +1,139 @@
+"""ClusterAddons under mocks: pinned releases, scoped roles, safe destroy order."""
+
+from __future__ import annotations
+
+import json
+
+from components import versions
+from tests.conftest import run_stack_config, stack_config
+from tools.offline.harness import PlanResult
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def _releases(plan: PlanResult) -> dict[str, dict]:
+    return {r.inputs["name"]: r for r in plan.graph.of_type(RELEASE)}  # type: ignore[misc]
+
+
+def _role_policy(plan: PlanResult, addon: str) -> dict:
+    policy = plan.graph.named(f"{plan.stack}-addons-{addon}", "aws:iam/rolePolicy:RolePolicy")
+    return json.loads(policy.inputs["policy"])
+
+
+def test_every_addon_release_is_pinned(plan: PlanResult) -> None:
+    releases = _releases(plan)
+    expected = {
+        "metrics-server",
+        "aws-load-balancer-controller",
+        "cert-manager",
+        "external-secrets",
+        "cluster-autoscaler",
+    }
+    assert expected <= set(releases)
+    for name in expected:
+        chart = versions.HELM_CHARTS[name]
+        inputs = releases[name].inputs
+        assert inputs["chart"] == chart.chart
+        assert inputs["version"] == chart.version
+        assert inputs["repositoryOpts"] == {"repo": chart.repository}
+        assert inputs["atomic"] is True
+
+
+def test_controllers_are_highly_available_in_production(
+    staging: PlanResult, production: PlanResult
+) -> None:
+    for name in ("metrics-server", "aws-load-balancer-controller", "cert-manager"):
+        values = _releases(production)[name].inputs["values"]
+        assert values["replicaCount"] == 2
+        assert values["podDisruptionBudget"]["enabled"] is True
+        assert _releases(staging)[name].inputs["values"]["replicaCount"] == 1
+
+
+def test_cert_manager_installs_its_crds(plan: PlanResult) -> None:
+    assert _releases(plan)["cert-manager"].inputs["values"]["crds"]["enabled"] is True
+
+
+def test_external_secrets_reads_only_this_environments_prefix(plan: PlanResult) -> None:
+    (statement,) = _role_policy(plan, "external-secrets")["Statement"]
+    assert statement["Action"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    assert statement["Resource"] == (
+        f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{plan.stack}/*"
+    )
+
+
+def test_autoscaler_writes_only_on_this_clusters_groups(plan: PlanResult) -> None:
+    statements = {s["Sid"]: s for s in _role_policy(plan, "cluster-autoscaler")["Statement"]}
+    scale = statements["ScaleOwnGroups"]
+    assert (
+        scale["Condition"]["StringEquals"][
+            f"aws:ResourceTag/k8s.io/cluster-autoscaler/{plan.stack}-eks"
+        ]
+        == "owned"
+    )
+    assert all(a.startswith(("autoscaling:Describe", "ec2:Describe", "ec2:Get", "eks:Describe"))
+               for a in statements["Describe"]["Action"])  # fmt: skip
+
+
+def test_load_balancer_controller_writes_are_scoped_to_the_cluster(plan: PlanResult) -> None:
+    policy = _role_policy(plan, "aws-load-balancer-controller")
+    for statement in policy["Statement"]:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        writes = [a for a in actions if not a.split(":")[1].startswith(("Describe", "Get", "List"))]
+        if writes:
+            assert "Condition" in statement, statement["Sid"]
+    owned = next(s for s in policy["Statement"] if s["Sid"] == "ManageOwned")
+    assert owned["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": f"{plan.stack}-eks"}
+    }
+
+
+def test_secret_store_depends_on_the_operator(plan: PlanResult) -> None:
+    (store,) = plan.graph.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore")
+    assert store.inputs["metadata"]["name"] == "aws-secrets-manager"
+    assert _releases(plan)["external-secrets"].urn in store.dependencies
+    auth = store.inputs["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
+    assert auth == {"name": "external-secrets", "namespace": "external-secrets"}
+
+
+def test_releases_wait_for_the_node_groups(plan: PlanResult) -> None:
+    """Safe destroy order: controllers go before the nodes and the cluster."""
+    groups = {g.urn for g in plan.graph.of_type("aws:eks/nodeGroup:NodeGroup")}
+    (component,) = plan.graph.of_type("platform:components:ClusterAddons")
+    assert groups <= set(component.dependencies)
+
+
+def test_disabled_addons_are_absent() -> None:
+    config = stack_config("staging")
+    config["platform:addons"] = {
+        "clusterAutoscaler": False,
+        "certManager": False,
+        "externalSecrets": False,
+    }
+    result = run_stack_config(config, "staging")
+    assert result.error is None, result.error
+    names = {r.inputs["name"] for r in result.graph.of_type(RELEASE)}
+    assert names == {"metrics-server", "aws-load-balancer-controller"}
+    assert not result.graph.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore")
+
+
+def test_external_dns_limited_to_one_zone() -> None:
+    config = stack_config("staging")
+    config["platform:addons"] = {
+        "externalDns": {"enabled": True, "hostedZoneId": "Z0123456789ABC", "domain": "example.com"}
+    }
+    result = run_stack_config(config, "staging")
+    assert result.error is None, result.error
+    policy = result.graph.named("staging-addons-external-dns", "aws:iam/rolePolicy:RolePolicy")
+    change = json.loads(policy.inputs["policy"])["Statement"][0]
+    assert change["Resource"] == "arn:aws:route53:::hostedzone/Z0123456789ABC"
+
+
+def test_external_dns_needs_a_zone() -> None:
+    config = stack_config("staging")
+    config["platform:addons"] = {"externalDns": {"enabled": True}}
+    result = run_stack_config(config, "staging")
+    assert result.error is not None
+    assert "platform:addons.externalDns" in result.error
+    assert "needs hostedZoneId and domain" in result.error

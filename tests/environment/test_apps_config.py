@@ -1,0 +1,80 @@
+"""Bad workload config is rejected clearly, before any resource exists."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_stack_config, stack_config
+
+
+def _apps(stack: str) -> dict[str, Any]:
+    return copy.deepcopy(stack_config(stack)["platform:apps"])
+
+
+def _mutate(stack: str, change: Any) -> dict[str, Any]:
+    apps = _apps(stack)
+    change(apps)
+    return apps
+
+
+BAD = [
+    ("latest-image-in-production", "production",
+     lambda a: a["workloads"]["api"].update(image="registry.example.com/app:latest"),
+     ["platform:apps", "workloads.api.image", "no ':latest'"]),
+    ("untagged-image", "production",
+     lambda a: a["workloads"]["worker"].update(image="registry.example.com/app"),
+     ["workloads.worker.image", "pinned to a version tag or a digest"]),
+    ("hpa-min-above-max", "production",
+     lambda a: a["workloads"]["api"].update(autoscaling={"minReplicas": 5, "maxReplicas": 2}),
+     ["platform:apps.workloads.api.autoscaling", "minReplicas 5 is above maxReplicas 2"]),
+    ("two-schedulers", "staging", lambda a: a["workloads"]["beat"].update(replicas=2),
+     ["platform:apps.workloads.beat", "exactly one replica"]),
+    ("requests-above-limits", "staging",
+     lambda a: a["workloads"]["api"].update(
+         resources={"cpuRequest": "2", "cpuLimit": "500m"}),
+     ["platform:apps.workloads.api.resources", "cpuRequest 2 is above cpuLimit 500m"]),
+    ("ingress-without-certificate", "staging",
+     lambda a: a["ingress"].pop("certificateArn"),
+     ["platform:apps.ingress", "needs certificateArn"]),
+    ("unknown-kind", "staging", lambda a: a["workloads"]["beat"].update(kind="cron"),
+     ["platform:apps.workloads.beat.kind", "'http', 'worker' or 'scheduler'"]),
+    ("exec-probe-without-command", "staging",
+     lambda a: a["workloads"]["worker"].pop("probeCommand"),
+     ["platform:apps.workloads.worker", "probeCommand"]),
+    ("bad-memory-quantity", "staging",
+     lambda a: a["workloads"]["api"].update(resources={"memoryRequest": "lots"}),
+     ["platform:apps.workloads.api.resources", "not a memory quantity"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("stack", "change", "fragments"), [b[1:] for b in BAD], ids=[b[0] for b in BAD]
+)
+def test_bad_apps_config(stack: str, change: Any, fragments: list[str]) -> None:
+    config = stack_config(stack)
+    config["platform:apps"] = _mutate(stack, change)
+    result = run_stack_config(config, stack)
+    assert result.error is not None
+    for fragment in fragments:
+        assert fragment in result.error, result.error
+    assert len(result.graph) == 0
+
+
+def test_digest_is_accepted_and_a_fourth_workload_is_config_only() -> None:
+    config = stack_config("staging")
+    apps = _apps("staging")
+    apps["workloads"]["reports"] = {
+        "kind": "worker",
+        "image": "registry.example.com/app@sha256:" + "a" * 64,
+        "command": ["python", "-m", "app.reports"],
+    }
+    config["platform:apps"] = apps
+    result = run_stack_config(config, "staging")
+    assert result.error is None, result.error
+    names = {
+        d.inputs["metadata"]["name"] for d in result.graph.of_type("kubernetes:apps/v1:Deployment")
+    }
+    assert names == {"api", "worker", "beat", "reports"}
