@@ -207,7 +207,6 @@ class AppNamespace(pulumi.ComponentResource):
             bucket_name=account.account_id.apply(lambda a: f"{args.environment}-alb-logs-{a}"),
             parent=self,
             protect=args.protect,
-            versioning=False,
             lifecycle=Lifecycle(
                 transition_days=None, expiration_days=args.access_log_days, noncurrent_days=1
             ),

@@ -7,10 +7,12 @@ file and prints the component tree, the stack outputs (secrets masked) and a sum
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
 
+from policies.offline import PolicyReport, evaluate, load_config
 from tools.offline.harness import REPO_ROOT, PlanResult, run_program
 from tools.report import report as plan_report
 
@@ -19,6 +21,7 @@ from .tree import render_outputs, render_tree, summary_line
 
 EXIT_OK = 0
 EXIT_CONFIG_ERROR = 2
+EXIT_POLICY_VIOLATION = 3
 
 
 def stack_file_for(stack: str, config_file: str | None) -> Path:
@@ -54,6 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("text", "markdown"),
         default="text",
         help="markdown: print the plan report as Markdown (for a PR comment) instead of text",
+    )
+    parser.add_argument(
+        "--program",
+        metavar="MODULE:FUNCTION",
+        help="plan another program than the project's (e.g. the insecure test fixture)",
+    )
+    parser.add_argument(
+        "--policy-config",
+        metavar="FILE",
+        help="policy pack config (default policies/config/<stack>.json)",
+    )
+    parser.add_argument(
+        "--policy-report-only",
+        action="store_true",
+        help="list policy violations but exit 0 even when a mandatory rule fails",
     )
     return parser
 
@@ -95,17 +113,28 @@ def main(argv: list[str] | None = None) -> int:
     if not path.is_file():
         print(f"plan: no stack file {path}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    result = run_program(path, stack=args.stack)
+    program = None
+    if args.program:
+        module, _, function = args.program.partition(":")
+        program = getattr(importlib.import_module(module), function or "main")
+    result = run_program(path, program=program, stack=args.stack)
     if result.error is not None:
         print(f"plan {args.stack}: {path.name}: {result.error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
 
     report = plan_report.build(result)
+    policy_config = (
+        json.loads(Path(args.policy_config).read_text())
+        if args.policy_config
+        else load_config(args.stack)
+    )
+    policies = evaluate(result.graph, policy_config)
     markdown = args.format == "markdown"
     # In Markdown mode stdout is the report alone (redirect it into a PR comment).
     info = sys.stderr if markdown else sys.stdout
     if markdown:
         print(plan_report.render_markdown(report), end="")
+        print(render_policies_markdown(policies), end="")
     else:
         print(f"Resources of stack {args.stack} ({path.name}):")
         for line in render_tree(result.graph):
@@ -115,17 +144,41 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         for line in plan_report.render_text(report):
             print(line)
+        for line in policies.render_text():
+            print(line)
 
     if args.json:
         document = plan_json(result)
         document["report"] = report.to_json()
+        document["policies"] = policies.to_json()
         Path(args.json).write_text(json.dumps(document, indent=2, sort_keys=True))
         print(f"wrote {args.json}", file=info)
     if args.manifests:
         written = write_manifests(result.graph, Path(args.manifests))
         print(f"wrote {len(written)} manifests under {args.manifests}", file=info)
     print(summary_line(args.stack, result.graph), file=info)
+    if policies.mandatory:
+        verdict = "reported only" if args.policy_report_only else "plan fails"
+        print(
+            f"plan {args.stack}: {len(policies.mandatory)} mandatory policy violation(s): "
+            f"{', '.join(sorted({v.policy for v in policies.mandatory}))} ({verdict})",
+            file=sys.stderr,
+        )
+        if not args.policy_report_only:
+            return EXIT_POLICY_VIOLATION
     return EXIT_OK
+
+
+def render_policies_markdown(policies: PolicyReport) -> str:
+    lines = [
+        "",
+        f"**Policies**: {policies.policies} rules, {len(policies.mandatory)} mandatory and "
+        f"{len(policies.advisory)} advisory violation(s)",
+        "",
+    ]
+    for v in (*policies.mandatory, *policies.advisory):
+        lines.append(f"- `{v.level}` **{v.policy}**: {v.message}")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""One rule per module; the path mirrors the resource type (rules/aws/rds/...)."""

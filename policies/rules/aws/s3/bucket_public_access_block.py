@@ -1,0 +1,32 @@
+"""Every bucket has a public access block with all four settings on."""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import StackValidationArgs
+
+from policies.lib import MANDATORY, stack_rule
+from policies.rules.aws.s3.buckets import buckets, companions
+
+SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+
+
+def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for bucket in buckets(args):
+        blocks = list(companions(args, bucket, TYPE))
+        if not blocks:
+            yield f"bucket {bucket.name} has no public access block", bucket.urn
+        for block in blocks:
+            off = [s for s in SETTINGS if block.props.get(s) is not True]
+            if off:
+                yield f"bucket {bucket.name} public access block leaves {off} off", block.urn
+
+
+POLICY = stack_rule(
+    "aws-s3-bucket-public-access-block",
+    "Every S3 bucket blocks public ACLs and policies.",
+    MANDATORY,
+    check,
+    "create buckets with components.buckets.secure_bucket",
+)

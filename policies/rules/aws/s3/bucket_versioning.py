@@ -1,0 +1,31 @@
+"""Buckets that hold backups, logs or application data are versioned."""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import StackValidationArgs
+
+from policies.lib import MANDATORY, stack_rule
+from policies.rules.aws.s3.buckets import buckets, companions
+
+TYPE = "aws:s3/bucketVersioning:BucketVersioning"
+
+
+def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for bucket in buckets(args):
+        enabled = [
+            v
+            for v in companions(args, bucket, TYPE)
+            if (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
+        ]
+        if not enabled:
+            yield f"bucket {bucket.name} is not versioned", bucket.urn
+
+
+POLICY = stack_rule(
+    "aws-s3-bucket-versioned",
+    "Every S3 bucket (backups, logs, data) has versioning enabled.",
+    MANDATORY,
+    check,
+    "add aws.s3.BucketVersioning with status Enabled (secure_bucket does)",
+)

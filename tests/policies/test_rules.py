@@ -1,0 +1,333 @@
+"""Each rule: a compliant baseline passes every rule; one change makes exactly that rule report."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from policies.lib import ADVISORY, MANDATORY
+from policies.offline import evaluate
+from policies.registry import ALL_POLICIES
+from tools.offline.graph import Resource, ResourceGraph
+
+STACK = "urn:pulumi:t::platform::pulumi:pulumi:Stack::platform-t"
+TAGS = {
+    "project": "platform",
+    "environment": "t",
+    "owner": "team",
+    "cost-center": "cc-1",
+    "managed-by": "pulumi",
+}
+PROVIDER = Resource(
+    urn="urn:pulumi:t::platform::pulumi:providers:aws::aws",
+    type="pulumi:providers:aws",
+    name="aws",
+    custom=True,
+    parent=STACK,
+    provider=None,
+    dependencies=(),
+    property_dependencies={},
+    inputs={"region": "us-east-1", "defaultTags": {"tags": TAGS}},
+    outputs={},
+)
+K8S = Resource(
+    urn="urn:pulumi:t::platform::pulumi:providers:kubernetes::k8s",
+    type="pulumi:providers:kubernetes",
+    name="k8s",
+    custom=True,
+    parent=STACK,
+    provider=None,
+    dependencies=(),
+    property_dependencies={},
+    inputs={},
+    outputs={},
+)
+
+
+def r(type_: str, name: str, props: dict[str, Any], **deps: str) -> Resource:
+    provider = K8S if type_.startswith("kubernetes:") else PROVIDER
+    return Resource(
+        urn=f"urn:pulumi:t::platform::{type_}::{name}",
+        type=type_,
+        name=name,
+        custom=True,
+        parent=STACK,
+        provider=f"{provider.urn}::id",
+        dependencies=tuple(deps.values()),
+        property_dependencies={k: (v,) for k, v in deps.items()},
+        inputs=props,
+        outputs={},
+    )
+
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
+RDS = {
+    "engine": "postgres",
+    "storageEncrypted": True,
+    "kmsKeyId": KEY,
+    "publiclyAccessible": False,
+    "backupRetentionPeriod": 7,
+    "deletionProtection": True,
+    "skipFinalSnapshot": False,
+    "finalSnapshotIdentifier": "db-final",
+}
+CACHE = {
+    "transitEncryptionEnabled": True,
+    "transitEncryptionMode": "required",
+    "atRestEncryptionEnabled": True,
+    "authToken": "[secret]",
+}
+EKS = {
+    "version": "1.35",
+    "encryptionConfigKeyArn": KEY,
+    "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+    "endpointPublicAccess": False,
+    "upgradePolicy": {"supportType": "STANDARD"},
+}
+IRSA = json.dumps(
+    {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/x"},
+                "Condition": {
+                    "StringEquals": {
+                        "x:sub": "system:serviceaccount:apps:api",
+                        "x:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ]
+    }
+)
+CONTAINER = {
+    "name": "api",
+    "image": "registry.example.com/app:1.0.0",
+    "ports": [{"containerPort": 8000}],
+    "readinessProbe": {"httpGet": {"path": "/ready", "port": 8000}},
+    "livenessProbe": {"httpGet": {"path": "/live", "port": 8000}},
+    "resources": {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
+    },
+    "securityContext": {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    },
+}
+DEPLOYMENT = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "api", "namespace": "apps"},
+    "spec": {
+        "replicas": 1,
+        "selector": {"matchLabels": {"app": "api"}},
+        "template": {
+            "metadata": {"labels": {"app": "api"}},
+            "spec": {"containers": [CONTAINER]},
+        },
+    },
+}
+DENY = {
+    "metadata": {"name": "default-deny", "namespace": "apps"},
+    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+}
+DEP = "kubernetes:apps/v1:Deployment"
+NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def set_in(props: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(props)
+    node = out
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if value is _DROP:
+        node.pop(keys[-1])
+    else:
+        node[keys[-1]] = value
+    return out
+
+
+_DROP = object()
+C = "spec.template.spec.containers.0"
+
+
+def bucket_set(*, pab: bool = True, block_policy: bool = True, sse: bool = True,
+               versioning: str = "Enabled") -> list[Resource]:  # fmt: skip
+    bucket = r("aws:s3/bucket:Bucket", "b", {"bucket": "b"})
+    out = [bucket]
+    if pab:
+        out.append(
+            r(
+                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                "b-pab",
+                {
+                    "blockPublicAcls": True,
+                    "blockPublicPolicy": block_policy,
+                    "ignorePublicAcls": True,
+                    "restrictPublicBuckets": True,
+                },
+                bucket=bucket.urn,
+            )
+        )
+    if sse:
+        out.append(
+            r(
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                "b-sse",
+                {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]},
+                bucket=bucket.urn,
+            )
+        )
+    out.append(
+        r(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            "b-ver",
+            {"versioningConfiguration": {"status": versioning}},
+            bucket=bucket.urn,
+        )
+    )
+    return out
+
+
+def workload(
+    props: dict[str, Any] = DEPLOYMENT, *extra: Resource, deny: bool = True
+) -> list[Resource]:
+    out = [r(DEP, "api", props), *extra]
+    if deny:
+        out.append(r(NETPOL, "deny", DENY))
+    return out
+
+
+def one(type_: str, props: dict[str, Any]) -> Callable[[], list[Resource]]:
+    return lambda: [r(type_, "x", props)]
+
+
+RDS_T = "aws:rds/instance:Instance"
+EKS_T = "eks:index:Cluster"
+SG_T = "aws:ec2/securityGroup:SecurityGroup"
+HPA_T = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+HPA = {"metadata": {"name": "api", "namespace": "apps"},
+       "spec": {"scaleTargetRef": {"name": "api"}, "minReplicas": 2, "maxReplicas": 2}}  # fmt: skip
+PDB = {"metadata": {"name": "api", "namespace": "apps"},
+       "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "api"}}}}  # fmt: skip
+
+CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]]]] = [
+    ("aws-rds-instance-storage-encrypted", one(RDS_T, RDS), one(RDS_T, {**RDS, "storageEncrypted": False})),
+    ("aws-rds-instance-not-public", one(RDS_T, RDS), one(RDS_T, {**RDS, "publiclyAccessible": True})),
+    ("aws-rds-instance-backup-retention", one(RDS_T, RDS), one(RDS_T, {**RDS, "backupRetentionPeriod": 3})),
+    ("aws-rds-instance-deletion-protection", one(RDS_T, RDS), one(RDS_T, {**RDS, "deletionProtection": False})),
+    ("aws-elasticache-replication-group-encrypted",
+     one("aws:elasticache/replicationGroup:ReplicationGroup", CACHE),
+     one("aws:elasticache/replicationGroup:ReplicationGroup", {**CACHE, "atRestEncryptionEnabled": False})),
+    ("aws-kms-key-rotation-enabled", one("aws:kms/key:Key", {"enableKeyRotation": True}),
+     one("aws:kms/key:Key", {"enableKeyRotation": False})),
+    ("aws-backup-vault-encrypted", one("aws:backup/vault:Vault", {"kmsKeyArn": KEY}),
+     one("aws:backup/vault:Vault", {})),
+    ("aws-s3-bucket-public-access-block", bucket_set, lambda: bucket_set(block_policy=False)),
+    ("aws-s3-bucket-encrypted", bucket_set, lambda: bucket_set(sse=False)),
+    ("aws-s3-bucket-versioned", bucket_set, lambda: bucket_set(versioning="Suspended")),
+    ("aws-ec2-security-group-no-world-ingress",
+     one(SG_T, {"ingress": [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["10.0.0.0/16"]}]}),
+     one(SG_T, {"ingress": [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}]})),
+    ("aws-ec2-security-group-no-world-ingress",
+     one(SG_T, {"tags": {"platform/role": "load-balancer"},
+                "ingress": [{"fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]}),
+     one(SG_T, {"ingress": [{"fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}]})),
+    ("aws-ec2-security-group-no-world-ingress",
+     one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+         {"fromPort": 6379, "toPort": 6379, "referencedSecurityGroupId": "sg-1"}),
+     one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+         {"fromPort": 6379, "toPort": 6379, "cidrIpv6": "::/0"})),
+    ("aws-ec2-launch-template-imdsv2",
+     one("aws:ec2/launchTemplate:LaunchTemplate", {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 2}}),
+     one("aws:ec2/launchTemplate:LaunchTemplate", {"metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 2}})),
+    ("aws-ec2-nat-gateway-count", lambda: [r("aws:ec2/natGateway:NatGateway", "n1", {})],
+     lambda: [r("aws:ec2/natGateway:NatGateway", "n1", {}), r("aws:ec2/natGateway:NatGateway", "n2", {})]),
+    ("aws-iam-policy-no-wildcard-actions",
+     one("aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps({"Statement": [
+         {"Effect": "Allow", "Action": ["s3:GetObject", "ec2:Describe*"], "Resource": "*"}]})}),
+     one("aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps({"Statement": [
+         {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}]})})),
+    ("aws-iam-role-web-identity-scoped", one("aws:iam/role:Role", {"assumeRolePolicy": IRSA}),
+     one("aws:iam/role:Role", {"assumeRolePolicy": IRSA.replace("apps:api", "apps:*")})),
+    ("eks-cluster-secrets-encryption", one(EKS_T, EKS), one(EKS_T, set_in(EKS, "encryptionConfigKeyArn", _DROP))),
+    ("eks-cluster-control-plane-logs", one(EKS_T, EKS), one(EKS_T, {**EKS, "enabledClusterLogTypes": ["api"]})),
+    ("eks-cluster-public-endpoint-restricted", one(EKS_T, EKS),
+     one(EKS_T, {**EKS, "endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]})),
+    ("eks-cluster-standard-support", one(EKS_T, EKS), one(EKS_T, set_in(EKS, "upgradePolicy", _DROP))),
+    ("eks-cluster-minimum-version", one(EKS_T, EKS), one(EKS_T, {**EKS, "version": "1.29"})),
+    ("aws-eks-node-group-allowed-instances",
+     one("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["m7i.large"], "scalingConfig": {"maxSize": 5}}),
+     one("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["x2iedn.32xlarge"], "scalingConfig": {"maxSize": 5}})),
+    ("aws-required-tags", one("aws:sns/topic:Topic", {}), one("aws:sns/topic:Topic", {"tags": {"owner": ""}})),
+    ("kubernetes-no-privileged-containers", workload, lambda: workload(set_in(DEPLOYMENT, f"{C}.securityContext.privileged", True))),
+    ("kubernetes-run-as-non-root", workload, lambda: workload(set_in(DEPLOYMENT, f"{C}.securityContext.runAsNonRoot", False))),
+    ("kubernetes-read-only-root-filesystem", workload,
+     lambda: workload(set_in(DEPLOYMENT, f"{C}.securityContext.readOnlyRootFilesystem", False))),
+    ("kubernetes-drop-all-capabilities", workload,
+     lambda: workload(set_in(DEPLOYMENT, f"{C}.securityContext.capabilities", {"drop": []}))),
+    ("kubernetes-resources-set", workload, lambda: workload(set_in(DEPLOYMENT, f"{C}.resources", _DROP))),
+    ("kubernetes-no-latest-image", workload, lambda: workload(set_in(DEPLOYMENT, f"{C}.image", "nginx:latest"))),
+    ("kubernetes-http-probes", workload, lambda: workload(set_in(DEPLOYMENT, f"{C}.readinessProbe", _DROP))),
+    ("kubernetes-load-balancer-service-allow-list",
+     one("kubernetes:core/v1:Service", {"metadata": {"name": "api"}, "spec": {"type": "ClusterIP"}}),
+     one("kubernetes:core/v1:Service", {"metadata": {"name": "api"}, "spec": {"type": "LoadBalancer"}})),
+    ("kubernetes-namespace-default-deny", workload, lambda: workload(deny=False)),
+    ("kubernetes-deployment-has-pdb", lambda: workload(set_in(DEPLOYMENT, "spec.replicas", 3), r("kubernetes:policy/v1:PodDisruptionBudget", "pdb", PDB)),
+     lambda: workload(set_in(DEPLOYMENT, "spec.replicas", 3))),
+    ("kubernetes-hpa-min-replicas", lambda: workload(DEPLOYMENT, r(HPA_T, "hpa", HPA), r("kubernetes:policy/v1:PodDisruptionBudget", "pdb", PDB)),
+     lambda: workload(DEPLOYMENT, r(HPA_T, "hpa", set_in(HPA, "spec.minReplicas", 1)), r("kubernetes:policy/v1:PodDisruptionBudget", "pdb", PDB))),
+]  # fmt: skip
+CONFIG = {"aws-ec2-nat-gateway-count": {"maxNatGateways": 1}}
+
+
+def _graph(resources: list[Resource]) -> ResourceGraph:
+    return ResourceGraph((PROVIDER, K8S, *resources))
+
+
+@pytest.mark.parametrize(
+    ("rule", "baseline", "broken"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_rule(
+    rule: str, baseline: Callable[[], list[Resource]], broken: Callable[[], list[Resource]]
+) -> None:
+    clean = evaluate(_graph(baseline()), CONFIG)
+    assert clean.violations == (), clean.render_text()
+    report = evaluate(_graph(broken()), CONFIG)
+    assert report.names() == {rule}, report.render_text()
+    assert all(". Fix: " in v.message for v in report.violations)
+
+
+def test_every_rule_has_a_case() -> None:
+    assert {p.name for p in ALL_POLICIES} == {case[0] for case in CASES}
+
+
+def test_pack_shape() -> None:
+    assert len(ALL_POLICIES) >= 25
+    for policy in ALL_POLICIES:
+        assert policy.description
+        assert policy.enforcement_level in (MANDATORY, ADVISORY)
+        assert policy.remediation_steps
+
+
+def test_config_overrides_level_and_disables() -> None:
+    graph = _graph(one(RDS_T, {**RDS, "publiclyAccessible": True})())
+    assert evaluate(graph).mandatory
+    advisory = evaluate(graph, {"aws-rds-instance-not-public": "advisory"})
+    assert not advisory.mandatory
+    assert advisory.names() == {"aws-rds-instance-not-public"}
+    assert evaluate(graph, {"aws-rds-instance-not-public": "disabled"}).violations == ()
+    unprotected = _graph(one(RDS_T, {**RDS, "deletionProtection": False})())
+    config = {"aws-rds-instance-deletion-protection": {"protectedEnvironment": False}}
+    assert evaluate(unprotected, config).violations == ()
