@@ -275,6 +275,7 @@ class AppDeployment(pulumi.ComponentResource):
     """One workload."""
 
     service_name: str | None = None
+    ingress: k8s.networking.v1.Ingress | None = None
 
     def __init__(
         self, name: str, args: AppDeploymentArgs, opts: pulumi.ResourceOptions | None = None
@@ -408,7 +409,7 @@ class AppDeployment(pulumi.ComponentResource):
                     }
                 ],
             }
-            k8s.networking.v1.Ingress(
+            self.ingress = k8s.networking.v1.Ingress(
                 f"{name}-ingress",
                 metadata={
                     "name": workload,

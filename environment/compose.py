@@ -18,6 +18,9 @@ from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, exte
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
+from components.monitoring.alarms import cache_node_ids
+from components.monitoring.rules import RuleThresholds
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 from components.vpc import Vpc, VpcArgs
 
@@ -192,9 +195,10 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         )
     subnet_plan = plan_subnets(net.cidr, net.az_count)
     ingress = apps.ingress
+    deployments: dict[str, AppDeployment] = {}
     for name, workload in apps.workloads.items():
         scaling = workload.autoscaling
-        AppDeployment(
+        deployments[name] = AppDeployment(
             f"{env}-app-{name}",
             AppDeploymentArgs(
                 environment=env,
@@ -243,6 +247,66 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             opts=aws_opts,
         )
 
+    mon = cfg.monitoring
+    t = mon.thresholds
+    ingresses = {
+        f"{env}-{name}": d.ingress for name, d in deployments.items() if d.ingress is not None
+    }
+    monitoring = MonitoringStack(
+        f"{env}-monitoring",
+        MonitoringStackArgs(
+            environment=env,
+            region=cfg.region,
+            k8s_provider=cluster.k8s_provider,
+            storage_class=cluster.storage_class_name,
+            prometheus_retention_days=mon.prometheus_retention_days,
+            prometheus_storage_gib=mon.prometheus_storage_gib,
+            prometheus_replicas=mon.prometheus_replicas,
+            alertmanager_replicas=mon.alertmanager_replicas,
+            thresholds=RuleThresholds(
+                api_error_ratio_critical=t.api_error_ratio_critical_percent / 100,
+                api_error_ratio_warning=t.api_error_ratio_warning_percent / 100,
+                api_latency_p95_warning_seconds=t.api_latency_p95_warning_seconds,
+                api_latency_p95_info_seconds=t.api_latency_p95_info_seconds,
+                node_cpu_percent=t.node_cpu_percent,
+                node_memory_percent=t.node_memory_percent,
+                volume_free_percent=t.volume_free_percent,
+                database_connections_percent=t.database_connections_percent,
+                cache_memory_percent=t.cache_memory_percent,
+                queue_backlog=t.queue_backlog,
+            ),
+            slack_webhook_url=secrets.alert_slack_webhook_url if mon.slack_enabled else None,
+            slack_channel=mon.slack_channel,
+            pagerduty_routing_key=(
+                secrets.alert_pagerduty_routing_key if mon.pagerduty_enabled else None
+            ),
+            alert_emails=mon.alert_emails,
+            secret_store=addons.cluster_secret_store_name,
+            database_identifier=database.instance_identifier,
+            database_instance_class=db.instance_class,
+            database_allocated_gib=db.allocated_storage_gib,
+            database_replicas=tuple(f"{env}-postgres-replica-{i}" for i in range(db.read_replicas)),
+            database_host=database.endpoint,
+            database_name=database.database_name,
+            database_secret_arn=database.master_secret_arn,
+            cache_node_ids=cache_node_ids(
+                f"{env}-cache", cc.cluster_mode, cc.shards, cc.replicas_per_shard
+            ),
+            cache_has_replicas=cc.replicas_per_shard > 0,
+            cache_host=cache.endpoint,
+            cache_cluster_mode=cc.cluster_mode,
+            cache_secret_arn=cache.auth_secret_arn,
+            database_cpu_percent=t.database_cpu_percent,
+            database_free_storage_percent=t.database_free_storage_percent,
+            cache_cpu_percent=t.cache_cpu_percent,
+            load_balancer_names=tuple(ingresses),
+            ingresses=tuple(ingresses.values()),
+            ready=addons.ready,
+            protect=cfg.protect_stateful_resources,
+        ),
+        opts=aws_opts,
+    )
+
     return {
         "region": cfg.region,
         "vpcId": network.vpc_id,
@@ -260,6 +324,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         "databaseSecretArn": database.master_secret_arn,
         "cacheEndpoint": cache.endpoint,
         "cacheAuthSecretArn": cache.auth_secret_arn,
+        "alarmTopicArn": monitoring.alarm_topic_arn,
     }
 
 

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.offline.harness import PlanResult, read_stack_file, run_program, run_with_config
+from environment.config.loader import SECRET_KEYS
+from tools.offline.harness import (
+    OFFLINE_SECRET_PLACEHOLDER,
+    PlanResult,
+    read_stack_file,
+    run_program,
+    run_with_config,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 STACKS = ("staging", "production")
@@ -47,10 +54,18 @@ def stack_config(stack: str) -> dict[str, Any]:
     return yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
-def run_stack_config(config: Mapping[str, Any], stack: str = "staging") -> PlanResult:
-    """Run the whole program for a config mapping shaped like a stack file's ``config:``."""
+def run_stack_config(
+    config: Mapping[str, Any], stack: str = "staging", *, with_secrets: bool = True
+) -> PlanResult:
+    """Run the whole program for a config mapping shaped like a stack file's ``config:``
+    (with the alerting secrets set, as on a real stack, unless ``with_secrets`` is false)."""
     flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    return run_with_config(flat, stack)
+    secret_keys: set[str] = set()
+    if with_secrets:
+        for key in SECRET_KEYS:
+            flat.setdefault(f"platform:{key}", OFFLINE_SECRET_PLACEHOLDER)
+            secret_keys.add(f"platform:{key}")
+    return run_with_config(flat, stack, secret_keys=secret_keys)
 
 
 def run_component(program: Callable[[], None], stack: str = "test") -> PlanResult:

@@ -121,9 +121,21 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
             )
         )
     try:
-        return StackConfig.model_validate(data)
+        cfg = StackConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc)) from None
+    missing = [
+        f"  platform:monitoring.{flag}: true needs the secret {PROJECT}:{key} "
+        f"(pulumi config set --secret {PROJECT}:{key} ...)"
+        for flag, key, enabled in (
+            ("slackEnabled", "alertSlackWebhookUrl", cfg.monitoring.slack_enabled),
+            ("pagerdutyEnabled", "alertPagerdutyRoutingKey", cfg.monitoring.pagerduty_enabled),
+        )
+        if enabled and f"{PROJECT}:{key}" not in raw
+    ]
+    if missing:
+        raise ConfigError("invalid stack config:\n" + "\n".join(missing))
+    return cfg
 
 
 def load_stack_config() -> tuple[StackConfig, StackSecrets]:

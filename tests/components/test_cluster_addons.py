@@ -113,7 +113,8 @@ def test_disabled_addons_are_absent() -> None:
     }
     result = run_stack_config(config, "staging")
     assert result.error is None, result.error
-    names = {r.inputs["name"] for r in result.graph.of_type(RELEASE)}
+    addons = result.graph.named("staging-addons", "platform:components:ClusterAddons")
+    names = {r.inputs["name"] for r in result.graph.of_type(RELEASE) if r.parent == addons.urn}
     assert names == {"metrics-server", "aws-load-balancer-controller"}
     assert not result.graph.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore")
 

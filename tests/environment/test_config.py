@@ -34,6 +34,7 @@ def _with(stack: str, path: str, value: Any) -> dict[str, Any]:
 
 
 _DELETE = object()
+SECRETS = {"platform:alertSlackWebhookUrl": "s", "platform:alertPagerdutyRoutingKey": "p"}
 
 BAD_INPUTS = [
     # (id, stack, key path, value, expected fragments in the message)
@@ -121,14 +122,15 @@ def test_config_error_is_a_pulumi_run_error_so_the_cli_prints_no_traceback() -> 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
 def test_committed_stacks_validate(stack: str) -> None:
-    cfg = parse_stack_config(stack_config(stack), stack)
+    cfg = parse_stack_config({**stack_config(stack), **SECRETS}, stack)
     assert cfg.environment == stack
     assert cfg.region == "us-east-1"
 
 
 def test_defaults_are_production_safe() -> None:
     cfg = parse_stack_config(
-        {"aws:region": "us-east-1", "platform:tags": {"owner": "o", "costCenter": "c"}}, "any"
+        {"aws:region": "us-east-1", "platform:tags": {"owner": "o", "costCenter": "c"}, **SECRETS},
+        "any",
     )
     assert cfg.protect_stateful_resources is True
     assert cfg.network.nat_gateways == "one_per_az"
@@ -139,8 +141,8 @@ def test_defaults_are_production_safe() -> None:
 
 
 def test_staging_opts_out_explicitly() -> None:
-    staging = parse_stack_config(stack_config("staging"), "staging")
-    production = parse_stack_config(stack_config("production"), "production")
+    staging = parse_stack_config({**stack_config("staging"), **SECRETS}, "staging")
+    production = parse_stack_config({**stack_config("production"), **SECRETS}, "production")
     assert staging.network.nat_gateways == "single"
     assert staging.protect_stateful_resources is False
     assert production.network.nat_gateways == "one_per_az"

@@ -312,7 +312,23 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
 
 CallRule = Callable[[pulumi.runtime.MockCallArgs, MockContext], dict[str, Any]]
-CALLS: dict[str, CallRule] = {}
+
+
+def _get_load_balancer(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[str, Any]:
+    name = str(args.args.get("name") or "lb")
+    suffix = f"app/{name}/{digest(name, length=16)}"
+    return {
+        "arn": ctx.arn("elasticloadbalancing", f"loadbalancer/{suffix}"),
+        "arnSuffix": suffix,
+        "name": name,
+        "dnsName": f"{name}-{digest(name, length=10)}.{ctx.region}.elb.amazonaws.com",
+        "id": suffix,
+    }
+
+
+CALLS: dict[str, CallRule] = {
+    "aws:lb/getLoadBalancer:getLoadBalancer": _get_load_balancer,
+}
 """Per-token invoke answers beyond the built-in ones."""
 
 

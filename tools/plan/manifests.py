@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -64,4 +65,27 @@ def write_manifests(graph: ResourceGraph, directory: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(obj, sort_keys=False))
         written.append(path)
+    written += write_monitoring_files(graph, directory / "prometheus")
+    return written
+
+
+def write_monitoring_files(graph: ResourceGraph, directory: Path) -> list[Path]:
+    """Plain files for ``promtool check rules`` / ``amtool check-config``: every
+    PrometheusRule's groups as a rule file, and the Alertmanager config (receiver secrets
+    redacted) from its Secret's ``platform/redacted-config`` annotation."""
+    written: list[Path] = []
+    for r in graph.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"):
+        name = (r.inputs.get("metadata") or {}).get("name", r.name)
+        path = directory / f"{_slug(name)}.rules.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump({"groups": r.inputs["spec"]["groups"]}, sort_keys=False))
+        written.append(path)
+    for r in graph.of_type("kubernetes:core/v1:Secret"):
+        annotations = (r.inputs.get("metadata") or {}).get("annotations") or {}
+        if "platform/redacted-config" in annotations:
+            path = directory / "alertmanager.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            config = json.loads(annotations["platform/redacted-config"])
+            path.write_text(yaml.safe_dump(config, sort_keys=False))
+            written.append(path)
     return written

@@ -1,0 +1,142 @@
+"""Prometheus alerting rules as Python data, thresholds from the stack config.
+
+Pairs of alerts that measure the same thing share an ``alertname`` and differ in ``severity``
+(e.g. ``ApiErrorRatio`` warning at 1 %, critical at 5 %), so Alertmanager can inhibit the
+warning while the critical fires (``equal: [alertname, namespace]``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+APP_NAMESPACE = "apps"
+BACKUP_NAMESPACE = "backups"
+
+
+@dataclass(frozen=True)
+class RuleThresholds:
+    api_error_ratio_critical: float = 0.05
+    api_error_ratio_warning: float = 0.01
+    api_latency_p95_warning_seconds: float = 2.0
+    api_latency_p95_info_seconds: float = 0.5
+    node_cpu_percent: float = 80.0
+    node_memory_percent: float = 80.0
+    volume_free_percent: float = 20.0
+    database_connections_percent: float = 80.0
+    cache_memory_percent: float = 80.0
+    queue_backlog: int = 1000
+    backup_max_age_seconds: int = 2 * 3600
+
+
+def _alert(
+    name: str, expr: str, for_: str, severity: str, summary: str, description: str, **labels: str
+) -> dict[str, Any]:
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": for_,
+        "labels": {"severity": severity, **labels},
+        "annotations": {
+            "summary": summary,
+            "description": description,
+            "runbook_url": f"https://github.com/acme/platform/blob/main/README.md#alert-{name.lower()}",
+        },
+    }
+
+
+def rule_groups(t: RuleThresholds) -> list[dict[str, Any]]:
+    """The platform's rule groups (PrometheusRule ``spec.groups``)."""
+    ns = APP_NAMESPACE
+    requests = f'sum by (namespace) (rate(http_requests_total{{namespace="{ns}"}}[5m]))'
+    errors = f'sum by (namespace) (rate(http_requests_total{{namespace="{ns}",status=~"5.."}}[5m]))'
+    ratio = f"({errors} / {requests})"
+    p95 = (
+        "histogram_quantile(0.95, sum by (namespace, le) "
+        f'(rate(http_request_duration_seconds_bucket{{namespace="{ns}"}}[5m])))'
+    )
+    api = [
+        _alert("ApiErrorRatio", f"{ratio} > {t.api_error_ratio_critical}", "5m", "critical",
+               f"API 5xx ratio above {t.api_error_ratio_critical:.0%}",
+               "{{ $value | humanizePercentage }} of API requests fail with 5xx."),
+        _alert("ApiErrorRatio", f"{ratio} > {t.api_error_ratio_warning}", "10m", "warning",
+               f"API 5xx ratio above {t.api_error_ratio_warning:.0%}",
+               "{{ $value | humanizePercentage }} of API requests fail with 5xx."),
+        _alert("ApiLatencyP95", f"{p95} > {t.api_latency_p95_warning_seconds}", "10m", "warning",
+               f"API p95 latency above {t.api_latency_p95_warning_seconds}s",
+               "p95 latency is {{ $value | humanizeDuration }}."),
+        _alert("ApiLatencyP95", f"{p95} > {t.api_latency_p95_info_seconds}", "15m", "info",
+               f"API p95 latency above {t.api_latency_p95_info_seconds}s",
+               "p95 latency is {{ $value | humanizeDuration }}."),
+    ]  # fmt: skip
+    workloads = [
+        _alert(
+            "PodCrashLooping",
+            'max by (namespace, pod, container) (max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m])) >= 1',
+            "15m", "warning", "Container is crash-looping",
+            "{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) keeps restarting.",
+        ),
+        _alert(
+            "HpaAtMaxReplicas",
+            "max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_current_replicas) "
+            ">= max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_spec_max_replicas)",
+            "15m", "warning", "Autoscaler pinned at its maximum",
+            "{{ $labels.horizontalpodautoscaler }} has run at max replicas for 15 minutes: raise the "
+            "maximum or the nodes.",
+        ),
+        _alert(
+            "WorkerQueueBacklogGrowing",
+            f'(max by (namespace) (redis_key_size{{key="celery"}}) > {t.queue_backlog}) '
+            'and (max by (namespace) (deriv(redis_key_size{key="celery"}[15m])) > 0)',
+            "15m", "warning", "Worker queue backlog is growing",
+            "{{ $value }} tasks waiting and rising: scale workers or find the slow task.",
+        ),
+    ]  # fmt: skip
+    nodes = [
+        _alert("NodeCpuHigh",
+               f'100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{{mode="idle"}}[5m]))) > {t.node_cpu_percent}',
+               "15m", "warning", f"Node CPU above {t.node_cpu_percent:g}%", "{{ $labels.instance }} CPU at {{ $value }}%."),
+        _alert("NodeMemoryHigh",
+               f"100 * (1 - max by (instance) (node_memory_MemAvailable_bytes) / max by (instance) (node_memory_MemTotal_bytes)) > {t.node_memory_percent}",
+               "15m", "warning", f"Node memory above {t.node_memory_percent:g}%", "{{ $labels.instance }} memory at {{ $value }}%."),
+        _alert("PersistentVolumeFillingUp",
+               "100 * min by (namespace, persistentvolumeclaim) (kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes) "
+               f"< {t.volume_free_percent}",
+               "10m", "warning", f"Volume below {t.volume_free_percent:g}% free",
+               "{{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has {{ $value }}% free."),
+    ]  # fmt: skip
+    data = [
+        _alert("DatabaseConnectionsHigh",
+               "100 * sum(pg_stat_activity_count) / max(pg_settings_max_connections) "
+               f"> {t.database_connections_percent}",
+               "5m", "critical", "Database connections near max_connections",
+               "{{ $value }}% of max_connections in use: the pools are about to be exhausted."),
+        _alert("CacheMemoryHigh",
+               f"100 * max(redis_memory_used_bytes / redis_memory_max_bytes) > {t.cache_memory_percent}",
+               "10m", "warning", "Cache memory high", "Cache at {{ $value }}% of maxmemory."),
+        _alert("CacheEvictions", "sum(increase(redis_evicted_keys_total[10m])) > 0",
+               "10m", "warning", "Cache is evicting keys", "{{ $value }} keys evicted in 10 minutes."),
+    ]  # fmt: skip
+    bns = BACKUP_NAMESPACE
+    backups = [
+        _alert("BackupJobFailed",
+               f'max by (namespace, job_name) (kube_job_status_failed{{namespace="{bns}"}}) > 0',
+               "0m", "critical", "A backup job failed", "Job {{ $labels.job_name }} failed: check its logs."),
+        _alert("BackupTooOld",
+               f'time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{namespace="{bns}",cronjob="pg-dump"}}) '
+               f"> {t.backup_max_age_seconds}",
+               "5m", "critical", "Last successful database dump is older than the RPO",
+               "The newest pg_dump is {{ $value | humanizeDuration }} old."),
+    ]  # fmt: skip
+    return [
+        {"name": "platform.api", "rules": api},
+        {"name": "platform.workloads", "rules": workloads},
+        {"name": "platform.nodes", "rules": nodes},
+        {"name": "platform.data", "rules": data},
+        {"name": "platform.backups", "rules": backups},
+    ]
+
+
+def rules_file(t: RuleThresholds) -> dict[str, Any]:
+    """A Prometheus rule file (what ``promtool check rules`` reads)."""
+    return {"groups": rule_groups(t)}

@@ -1,0 +1,483 @@
+"""MonitoringStack: kube-prometheus-stack, exporters, alert rules and routing, dashboards and
+CloudWatch alarms for the managed services.
+
+Secrets never reach Helm values: Grafana's admin password and the Alertmanager configuration
+(with the Slack webhook and PagerDuty key) are Kubernetes Secrets built from Pulumi secret
+Outputs and referenced by name (``grafana.admin.existingSecret``,
+``alertmanagerSpec.configSecret``); exporters read database and cache credentials from Secrets
+made by external-secrets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import yaml
+
+from . import versions
+from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
+from .monitoring.alertmanager import alertmanager_config
+from .monitoring.rules import RuleThresholds, rule_groups
+
+NAMESPACE = "monitoring"
+DASHBOARDS = Path(__file__).parent / "monitoring" / "dashboards"
+ALERTMANAGER_SECRET = "alertmanager-platform"
+GRAFANA_SECRET = "grafana-admin"
+REDACTED = "<secret>"
+
+
+@dataclass(frozen=True)
+class MonitoringStackArgs:
+    """Inputs; defaults are the production-safe choice."""
+
+    environment: str
+    region: str
+    k8s_provider: k8s.Provider
+    storage_class: str = "gp3"
+    prometheus_retention_days: int = 30
+    prometheus_storage_gib: int = 100
+    prometheus_replicas: int = 2
+    alertmanager_replicas: int = 2
+    thresholds: RuleThresholds = field(default_factory=RuleThresholds)
+    slack_webhook_url: pulumi.Output[str] | None = None
+    slack_channel: str = "#platform-alerts"
+    pagerduty_routing_key: pulumi.Output[str] | None = None
+    alert_emails: Sequence[str] = ()
+    secret_store: str = "aws-secrets-manager"
+    # managed services watched by CloudWatch alarms and the exporters
+    database_identifier: pulumi.Input[str] | None = None
+    database_instance_class: str = "db.m7g.large"
+    database_allocated_gib: int = 100
+    database_replicas: tuple[str, ...] = ()
+    database_host: pulumi.Input[str] | None = None
+    database_name: pulumi.Input[str] = "app"
+    database_secret_arn: pulumi.Input[str] | None = None
+    cache_node_ids: Sequence[str] = ()
+    cache_has_replicas: bool = False
+    cache_host: pulumi.Input[str] | None = None
+    cache_cluster_mode: bool = False
+    cache_secret_arn: pulumi.Input[str] | None = None
+    database_cpu_percent: float = 80
+    database_free_storage_percent: float = 10
+    cache_cpu_percent: float = 80
+    load_balancer_names: Sequence[str] = ()
+    """ALBs made by the controller (by ``load-balancer-name``), resolved after ``ingresses``."""
+    ingresses: Sequence[pulumi.Resource] = ()
+    ready: Sequence[pulumi.Resource] = field(default_factory=list)
+    """Controllers (external-secrets) that ExternalSecrets need."""
+    protect: bool = True
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    """Metrics, alerting and alarms for one environment."""
+
+    alarm_topic_arn: pulumi.Output[str]
+    alarms: list[aws.cloudwatch.MetricAlarm]
+
+    def __init__(
+        self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:components:MonitoringStack", name, None, opts)
+        self._name = name
+        self._args = args
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": NAMESPACE,
+                # node-exporter needs the host network and PID namespace
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
+            opts=k8s_opts,
+        )
+        in_ns = pulumi.ResourceOptions(
+            parent=self, provider=args.k8s_provider, depends_on=[namespace]
+        )
+
+        password = random.RandomPassword(
+            f"{name}-grafana-admin",
+            length=32,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        grafana_secret = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata={"name": GRAFANA_SECRET, "namespace": NAMESPACE},
+            string_data={"admin-user": "admin", "admin-password": password.result},
+            opts=in_ns,
+        )
+        am_secret = self._alertmanager_secret(in_ns)
+        dashboards = [
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{path.stem}",
+                metadata={
+                    "name": f"dashboard-{path.stem}",
+                    "namespace": NAMESPACE,
+                    "labels": {"grafana_dashboard": "1"},
+                },
+                data={path.name: path.read_text()},
+                opts=in_ns,
+            )
+            for path in sorted(DASHBOARDS.glob("*.json"))
+        ]
+        chart = versions.HELM_CHARTS["kube-prometheus-stack"]
+        self.release = k8s.helm.v3.Release(
+            f"{name}-kube-prometheus-stack",
+            name="kube-prometheus-stack",
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=NAMESPACE,
+            values=self._values(),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+            max_history=5,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.k8s_provider,
+                depends_on=[namespace, grafana_secret, am_secret, *dashboards, *args.ready],
+            ),
+        )
+        after_release = pulumi.ResourceOptions(
+            parent=self, provider=args.k8s_provider, depends_on=[self.release]
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-rules",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata={"name": "platform", "namespace": NAMESPACE},
+            spec={"groups": rule_groups(args.thresholds)},
+            opts=after_release,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-api-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata={"name": "api", "namespace": NAMESPACE},
+            spec={
+                "namespaceSelector": {"matchNames": ["apps"]},
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+                "endpoints": [{"port": "http-metrics", "path": "/metrics", "interval": "30s"}],
+            },
+            opts=after_release,
+        )
+        self._exporters(after_release)
+        self._cloudwatch()
+        self.register_outputs({"alarmTopicArn": self.alarm_topic_arn})
+
+    # --- Kubernetes --------------------------------------------------------------------------
+
+    def _alertmanager_config(self, slack: str | None, pagerduty: str | None) -> dict[str, Any]:
+        a = self._args
+        return alertmanager_config(
+            slack_webhook_url=slack,
+            slack_channel=a.slack_channel,
+            pagerduty_routing_key=pagerduty,
+            emails=a.alert_emails,
+        )
+
+    def _alertmanager_secret(self, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+        a = self._args
+        slack = a.slack_webhook_url if a.slack_webhook_url is not None else None
+        pagerduty = a.pagerduty_routing_key
+        # secret because the receivers' URL/key are; kept secret explicitly in case none is set
+        rendered: pulumi.Output[str] = pulumi.Output.all(slack, pagerduty).apply(
+            lambda s: yaml.safe_dump(self._alertmanager_config(s[0], s[1]), sort_keys=False)
+        )
+        document: pulumi.Output[str] = pulumi.Output.secret(rendered)
+        redacted = self._alertmanager_config(
+            REDACTED if slack is not None else None, REDACTED if pagerduty is not None else None
+        )
+        return k8s.core.v1.Secret(
+            f"{self._name}-alertmanager",
+            metadata={
+                "name": ALERTMANAGER_SECRET,
+                "namespace": NAMESPACE,
+                # reviewable copy without the receiver secrets (written by plan --manifests)
+                "annotations": {"platform/redacted-config": json.dumps(redacted, sort_keys=True)},
+            },
+            string_data={"alertmanager.yaml": document},
+            opts=opts,
+        )
+
+    def _values(self) -> dict[str, Any]:
+        a = self._args
+
+        def claim(gib: int) -> dict[str, Any]:
+            return {
+                "volumeClaimTemplate": {
+                    "spec": {
+                        "storageClassName": a.storage_class,
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": f"{gib}Gi"}},
+                    }
+                }
+            }
+
+        return {
+            "fullnameOverride": "kps",
+            "prometheus": {
+                "prometheusSpec": {
+                    "replicas": a.prometheus_replicas,
+                    "retention": f"{a.prometheus_retention_days}d",
+                    "retentionSize": f"{int(a.prometheus_storage_gib * 0.85)}GB",
+                    "storageSpec": claim(a.prometheus_storage_gib),
+                    "serviceMonitorSelectorNilUsesHelmValues": False,
+                    "podMonitorSelectorNilUsesHelmValues": False,
+                    "ruleSelectorNilUsesHelmValues": False,
+                    "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}},
+                },
+                "podDisruptionBudget": {"enabled": a.prometheus_replicas > 1},
+            },
+            "alertmanager": {
+                "alertmanagerSpec": {
+                    "replicas": a.alertmanager_replicas,
+                    "configSecret": ALERTMANAGER_SECRET,
+                    "storage": claim(10),
+                },
+                "podDisruptionBudget": {"enabled": a.alertmanager_replicas > 1},
+            },
+            "grafana": {
+                "admin": {
+                    "existingSecret": GRAFANA_SECRET,
+                    "userKey": "admin-user",
+                    "passwordKey": "admin-password",
+                },
+                "sidecar": {
+                    "dashboards": {
+                        "enabled": True,
+                        "label": "grafana_dashboard",
+                        "labelValue": "1",
+                        "searchNamespace": NAMESPACE,
+                    }
+                },
+            },
+            "kube-state-metrics": {
+                "metricLabelsAllowlist": ["nodes=[eks.amazonaws.com/capacityType]"],
+            },
+            # EKS runs these on the managed control plane: nothing to scrape
+            "kubeControllerManager": {"enabled": False},
+            "kubeScheduler": {"enabled": False},
+            "kubeEtcd": {"enabled": False},
+        }
+
+    def _external_secret(
+        self, key: str, remote_arn: pulumi.Input[str], properties: dict[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.apiextensions.CustomResource:  # fmt: skip
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-{key}-credentials",
+            api_version="external-secrets.io/v1",
+            kind="ExternalSecret",
+            metadata={"name": key, "namespace": NAMESPACE},
+            spec={
+                "refreshInterval": "1h",
+                "secretStoreRef": {"kind": "ClusterSecretStore", "name": self._args.secret_store},
+                "target": {"name": key, "creationPolicy": "Owner"},
+                "data": [
+                    {"secretKey": target, "remoteRef": {"key": remote_arn, "property": source}}
+                    for target, source in properties.items()
+                ],
+            },
+            opts=opts,
+        )
+
+    def _exporters(self, opts: pulumi.ResourceOptions) -> None:
+        a = self._args
+        es_opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[*a.ready, self.release])
+        )
+        if a.database_host is not None and a.database_secret_arn is not None:
+            secret = self._external_secret(
+                "postgres-exporter",
+                a.database_secret_arn,
+                {"username": "username", "password": "password"},
+                es_opts,
+            )
+            self._exporter_release(
+                "prometheus-postgres-exporter",
+                {
+                    "config": {
+                        "datasource": {
+                            "host": a.database_host,
+                            "port": "5432",
+                            "database": a.database_name,
+                            "sslmode": "require",
+                            "userSecret": {"name": "postgres-exporter", "key": "username"},
+                            "passwordSecret": {"name": "postgres-exporter", "key": "password"},
+                        }
+                    },
+                    "serviceMonitor": {"enabled": True},
+                },
+                secret,
+            )
+        if a.cache_host is not None and a.cache_secret_arn is not None:
+            secret = self._external_secret(
+                "redis-exporter", a.cache_secret_arn, {"password": "password"}, es_opts
+            )
+            args: dict[str, Any] = {"check-single-keys": "db0=celery"}
+            if a.cache_cluster_mode:
+                args["is-cluster"] = True
+            self._exporter_release(
+                "prometheus-redis-exporter",
+                {
+                    "redisAddress": pulumi.Output.concat("rediss://", a.cache_host, ":6379"),
+                    "auth": {
+                        "enabled": True,
+                        "secret": {"name": "redis-exporter", "key": "password"},
+                    },
+                    "extraArgs": args,
+                    "serviceMonitor": {"enabled": True},
+                },
+                secret,
+            )
+
+    def _exporter_release(
+        self, key: str, values: dict[str, Any], secret: pulumi.Resource
+    ) -> k8s.helm.v3.Release:
+        chart = versions.HELM_CHARTS[key]
+        return k8s.helm.v3.Release(
+            f"{self._name}-{key}",
+            name=key,
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=NAMESPACE,
+            values={
+                **values,
+                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+                "securityContext": {"runAsNonRoot": True, "runAsUser": 65534},
+            },
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=600,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=self._args.k8s_provider, depends_on=[secret, self.release]
+            ),
+        )
+
+    # --- CloudWatch --------------------------------------------------------------------------
+
+    def _cloudwatch(self) -> None:
+        from .kms import customer_managed_key
+
+        a = self._args
+        name = self._name
+        child = pulumi.ResourceOptions(parent=self)
+        key = customer_managed_key(
+            f"{name}-alarms",
+            f"SNS alarm topic of {a.environment}",
+            parent=self,
+            protect=a.protect,
+            service_statements=[
+                {
+                    "Sid": "CloudWatchAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                }
+            ],
+        )
+        topic = aws.sns.Topic(
+            f"{name}-alarms", name=f"{a.environment}-alarms", kms_master_key_id=key.arn, opts=child
+        )
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        aws.sns.TopicPolicy(
+            f"{name}-alarms",
+            arn=topic.arn,
+            policy=pulumi.Output.all(topic.arn, account.account_id).apply(
+                lambda v: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "CloudWatchAlarms",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Action": "sns:Publish",
+                                "Resource": v[0],
+                                "Condition": {"StringEquals": {"aws:SourceAccount": v[1]}},
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        for index, email in enumerate(a.alert_emails):
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-email-{index}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child,
+            )
+        self.alarm_topic_arn = topic.arn
+        specs: list[Alarm] = []
+        t = a.thresholds
+        if a.database_identifier is not None:
+            specs += rds_alarms(
+                f"{a.environment}-postgres",
+                a.database_instance_class,
+                a.database_allocated_gib,
+                cpu_percent=a.database_cpu_percent,
+                free_storage_percent=a.database_free_storage_percent,
+                connections_percent=t.database_connections_percent,
+                replicas=a.database_replicas,
+            )
+        specs += cache_alarms(
+            list(a.cache_node_ids),
+            cpu_percent=a.cache_cpu_percent,
+            memory_percent=t.cache_memory_percent,
+            has_replicas=a.cache_has_replicas,
+        )
+        self.alarms = [self._alarm(spec, topic.arn) for spec in specs]
+        for lb in a.load_balancer_names:
+            # The ALB exists once the controller has reconciled the Ingress.
+            found = aws.lb.get_load_balancer_output(
+                name=lb,
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=list(a.ingresses)),
+            )
+            for spec in alb_alarms(
+                lb, "{arn_suffix}", latency_seconds=t.api_latency_p95_warning_seconds
+            ):
+                self.alarms.append(self._alarm(spec, topic.arn, found.arn_suffix))
+
+    def _alarm(
+        self, spec: Alarm, topic_arn: pulumi.Input[str], lb_suffix: pulumi.Input[str] | None = None
+    ) -> aws.cloudwatch.MetricAlarm:
+        dimensions: Any = spec.dimensions
+        if lb_suffix is not None:
+            dimensions = {"LoadBalancer": lb_suffix}
+        return aws.cloudwatch.MetricAlarm(
+            f"{self._name}-{spec.name}",
+            name=spec.name,
+            alarm_description=spec.description,
+            namespace=spec.namespace,
+            metric_name=spec.metric,
+            dimensions=dimensions,
+            statistic=spec.statistic or None,
+            extended_statistic=spec.extended_statistic,
+            comparison_operator=spec.comparison,
+            threshold=spec.threshold,
+            period=spec.period,
+            evaluation_periods=spec.evaluation_periods,
+            treat_missing_data="notBreaching",
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,229 @@
+"""Alert rules and Alertmanager config checked by Prometheus' own tools.
+
+``promtool test rules`` proves every alert fires on a synthetic series that breaches it and
+stays silent on a healthy one; ``promtool check rules`` and ``amtool check-config`` validate
+the generated files. (promtool/amtool: Debian packages ``prometheus`` and
+``prometheus-alertmanager``, installed by .ci/run.)
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.monitoring.alertmanager import alertmanager_config
+from components.monitoring.rules import RuleThresholds, rules_file
+
+PROMTOOL = shutil.which("promtool")
+AMTOOL = shutil.which("amtool")
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool not installed (apt install prometheus)"
+)
+needs_amtool = pytest.mark.skipif(
+    AMTOOL is None, reason="amtool not installed (apt install prometheus-alertmanager)"
+)
+
+A = 'namespace="apps"'
+
+
+def _hist(per_bucket: dict[str, str]) -> list[dict[str, str]]:
+    return [
+        {"series": f'http_request_duration_seconds_bucket{{{A},le="{le}"}}', "values": v}
+        for le, v in per_bucket.items()
+    ]
+
+
+# alertname -> (breaching series, healthy series, eval time, expected alerts when breached)
+CASES: dict[str, tuple[list[dict[str, str]], list[dict[str, str]], str, list[dict[str, str]]]] = {
+    "ApiErrorRatio": (
+        [{"series": f'http_requests_total{{{A},status="200"}}', "values": "0+90x30"},
+         {"series": f'http_requests_total{{{A},status="500"}}', "values": "0+10x30"}],
+        [{"series": f'http_requests_total{{{A},status="200"}}', "values": "0+100x30"},
+         {"series": f'http_requests_total{{{A},status="500"}}', "values": "0+0x30"}],
+        "20m",
+        [{"severity": "critical", "namespace": "apps"}, {"severity": "warning", "namespace": "apps"}],
+    ),
+    "ApiLatencyP95": (
+        _hist({"0.5": "0x30", "1": "0x30", "2.5": "0x30", "5": "0+10x30", "+Inf": "0+10x30"}),
+        _hist({"0.5": "0+10x30", "1": "0+10x30", "2.5": "0+10x30", "5": "0+10x30", "+Inf": "0+10x30"}),
+        "20m",
+        [{"severity": "warning", "namespace": "apps"}, {"severity": "info", "namespace": "apps"}],
+    ),
+    "PodCrashLooping": (
+        [{"series": f'kube_pod_container_status_waiting_reason{{{A},pod="api-1",container="api",reason="CrashLoopBackOff"}}', "values": "1x30"}],
+        [{"series": f'kube_pod_container_status_waiting_reason{{{A},pod="api-1",container="api",reason="CrashLoopBackOff"}}', "values": "0x30"}],
+        "20m",
+        [{"severity": "warning", "namespace": "apps", "pod": "api-1", "container": "api"}],
+    ),
+    "HpaAtMaxReplicas": (
+        [{"series": f'kube_horizontalpodautoscaler_status_current_replicas{{{A},horizontalpodautoscaler="api"}}', "values": "20x30"},
+         {"series": f'kube_horizontalpodautoscaler_spec_max_replicas{{{A},horizontalpodautoscaler="api"}}', "values": "20x30"}],
+        [{"series": f'kube_horizontalpodautoscaler_status_current_replicas{{{A},horizontalpodautoscaler="api"}}', "values": "5x30"},
+         {"series": f'kube_horizontalpodautoscaler_spec_max_replicas{{{A},horizontalpodautoscaler="api"}}', "values": "20x30"}],
+        "20m",
+        [{"severity": "warning", "namespace": "apps", "horizontalpodautoscaler": "api"}],
+    ),
+    "WorkerQueueBacklogGrowing": (
+        [{"series": 'redis_key_size{namespace="monitoring",key="celery"}', "values": "1000+50x40"}],
+        [{"series": 'redis_key_size{namespace="monitoring",key="celery"}', "values": "500x40"}],
+        "35m",
+        [{"severity": "warning", "namespace": "monitoring"}],
+    ),
+    "NodeCpuHigh": (
+        [{"series": 'node_cpu_seconds_total{instance="n1",cpu="0",mode="idle"}', "values": "0+6x30"}],
+        [{"series": 'node_cpu_seconds_total{instance="n1",cpu="0",mode="idle"}', "values": "0+54x30"}],
+        "25m",
+        [{"severity": "warning", "instance": "n1"}],
+    ),
+    "NodeMemoryHigh": (
+        [{"series": 'node_memory_MemAvailable_bytes{instance="n1"}', "values": "1000000000x30"},
+         {"series": 'node_memory_MemTotal_bytes{instance="n1"}', "values": "10000000000x30"}],
+        [{"series": 'node_memory_MemAvailable_bytes{instance="n1"}', "values": "5000000000x30"},
+         {"series": 'node_memory_MemTotal_bytes{instance="n1"}', "values": "10000000000x30"}],
+        "20m",
+        [{"severity": "warning", "instance": "n1"}],
+    ),
+    "PersistentVolumeFillingUp": (
+        [{"series": 'kubelet_volume_stats_available_bytes{namespace="monitoring",persistentvolumeclaim="data"}', "values": "10x30"},
+         {"series": 'kubelet_volume_stats_capacity_bytes{namespace="monitoring",persistentvolumeclaim="data"}', "values": "100x30"}],
+        [{"series": 'kubelet_volume_stats_available_bytes{namespace="monitoring",persistentvolumeclaim="data"}', "values": "50x30"},
+         {"series": 'kubelet_volume_stats_capacity_bytes{namespace="monitoring",persistentvolumeclaim="data"}', "values": "100x30"}],
+        "20m",
+        [{"severity": "warning", "namespace": "monitoring", "persistentvolumeclaim": "data"}],
+    ),
+    "DatabaseConnectionsHigh": (
+        [{"series": 'pg_stat_activity_count{datname="app",state="active"}', "values": "90x30"},
+         {"series": "pg_settings_max_connections", "values": "100x30"}],
+        [{"series": 'pg_stat_activity_count{datname="app",state="active"}', "values": "50x30"},
+         {"series": "pg_settings_max_connections", "values": "100x30"}],
+        "10m",
+        [{"severity": "critical"}],
+    ),
+    "CacheMemoryHigh": (
+        [{"series": 'redis_memory_used_bytes{instance="r"}', "values": "90x30"},
+         {"series": 'redis_memory_max_bytes{instance="r"}', "values": "100x30"}],
+        [{"series": 'redis_memory_used_bytes{instance="r"}', "values": "50x30"},
+         {"series": 'redis_memory_max_bytes{instance="r"}', "values": "100x30"}],
+        "20m",
+        [{"severity": "warning"}],
+    ),
+    "CacheEvictions": (
+        [{"series": 'redis_evicted_keys_total{instance="r"}', "values": "0+5x30"}],
+        [{"series": 'redis_evicted_keys_total{instance="r"}', "values": "0x30"}],
+        "25m",
+        [{"severity": "warning"}],
+    ),
+    "BackupJobFailed": (
+        [{"series": 'kube_job_status_failed{namespace="backups",job_name="pg-dump-1"}', "values": "1x10"}],
+        [{"series": 'kube_job_status_failed{namespace="backups",job_name="pg-dump-1"}', "values": "0x10"}],
+        "5m",
+        [{"severity": "critical", "namespace": "backups", "job_name": "pg-dump-1"}],
+    ),
+    "BackupTooOld": (
+        [{"series": 'kube_cronjob_status_last_successful_time{namespace="backups",cronjob="pg-dump"}', "values": "0x200"}],
+        [{"series": 'kube_cronjob_status_last_successful_time{namespace="backups",cronjob="pg-dump"}', "values": "0+60x200"}],
+        "150m",
+        [{"severity": "critical", "namespace": "backups", "cronjob": "pg-dump"}],
+    ),
+}  # fmt: skip
+
+
+def _write_rules(tmp_path: Path, *, annotations: bool = True) -> Path:
+    """The generated rule file; without annotations for unit tests (promtool compares rendered
+    annotations too, and these tests are about when alerts fire)."""
+    rules = rules_file(RuleThresholds())
+    if not annotations:
+        for group in rules["groups"]:
+            for rule in group["rules"]:
+                rule.pop("annotations")
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(rules, sort_keys=False))
+    return path
+
+
+def test_every_alert_has_a_firing_and_a_silent_case() -> None:
+    names = {rule["alert"] for g in rules_file(RuleThresholds())["groups"] for rule in g["rules"]}
+    assert names == set(CASES)
+
+
+def test_thresholds_come_from_config() -> None:
+    rules = rules_file(RuleThresholds(api_error_ratio_critical=0.07, node_cpu_percent=91))
+    exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    assert any(e.endswith("> 0.07") for e in exprs)
+    assert any(e.endswith("> 91") for e in exprs)
+
+
+@needs_promtool
+def test_promtool_check_rules(tmp_path: Path) -> None:
+    result = subprocess.run([PROMTOOL, "check", "rules", str(_write_rules(tmp_path))],  # type: ignore[list-item]
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 15 rules found" in result.stdout
+
+
+@needs_promtool
+def test_promtool_unit_tests(tmp_path: Path) -> None:
+    _write_rules(tmp_path, annotations=False)
+    tests: list[dict[str, Any]] = []
+    for alert, (breach, healthy, at, expected) in CASES.items():
+        for series, alerts in ((breach, expected), (healthy, [])):
+            tests.append(
+                {
+                    "interval": "1m",
+                    "input_series": series,
+                    "alert_rule_test": [
+                        {
+                            "eval_time": at,
+                            "alertname": alert,
+                            "exp_alerts": [{"exp_labels": labels} for labels in alerts],
+                        }
+                    ],
+                }
+            )
+    test_file = tmp_path / "tests.yaml"
+    test_file.write_text(
+        yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": tests})
+    )
+    result = subprocess.run([PROMTOOL, "test", "rules", str(test_file)],  # type: ignore[list-item]
+                            capture_output=True, text=True, check=False, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+@needs_amtool
+@pytest.mark.parametrize("emails", [(), ("oncall@example.com",)])
+def test_amtool_check_config(tmp_path: Path, emails: tuple[str, ...]) -> None:
+    config = alertmanager_config(
+        slack_webhook_url="https://hooks.slack.com/services/T000/B000/XXXX",
+        slack_channel="#alerts",
+        pagerduty_routing_key="0123456789abcdef0123456789abcdef",
+        emails=emails,
+    )
+    path = tmp_path / "alertmanager.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = subprocess.run([AMTOOL, "check-config", str(path)],  # type: ignore[list-item]
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_routing_by_severity_and_inhibition() -> None:
+    config = alertmanager_config(
+        slack_webhook_url="u", slack_channel="#a", pagerduty_routing_key="k", emails=()
+    )
+    route = config["route"]
+    assert route["group_by"] == ["alertname", "namespace"]
+    receivers = {r["matchers"][0]: r["receiver"] for r in route["routes"]}
+    assert receivers['severity="critical"'] == "critical"
+    assert receivers['severity="warning"'] == "warning"
+    by_name = {r["name"]: r for r in config["receivers"]}
+    assert "pagerduty_configs" in by_name["critical"]
+    assert "slack_configs" in by_name["critical"]
+    assert "pagerduty_configs" not in by_name["warning"]
+    (inhibit, *_) = config["inhibit_rules"]
+    assert inhibit["source_matchers"] == ['severity="critical"']
+    assert inhibit["equal"] == ["alertname", "namespace"]

@@ -1,0 +1,186 @@
+"""MonitoringStack under mocks: pinned charts, retention per stack, no plain secrets, alarms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components import versions
+from components.monitoring_stack import DASHBOARDS
+from tests.conftest import run_stack_config, stack_config
+from tools.offline.harness import OFFLINE_SECRET_PLACEHOLDER, PlanResult
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def _release(plan: PlanResult, name: str) -> dict:
+    (release,) = [r for r in plan.graph.of_type(RELEASE) if r.inputs["name"] == name]
+    return release.inputs
+
+
+def test_charts_pinned(plan: PlanResult) -> None:
+    for name in (
+        "kube-prometheus-stack",
+        "prometheus-postgres-exporter",
+        "prometheus-redis-exporter",
+    ):
+        inputs = _release(plan, name)
+        assert inputs["version"] == versions.HELM_CHARTS[name].version
+        assert inputs["repositoryOpts"]["repo"] == versions.HELM_CHARTS[name].repository
+
+
+@pytest.mark.parametrize(
+    ("stack", "days", "gib", "am_replicas"), [("staging", 15, 30, 1), ("production", 30, 100, 2)]
+)
+def test_retention_storage_and_replicas(
+    stack: str, days: int, gib: int, am_replicas: int, request: pytest.FixtureRequest
+) -> None:
+    values = _release(request.getfixturevalue(stack), "kube-prometheus-stack")["values"]
+    spec = values["prometheus"]["prometheusSpec"]
+    assert spec["retention"] == f"{days}d"
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["resources"]["requests"]["storage"] == f"{gib}Gi"
+    assert claim["storageClassName"] == "gp3"
+    assert values["alertmanager"]["alertmanagerSpec"]["replicas"] == am_replicas
+
+
+def test_no_plain_secret_in_helm_values(plan: PlanResult) -> None:
+    text = json.dumps([r.inputs for r in plan.graph.of_type(RELEASE)])
+    assert OFFLINE_SECRET_PLACEHOLDER not in text
+    assert "hooks.slack.com" not in text
+    assert "adminPassword" not in text
+    values = _release(plan, "kube-prometheus-stack")["values"]
+    assert values["grafana"]["admin"]["existingSecret"] == "grafana-admin"
+    assert values["alertmanager"]["alertmanagerSpec"]["configSecret"] == "alertmanager-platform"
+    for secret in plan.graph.of_type("kubernetes:core/v1:Secret"):
+        assert secret.inputs["stringData"] == "[secret]"
+
+
+def test_every_alarm_notifies_the_encrypted_topic(plan: PlanResult) -> None:
+    (topic,) = plan.graph.of_type("aws:sns/topic:Topic")
+    keys = {k.outputs["arn"] for k in plan.graph.of_type("aws:kms/key:Key")}
+    assert topic.inputs["kmsMasterKeyId"] in keys
+    alarms = plan.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert alarms
+    for alarm in alarms:
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+        assert alarm.inputs["okActions"] == [topic.outputs["arn"]]
+    metrics = {(a.inputs["namespace"], a.inputs["metricName"]) for a in alarms}
+    assert {
+        ("AWS/RDS", "CPUUtilization"),
+        ("AWS/RDS", "FreeStorageSpace"),
+        ("AWS/RDS", "FreeableMemory"),
+        ("AWS/RDS", "DatabaseConnections"),
+        ("AWS/ElastiCache", "EngineCPUUtilization"),
+        ("AWS/ElastiCache", "DatabaseMemoryUsagePercentage"),
+        ("AWS/ElastiCache", "Evictions"),
+        ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"),
+        ("AWS/ApplicationELB", "TargetResponseTime"),
+    } <= metrics
+
+
+def test_cache_alarms_cover_every_node(production: PlanResult) -> None:
+    (group,) = production.graph.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    alarmed = {
+        a.inputs["dimensions"]["CacheClusterId"]
+        for a in production.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["namespace"] == "AWS/ElastiCache"
+    }
+    assert alarmed == set(group.outputs["memberClusters"])
+    lag = [
+        a for a in production.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["metricName"] == "ReplicationLag"
+    ]  # fmt: skip
+    assert len(lag) == len(alarmed)
+
+
+def test_alb_alarms_use_the_controller_made_load_balancer(plan: PlanResult) -> None:
+    alb = [
+        a for a in plan.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["namespace"] == "AWS/ApplicationELB"
+    ]  # fmt: skip
+    assert {a.inputs["dimensions"]["LoadBalancer"].split("/")[1] for a in alb} == {
+        f"{plan.stack}-api"
+    }
+
+
+def test_email_subscriptions(production: PlanResult) -> None:
+    (sub,) = production.graph.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert sub.inputs["protocol"] == "email"
+    assert sub.inputs["endpoint"] == "platform-oncall@example.com"
+
+
+def test_dashboards_from_repo_files(plan: PlanResult) -> None:
+    files = sorted(p.name for p in Path(DASHBOARDS).glob("*.json"))
+    assert len(files) >= 5
+    maps = [
+        c for c in plan.graph.of_type("kubernetes:core/v1:ConfigMap")
+        if (c.inputs["metadata"].get("labels") or {}).get("grafana_dashboard") == "1"
+    ]  # fmt: skip
+    assert sorted(name for c in maps for name in c.inputs["data"]) == files
+    for path in Path(DASHBOARDS).glob("*.json"):
+        board = json.loads(path.read_text())
+        assert board["panels"]
+        assert all(t["expr"] for p in board["panels"] for t in p["targets"])
+
+
+def test_rules_and_service_monitor_wait_for_the_operator(plan: PlanResult) -> None:
+    release = next(
+        r for r in plan.graph.of_type(RELEASE) if r.inputs["name"] == "kube-prometheus-stack"
+    )
+    for type_ in (
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+        "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    ):
+        (obj,) = plan.graph.of_type(type_)
+        assert release.urn in obj.dependencies
+    (monitor,) = plan.graph.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+    assert monitor.inputs["spec"]["endpoints"][0] == {
+        "port": "http-metrics",
+        "path": "/metrics",
+        "interval": "30s",
+    }
+
+
+def test_staging_never_pages(staging: PlanResult) -> None:
+    (secret,) = [
+        s for s in staging.graph.of_type("kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["name"] == "alertmanager-platform"
+    ]  # fmt: skip
+    redacted = json.loads(secret.inputs["metadata"]["annotations"]["platform/redacted-config"])
+    receivers = {r["name"]: r for r in redacted["receivers"]}
+    assert "pagerduty_configs" not in receivers["critical"]
+    assert receivers["critical"]["slack_configs"][0]["api_url"] == "<secret>"
+
+
+BAD = [
+    ("threshold-above-100", {"thresholds": {"nodeCpuPercent": 120}},
+     ["platform:monitoring.thresholds.nodeCpuPercent", "less than or equal to 100"]),
+    ("retention-zero", {"prometheusRetentionDays": 0},
+     ["platform:monitoring.prometheusRetentionDays", "greater than or equal to 1"]),
+    ("warning-above-critical", {"thresholds": {"apiErrorRatioWarningPercent": 9}},
+     ["warning error ratio must be below the critical"]),
+    ("bad-email", {"alertEmails": ["not-an-email"]},
+     ["platform:monitoring.alertEmails", "not an email"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("monitoring", "fragments"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_monitoring_config(monitoring: dict, fragments: list[str]) -> None:
+    config = stack_config("production")
+    config["platform:monitoring"] = monitoring
+    result = run_stack_config(config, "production")
+    assert result.error is not None
+    for fragment in fragments:
+        assert fragment in result.error, result.error
+    assert len(result.graph) == 0
+
+
+def test_receiver_without_its_secret_is_rejected() -> None:
+    result = run_stack_config(stack_config("production"), "production", with_secrets=False)
+    assert result.error is not None
+    assert "platform:monitoring.slackEnabled: true needs the secret" in result.error
+    assert "platform:alertPagerdutyRoutingKey" in result.error
+    assert len(result.graph) == 0
