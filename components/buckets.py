@@ -50,11 +50,13 @@ def secure_bucket(
     lifecycle: Lifecycle | None = Lifecycle(),
     policy_statements: Callable[[str], Sequence[dict[str, Any]]] | None = None,
     provider: pulumi.ProviderResource | None = None,
+    created: list[pulumi.Resource] | None = None,
 ) -> aws.s3.Bucket:
     """Create the bucket and its hardening resources; return the bucket.
 
     ``policy_statements(bucket_arn)`` adds statements (e.g. log delivery) to the TLS-only
-    policy. With ``protect`` the bucket is Pulumi-protected and never force-destroyed.
+    policy. With ``protect`` the bucket is Pulumi-protected and never force-destroyed. The
+    hardening resources are appended to ``created`` (e.g. to wait for versioning).
     """
     child = pulumi.ResourceOptions(parent=parent, provider=provider)
     bucket = aws.s3.Bucket(
@@ -97,14 +99,17 @@ def secure_bucket(
         ],
         opts=child,
     )
+    children: list[pulumi.Resource] = []
     if versioning:
-        aws.s3.BucketVersioning(
-            name,
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=child,
+        children.append(
+            aws.s3.BucketVersioning(
+                name,
+                bucket=bucket.id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                    status="Enabled"
+                ),
+                opts=child,
+            )
         )
     if lifecycle is not None:
         rule = aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -139,5 +144,9 @@ def secure_bucket(
             sort_keys=True,
         )
 
-    aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(document), opts=child)
+    children.append(
+        aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(document), opts=child)
+    )
+    if created is not None:
+        created.extend(children)
     return bucket

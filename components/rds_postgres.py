@@ -46,7 +46,7 @@ class RdsPostgresArgs:
     read_replicas: int = 0
     backup_retention_days: int = 30
     backup_window: str = "03:00-04:00"
-    maintenance_window: str = "sun:04:30-sun:05:30"
+    maintenance_window: str = "sun:06:00-sun:07:00"
     deletion_protection: bool = True
     slow_query_ms: int = 500
     max_connections: int | None = None

@@ -167,3 +167,15 @@ POSTGRES_CLIENT_IMAGE = Pin(
     "https://gallery.ecr.aws/docker/library/postgres (client major must match the engine)",
 )
 """Image for pg_dump / pg_restore jobs; its major follows :data:`POSTGRES_ENGINE_VERSION`."""
+
+AWS_CLI_IMAGE = Pin(
+    "public.ecr.aws/aws-cli/aws-cli:2.31.39",
+    "https://gallery.ecr.aws/aws-cli/aws-cli (uploads the dump with SSE-KMS)",
+)
+"""aws-cli for the dump upload step."""
+
+PYTHON_BOTO3_IMAGE = Pin(
+    "public.ecr.aws/lambda/python:3.12",
+    "https://gallery.ecr.aws/lambda/python (ships boto3; runs tools/restore_check/check.py)",
+)
+"""Python with boto3 for the restore check (entrypoint overridden)."""

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components._util import plan_subnets
 from components.app_deployment import AppDeployment, AppDeploymentArgs, IngressSpec, WorkloadSpec
 from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, external_secrets_grant
+from components.backup_jobs import BackupJobs, BackupJobsArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
@@ -274,6 +275,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
                 database_connections_percent=t.database_connections_percent,
                 cache_memory_percent=t.cache_memory_percent,
                 queue_backlog=t.queue_backlog,
+                backup_max_age_seconds=2 * cfg.backups.dump_interval_minutes * 60,
             ),
             slack_webhook_url=secrets.alert_slack_webhook_url if mon.slack_enabled else None,
             slack_channel=mon.slack_channel,
@@ -307,6 +309,45 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         opts=aws_opts,
     )
 
+    bk = cfg.backups
+    dr_provider = aws.Provider(
+        "aws-dr",
+        region=bk.dr_region,
+        default_tags={"tags": default_tags(PROJECT, env, cfg.tags)},
+    )
+    backups = BackupJobs(
+        f"{env}-backups",
+        BackupJobsArgs(
+            environment=env,
+            region=cfg.region,
+            dr_provider=dr_provider,
+            k8s_provider=cluster.k8s_provider,
+            oidc=cluster.oidc,
+            database_host=database.endpoint,
+            database_name=database.database_name,
+            database_secret_arn=database.master_secret_arn,
+            data_subnet_cidrs=[str(c) for c in subnet_plan.database],
+            daily_retention_days=bk.daily_retention_days,
+            weekly_monthly=bk.weekly_monthly,
+            weekly_retention_days=bk.weekly_retention_days,
+            monthly_retention_days=bk.monthly_retention_days,
+            cross_region_copy=bk.cross_region_copy,
+            vault_lock=bk.vault_lock.enabled,
+            lock_min_days=bk.vault_lock.min_retention_days,
+            lock_max_days=bk.vault_lock.max_retention_days,
+            bucket_replication=bk.bucket_replication,
+            dump_retention_days=bk.dump_retention_days,
+            dump_transition_days=bk.dump_transition_days,
+            pg_dump_schedule=bk.pg_dump_schedule,
+            restore_check_schedule=bk.restore_check_schedule,
+            dump_volume_gib=bk.dump_volume_gib,
+            max_dump_age_minutes=2 * bk.dump_interval_minutes,
+            ready=addons.ready,
+            protect=cfg.protect_stateful_resources,
+        ),
+        opts=aws_opts,
+    )
+
     return {
         "region": cfg.region,
         "vpcId": network.vpc_id,
@@ -325,6 +366,8 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         "cacheEndpoint": cache.endpoint,
         "cacheAuthSecretArn": cache.auth_secret_arn,
         "alarmTopicArn": monitoring.alarm_topic_arn,
+        "backupVault": backups.vault.name,
+        "dumpBucket": backups.bucket.bucket,
     }
 
 

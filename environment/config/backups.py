@@ -1,17 +1,139 @@
-"""AWS Backup, logical dumps and DR copies. Owned by the BackupJobs work; starting shape."""
+"""AWS Backup, logical dumps, cross-region copies and the restore check."""
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
 
+_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+
+
+def check_cron(expression: str) -> str:
+    """A 5-field Kubernetes CronJob schedule (numbers, ranges, lists, steps)."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"{expression!r} is not a cron schedule: expected 5 fields "
+            "(minute hour day-of-month month day-of-week), e.g. '0 * * * *'"
+        )
+    names = ("minute", "hour", "day-of-month", "month", "day-of-week")
+    for value, (low, high), name in zip(fields, _CRON_RANGES, names, strict=True):
+        if not _CRON_FIELD.match(value):
+            raise ValueError(f"{expression!r}: {name} field {value!r} is not valid cron syntax")
+        for number in re.findall(r"\d+", re.sub(r"/\d+", "", value)):
+            if not low <= int(number) <= high:
+                raise ValueError(f"{expression!r}: {name} {number} outside {low}-{high}")
+    return expression
+
+
+def cron_interval_minutes(expression: str) -> int:
+    """Longest gap between runs of a schedule of the shapes this platform uses."""
+    minute, hour, dom, _month, dow = expression.split()
+    if step := re.fullmatch(r"\*/(\d+)", minute):
+        return int(step.group(1))
+    if hour == "*":
+        return 60
+    if step := re.fullmatch(r"\*/(\d+)", hour):
+        return 60 * int(step.group(1))
+    if dom == "*" and dow == "*":
+        return 1440
+    if dom == "*":
+        return 10080
+    return 44640
+
+
+class VaultLockConfig(ConfigModel):
+    """AWS Backup Vault Lock in governance mode (admins with permission can still remove it)."""
+
+    enabled: bool = True
+    """Lock the primary vault."""
+    min_retention_days: int = Field(default=7, ge=1, le=36500)
+    """No recovery point may be deleted earlier than this."""
+    max_retention_days: int = Field(default=400, ge=1, le=36500)
+    """No recovery point may be kept longer than this."""
+
+    @model_validator(mode="after")
+    def _range(self) -> VaultLockConfig:
+        if self.min_retention_days > self.max_retention_days:
+            raise ValueError("minRetentionDays must be <= maxRetentionDays")
+        return self
+
 
 class BackupsConfig(ConfigModel):
-    """Backup vaults, plans and the logical dump schedule."""
+    """Backup vaults, plans, the dump bucket and schedules; RPO/RTO targets."""
 
     dr_region: str = Field(default="us-west-2", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-    """Region of the disaster-recovery vault and bucket replica."""
+    """Region of the disaster-recovery vault and bucket replica (must differ from the primary)."""
 
     daily_retention_days: int = Field(default=35, ge=1, le=36500)
     """Days daily recovery points are kept."""
+
+    weekly_monthly: bool = True
+    """Also keep weekly and monthly recovery points."""
+
+    weekly_retention_days: int = Field(default=90, ge=7, le=36500)
+    """Days weekly recovery points are kept."""
+
+    monthly_retention_days: int = Field(default=365, ge=28, le=36500)
+    """Days monthly recovery points are kept."""
+
+    cross_region_copy: bool = True
+    """Copy every recovery point to the DR region's vault."""
+
+    vault_lock: VaultLockConfig = VaultLockConfig()
+    """Vault Lock on the primary vault."""
+
+    bucket_replication: bool = True
+    """Replicate the dump bucket to the DR region."""
+
+    dump_retention_days: int = Field(default=35, ge=1, le=3650)
+    """Days logical dumps are kept in S3."""
+
+    dump_transition_days: int | None = Field(default=30, ge=30)
+    """Move dumps to Standard-IA after this many days (None: never)."""
+
+    pg_dump_schedule: str = "0 * * * *"
+    """CronJob schedule of the logical dump (UTC)."""
+
+    restore_check_schedule: str = "0 7 * * 1"
+    """CronJob schedule of the weekly restore check (UTC)."""
+
+    dump_volume_gib: int = Field(default=20, ge=1, le=500)
+    """Scratch space for one dump (an emptyDir on the node)."""
+
+    rpo_minutes: int = Field(default=5, ge=1, le=10080)
+    """Target recovery point objective for the database (compared in the plan report)."""
+
+    rto_minutes: int = Field(default=60, ge=5, le=10080)
+    """Target recovery time objective for the database."""
+
+    @field_validator("pg_dump_schedule", "restore_check_schedule")
+    @classmethod
+    def _cron(cls, expression: str) -> str:
+        return check_cron(expression)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BackupsConfig:
+        interval = cron_interval_minutes(self.pg_dump_schedule)
+        if self.dump_retention_days * 1440 < 2 * interval:
+            raise ValueError(
+                f"dumpRetentionDays {self.dump_retention_days} is shorter than two intervals of "
+                f"pgDumpSchedule '{self.pg_dump_schedule}' ({interval} minutes): the last good "
+                "dump could expire before the next one exists"
+            )
+        if (
+            self.vault_lock.enabled
+            and self.daily_retention_days < self.vault_lock.min_retention_days
+        ):
+            raise ValueError("dailyRetentionDays is shorter than vaultLock.minRetentionDays")
+        if self.dump_transition_days and self.dump_transition_days >= self.dump_retention_days:
+            raise ValueError("dumpTransitionDays must be shorter than dumpRetentionDays")
+        return self
+
+    @property
+    def dump_interval_minutes(self) -> int:
+        return cron_interval_minutes(self.pg_dump_schedule)

@@ -82,7 +82,7 @@ class DatabaseConfig(ConfigModel):
     backup_window: DailyWindow = "03:00-04:00"
     """Daily backup window (UTC), inside 03:00-06:00."""
 
-    maintenance_window: WeeklyWindow = "sun:04:30-sun:05:30"
+    maintenance_window: WeeklyWindow = "sun:06:00-sun:07:00"
     """Weekly maintenance window (UTC); must not overlap the backup window."""
 
     deletion_protection: bool = True

@@ -23,20 +23,24 @@ def is_taggable(type_token: str) -> bool:
 
 
 def test_aws_provider_sets_every_required_tag(plan: PlanResult) -> None:
-    (provider,) = plan.graph.of_type("pulumi:providers:aws")
-    tags = provider.inputs["defaultTags"]["tags"]
-    assert set(REQUIRED_TAG_KEYS) <= set(tags)
-    assert tags["environment"] == plan.stack
-    assert tags["project"] == "platform"
-    assert all(tags[k] for k in REQUIRED_TAG_KEYS)
+    providers = plan.graph.of_type("pulumi:providers:aws")
+    assert {p.name for p in providers} == {"aws", "aws-dr"}
+    for provider in providers:
+        tags = provider.inputs["defaultTags"]["tags"]
+        assert set(REQUIRED_TAG_KEYS) <= set(tags)
+        assert tags["environment"] == plan.stack
+        assert tags["project"] == "platform"
+        assert all(tags[k] for k in REQUIRED_TAG_KEYS)
 
 
 def test_every_taggable_resource_uses_the_tagged_provider(plan: PlanResult) -> None:
-    (provider,) = plan.graph.of_type("pulumi:providers:aws")
+    providers = [p.urn for p in plan.graph.of_type("pulumi:providers:aws")]
     aws_resources = [r for r in plan.graph if r.custom and r.type.startswith("aws:")]
     taggable = [r for r in aws_resources if is_taggable(r.type)]
     assert len(taggable) >= 20
-    untagged = [r.name for r in taggable if not (r.provider or "").startswith(provider.urn)]
+    untagged = [
+        r.name for r in taggable if not any((r.provider or "").startswith(u) for u in providers)
+    ]
     assert untagged == []
 
 

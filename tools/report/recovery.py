@@ -200,11 +200,12 @@ def analyse(
             )
         region_rpos = []
         hows = []
-        for rule in cross_region:
-            interval = cron_interval_minutes(str(rule["schedule"]))
-            if interval:
-                region_rpos.append(interval)
-                hows.append(f"AWS Backup copy to DR vault every {fmt(interval)}")
+        copy_intervals = [
+            i for i in (cron_interval_minutes(str(r["schedule"])) for r in cross_region) if i
+        ]
+        if copy_intervals:
+            region_rpos.append(min(copy_intervals))
+            hows.append(f"AWS Backup copy to the DR vault every {fmt(min(copy_intervals))}")
         if dump_interval and replicated:
             region_rpos.append(dump_interval + S3_REPLICATION_MINUTES)
             hows.append(f"pg_dump every {fmt(dump_interval)} replicated to the DR bucket")

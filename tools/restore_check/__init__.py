@@ -1,0 +1,1 @@
+"""Restore check for the logical database dumps (see check.py)."""
