@@ -273,14 +273,22 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str) -> None:
         self.ctx = MockContext(region)
+        self.provider_regions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         id_ = _resource_id(args)
+        if args.typ == "pulumi:providers:aws" and args.inputs.get("region"):
+            self.provider_regions[args.name] = str(args.inputs["region"])
+        # a resource made through another region's provider gets that region's ARNs
+        ctx = self.ctx
+        provider_name = (args.provider or "").split("::")[-2:-1]
+        if provider_name and provider_name[0] in self.provider_regions:
+            ctx = MockContext(self.provider_regions[provider_name[0]])
         state = dict(args.inputs)
-        state.update(generic_outputs(args, id_, self.ctx))
+        state.update(generic_outputs(args, id_, ctx))
         rule = OUTPUTS.get(args.typ)
         if rule is not None:
-            state.update(rule(args, id_, self.ctx))
+            state.update(rule(args, id_, ctx))
         return id_, state
 
     def call(  # type: ignore[override]  # returning a bare dict is allowed by MockMonitor
