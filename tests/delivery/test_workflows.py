@@ -1,0 +1,144 @@
+"""The GitHub workflows: valid against GitHub's schema, and secure by construction."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+SHA = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+EXACT = re.compile(r"^[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+$")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text())
+    doc["on"] = doc.pop(True, doc.get("on"))  # YAML 1.1 reads the key `on` as True
+    return doc
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    return _load(ROOT / ".github" / "workflows" / f"{name}.yml")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["uv", "run", "check-jsonschema", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def test_workflows_match_githubs_schema() -> None:
+    assert {p.stem for p in WORKFLOWS} == {"checks", "preview", "deploy", "drift"}
+    result = _run("--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_matches_its_schema() -> None:
+    result = _run("--builtin-schema", "vendor.dependabot", str(ROOT / ".github" / "dependabot.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    ecosystems = {
+        u["package-ecosystem"]
+        for u in yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())["updates"]
+    }
+    assert ecosystems == {"github-actions", "uv"}
+
+
+@pytest.mark.skipif(
+    shutil.which("actionlint") is None,
+    reason="actionlint has no offline-installable package here (PyPI wheel downloads from GitHub; not in Debian)",
+)
+def test_actionlint() -> None:  # pragma: no cover - runs where actionlint exists
+    result = subprocess.run(
+        ["actionlint", *map(str, WORKFLOWS)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
+def test_least_privilege_permissions(path: Path) -> None:
+    doc = _load(path)
+    assert doc["permissions"] in ({}, {"contents": "read"}), "top-level permissions must be minimal"
+    for name, job in doc["jobs"].items():
+        permissions = job.get("permissions", doc["permissions"])
+        assert "write-all" not in str(permissions)
+        uses_oidc = any(
+            "configure-aws-credentials" in s.get("uses", "") for s in job.get("steps", [])
+        )
+        assert (permissions.get("id-token") == "write") == uses_oidc, name
+        for scope, level in permissions.items():
+            if level == "write":
+                assert scope in {"id-token", "pull-requests", "issues"}, (name, scope)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
+def test_no_long_lived_keys_and_pinned_actions(path: Path) -> None:
+    text = path.read_text()
+    assert "AWS_ACCESS_KEY_ID" not in text
+    assert "aws-secret-access-key" not in text
+    assert "aws-access-key-id" not in text
+    for job in _load(path)["jobs"].values():
+        for step in job.get("steps", []):
+            if "uses" in step:
+                assert SHA.match(step["uses"]) or EXACT.match(step["uses"]), step["uses"]
+
+
+def test_production_deploys_only_through_its_environment() -> None:
+    jobs = _workflow("deploy")["jobs"]
+    production = [j for j in jobs.values() if "production" in str(j.get("steps"))]
+    assert production
+    for job in production:
+        assert job["environment"] == "production"
+        assert job["needs"] == "staging"
+    for job in jobs.values():
+        assert job["concurrency"]["cancel-in-progress"] is False
+        assert job["concurrency"]["group"].startswith("deploy-")
+        refresh = [s for s in job["steps"] if "pulumi/actions" in s.get("uses", "")]
+        assert refresh[0]["with"]["refresh"] is True
+    assert _workflow("deploy")["on"]["push"]["branches"] == ["main"]
+
+
+def test_preview_is_skipped_for_forks_and_grouped_per_stack() -> None:
+    jobs = _workflow("preview")["jobs"]
+    assert (
+        jobs["preview"]["if"]
+        == "github.event.pull_request.head.repo.full_name == github.repository"
+    )
+    assert (
+        jobs["fork-note"]["if"]
+        == "github.event.pull_request.head.repo.full_name != github.repository"
+    )
+    assert "matrix.stack" in jobs["preview"]["concurrency"]["group"]
+    (pulumi_step,) = [s for s in jobs["preview"]["steps"] if "pulumi/actions" in s.get("uses", "")]
+    assert pulumi_step["with"]["command"] == "preview"
+    assert pulumi_step["with"]["policyPacks"] == "policies"
+    assert pulumi_step["with"]["comment-on-pr"] is True
+
+
+def test_drift_expects_no_changes_and_reports() -> None:
+    doc = _workflow("drift")
+    assert "schedule" in doc["on"]
+    (step,) = [s for s in doc["jobs"]["drift"]["steps"] if "pulumi/actions" in s.get("uses", "")]
+    assert step["with"]["expect-no-changes"] is True
+    assert doc["jobs"]["report"]["permissions"] == {"issues": "write"}
+
+
+def test_checks_run_the_offline_plan_with_policies() -> None:
+    steps = " ".join(str(s) for s in _workflow("checks")["jobs"]["checks"]["steps"])
+    for command in (
+        "uv sync --frozen",
+        "uv run pytest",
+        "uv run plan",
+        "--format markdown",
+        "upload-artifact",
+    ):
+        assert command in steps

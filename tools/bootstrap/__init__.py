@@ -1,0 +1,1 @@
+"""State-backend bootstrap (see cli.py)."""
