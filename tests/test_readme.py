@@ -29,3 +29,25 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (REPO / ".ci" / "run").read_text()
     assert "uv run pytest" in ci
     assert "uv sync --frozen" in ci
+
+
+def test_plan_numbers_are_current() -> None:
+    from tools.report.readme import BEGIN, END, render, reports
+
+    text = README.read_text()
+    current = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert current == render(reports()).strip(), (
+        "README plan numbers are stale: run `uv run python -m tools.report.readme --write`"
+    )
+
+
+def test_new_stack_template_validates() -> None:
+    import yaml
+
+    from environment.config import parse_stack_config
+
+    config = yaml.safe_load((REPO / "docs" / "Pulumi.stack.yaml.example").read_text())["config"]
+    secrets = {"platform:alertSlackWebhookUrl": "s", "platform:alertPagerdutyRoutingKey": "p"}
+    cfg = parse_stack_config({**config, **secrets}, "europe")
+    assert cfg.region == "eu-west-1"
+    assert cfg.protect_stateful_resources is True
