@@ -18,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import versions
+from ._shared import external_secret
 from .buckets import Lifecycle, secure_bucket
 from .kms import customer_managed_key
 
@@ -231,29 +232,15 @@ class AppNamespace(pulumi.ComponentResource):
             },
             opts=scoped,
         )
-        self.external_secret = k8s.apiextensions.CustomResource(
+        self.external_secret = external_secret(
             f"{name}-secrets",
-            api_version="external-secrets.io/v1",
-            kind="ExternalSecret",
-            metadata={"name": SECRET, "namespace": ns},
-            spec={
-                "refreshInterval": "1h",
-                "secretStoreRef": {"kind": "ClusterSecretStore", "name": args.secret_store},
-                "target": {"name": SECRET, "creationPolicy": "Owner"},
-                "data": [
-                    {
-                        "secretKey": "DATABASE_USER",
-                        "remoteRef": {"key": args.database_secret_arn, "property": "username"},
-                    },
-                    {
-                        "secretKey": "DATABASE_PASSWORD",
-                        "remoteRef": {"key": args.database_secret_arn, "property": "password"},
-                    },
-                    {
-                        "secretKey": "CACHE_AUTH_TOKEN",
-                        "remoteRef": {"key": args.cache_secret_arn, "property": "password"},
-                    },
-                ],
+            namespace=ns,
+            secret=SECRET,
+            store=args.secret_store,
+            data={
+                "DATABASE_USER": (args.database_secret_arn, "username"),
+                "DATABASE_PASSWORD": (args.database_secret_arn, "password"),
+                "CACHE_AUTH_TOKEN": (args.cache_secret_arn, "password"),
             },
             opts=pulumi.ResourceOptions(
                 parent=self,

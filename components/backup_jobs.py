@@ -26,6 +26,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import versions
+from ._shared import external_secret
 from ._util import policy_document, service_trust_policy
 from .app_deployment import container_security_context
 from .app_namespace import default_deny_policies, pss_labels
@@ -324,25 +325,14 @@ class BackupJobs(pulumi.ComponentResource):
             spec=egress,
             opts=scoped,
         )
-        credentials = k8s.apiextensions.CustomResource(
+        credentials = external_secret(
             f"{name}-credentials",
-            api_version="external-secrets.io/v1",
-            kind="ExternalSecret",
-            metadata={"name": CREDENTIALS, "namespace": NAMESPACE},
-            spec={
-                "refreshInterval": "1h",
-                "secretStoreRef": {"kind": "ClusterSecretStore", "name": "aws-secrets-manager"},
-                "target": {"name": CREDENTIALS, "creationPolicy": "Owner"},
-                "data": [
-                    {
-                        "secretKey": "PGUSER",
-                        "remoteRef": {"key": a.database_secret_arn, "property": "username"},
-                    },
-                    {
-                        "secretKey": "PGPASSWORD",
-                        "remoteRef": {"key": a.database_secret_arn, "property": "password"},
-                    },
-                ],
+            namespace=NAMESPACE,
+            secret=CREDENTIALS,
+            store="aws-secrets-manager",
+            data={
+                "PGUSER": (a.database_secret_arn, "username"),
+                "PGPASSWORD": (a.database_secret_arn, "password"),
             },
             opts=pulumi.ResourceOptions(
                 parent=self, provider=a.k8s_provider, depends_on=[namespace, *a.ready]

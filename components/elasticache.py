@@ -20,6 +20,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from . import versions
+from ._shared import service_security_group
 from .kms import customer_managed_key
 
 PORT = 6379
@@ -99,24 +100,14 @@ class ElastiCache(pulumi.ComponentResource):
             subnet_ids=args.subnet_ids,
             opts=child,
         )
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        self.security_group = service_security_group(
+            name,
             vpc_id=args.vpc_id,
-            description=f"Valkey {group_id}: 6379 from the application nodes only",
-            tags={"Name": f"{group_id}-valkey"},
-            opts=child,
+            port=PORT,
+            sources=args.source_security_group_ids,
+            label=f"{group_id}-valkey",
+            parent=self,
         )
-        for index, source in enumerate(args.source_security_group_ids):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-{index}",
-                security_group_id=self.security_group.id,
-                referenced_security_group_id=source,
-                ip_protocol="tcp",
-                from_port=PORT,
-                to_port=PORT,
-                description="Valkey from application nodes",
-                opts=child,
-            )
         parameter_group = aws.elasticache.ParameterGroup(
             f"{name}-{family}",
             name=f"{group_id}-{family}",

@@ -23,6 +23,7 @@ import pulumi_random as random
 import yaml
 
 from . import versions
+from ._shared import external_secret
 from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
 from .monitoring.alertmanager import alertmanager_config
 from .monitoring.rules import RuleThresholds, rule_groups
@@ -275,23 +276,18 @@ class MonitoringStack(pulumi.ComponentResource):
         }
 
     def _external_secret(
-        self, key: str, remote_arn: pulumi.Input[str], properties: dict[str, str],
+        self,
+        key: str,
+        remote_arn: pulumi.Input[str],
+        properties: dict[str, str],
         opts: pulumi.ResourceOptions,
-    ) -> k8s.apiextensions.CustomResource:  # fmt: skip
-        return k8s.apiextensions.CustomResource(
+    ) -> k8s.apiextensions.CustomResource:
+        return external_secret(
             f"{self._name}-{key}-credentials",
-            api_version="external-secrets.io/v1",
-            kind="ExternalSecret",
-            metadata={"name": key, "namespace": NAMESPACE},
-            spec={
-                "refreshInterval": "1h",
-                "secretStoreRef": {"kind": "ClusterSecretStore", "name": self._args.secret_store},
-                "target": {"name": key, "creationPolicy": "Owner"},
-                "data": [
-                    {"secretKey": target, "remoteRef": {"key": remote_arn, "property": source}}
-                    for target, source in properties.items()
-                ],
-            },
+            namespace=NAMESPACE,
+            secret=key,
+            store=self._args.secret_store,
+            data={target: (remote_arn, source) for target, source in properties.items()},
             opts=opts,
         )
 

@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import versions
+from ._shared import service_security_group
 from ._util import service_trust_policy
 from .kms import customer_managed_key
 
@@ -88,24 +89,14 @@ class RdsPostgres(pulumi.ComponentResource):
             subnet_ids=args.subnet_ids,
             opts=child,
         )
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        self.security_group = service_security_group(
+            name,
             vpc_id=args.vpc_id,
-            description=f"PostgreSQL {identifier}: 5432 from the application nodes only",
-            tags={"Name": f"{identifier}-postgres"},
-            opts=child,
+            port=PORT,
+            sources=args.source_security_group_ids,
+            label=f"{identifier}-postgres",
+            parent=self,
         )
-        for index, source in enumerate(args.source_security_group_ids):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-{index}",
-                security_group_id=self.security_group.id,
-                referenced_security_group_id=source,
-                ip_protocol="tcp",
-                from_port=PORT,
-                to_port=PORT,
-                description="PostgreSQL from application nodes",
-                opts=child,
-            )
         parameters = {
             "rds.force_ssl": ("1", "immediate"),
             "shared_preload_libraries": ("pg_stat_statements", "pending-reboot"),
