@@ -17,6 +17,7 @@ from tools.offline.harness import PlanResult
 
 from . import recovery, timing
 from .cost import CostReport, estimate
+from .prices import CHECKED as PRICES_CHECKED
 from .recovery import RecoveryReport, fmt
 
 
@@ -184,7 +185,7 @@ def _money(value: float | None) -> str:
 
 def render_text(report: PlanReport) -> list[str]:
     c = report.cost
-    lines = [f"Monthly cost estimate ({c.region}, prices of {timing_checked()}):"]
+    lines = [f"Monthly cost estimate ({c.region}, prices of {PRICES_CHECKED}):"]
     for component, total in c.by_component().items():
         lines.append(f"  {component:<32} {_money(total):>12}")
     lines.append(
@@ -212,12 +213,6 @@ def render_text(report: PlanReport) -> list[str]:
     for warning in report.warnings:
         lines.append(f"warning: {warning}")
     return lines
-
-
-def timing_checked() -> str:
-    from .prices import CHECKED
-
-    return CHECKED
 
 
 def render_markdown(report: PlanReport) -> str:
