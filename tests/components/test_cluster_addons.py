@@ -138,3 +138,17 @@ def test_external_dns_needs_a_zone() -> None:
     assert result.error is not None
     assert "platform:addons.externalDns" in result.error
     assert "needs hostedZoneId and domain" in result.error
+
+
+def test_controller_made_aws_objects_depend_on_their_controllers(plan: PlanResult) -> None:
+    """Safe destroy order: the Ingress (an ALB) and every ExternalSecret are deleted while the
+    AWS Load Balancer Controller and external-secrets still run."""
+    releases = _releases(plan)
+    lbc = releases["aws-load-balancer-controller"].urn
+    eso = releases["external-secrets"].urn
+    (ingress,) = plan.graph.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    assert lbc in ingress.dependencies
+    externals = plan.graph.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+    assert len(externals) >= 3
+    for external in externals:
+        assert eso in external.dependencies, external.name
