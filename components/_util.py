@@ -9,6 +9,14 @@ from typing import Any
 
 MAX_AZS = 6
 
+ROLLING_UPDATE_MAX_SURGE_PERCENT = 25
+"""Deployments roll with ``maxUnavailable: 0`` and this surge (Kubernetes rounds it up)."""
+
+
+def rolling_surge(replicas: int, percent: int = ROLLING_UPDATE_MAX_SURGE_PERCENT) -> int:
+    """Extra pods a rolling update of ``replicas`` pods may start: ``ceil(replicas * %)``."""
+    return -(-replicas * percent // 100)
+
 
 @dataclass(frozen=True)
 class SubnetPlan:

@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT
 from .app_namespace import CONFIG_MAP, SECRET
 from .iam_roles import OidcProvider, service_account_role
 
@@ -28,6 +29,9 @@ LIVE_PATH = "/api/v1/health/live"
 READY_PATH = "/api/v1/health/ready"
 METRICS_PATH = "/metrics"
 SERVICE_PORT = 80
+SAFE_TO_EVICT_LOCAL_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
+SCRATCH_VOLUMES = ("tmp",)
+"""emptyDir volumes of every app pod; all may be lost on eviction."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,10 @@ class AppDeploymentArgs:
     workload: WorkloadSpec
     k8s_provider: k8s.Provider
     oidc: OidcProvider
-    vpc_cidr: str
+    load_balancer_subnet_cidrs: Sequence[str]
+    """Where the ALB's nodes live (the public subnets): the only sources admitted to an http
+    workload's port besides Prometheus. With the VPC CNI every pod and node has a VPC address,
+    so admitting the VPC CIDR would let any pod bypass the ALB, its WAF and TLS."""
     data_subnet_cidrs: Sequence[str]
     """Where the database (5432) and cache (6379) live: the only private egress allowed."""
     app_bucket_arn: pulumi.Input[str] | None = None
@@ -178,7 +185,12 @@ def pod_template(
         },
     ]
     return {
-        "metadata": {"labels": {**labels(name), "platform/environment": environment}},
+        "metadata": {
+            "labels": {**labels(name), "platform/environment": environment},
+            # The scratch volume holds nothing worth keeping: without this the cluster
+            # autoscaler never scales in a node that runs an app pod (local storage).
+            "annotations": {SAFE_TO_EVICT_LOCAL_VOLUMES: ",".join(SCRATCH_VOLUMES)},
+        },
         "spec": {
             "serviceAccountName": name,
             # IRSA projects its own token; the Kubernetes API token is never needed
@@ -202,19 +214,25 @@ def pod_template(
 def deployment_strategy(spec: WorkloadSpec) -> dict[str, Any]:
     if spec.kind == "scheduler":
         return {"type": "Recreate"}
-    return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}}
+    surge = f"{ROLLING_UPDATE_MAX_SURGE_PERCENT}%"
+    return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": surge}}
 
 
 def network_policy(
-    name: str, namespace: str, spec: WorkloadSpec, vpc_cidr: str, data_cidrs: Sequence[str]
+    name: str,
+    namespace: str,
+    spec: WorkloadSpec,
+    load_balancer_cidrs: Sequence[str],
+    data_cidrs: Sequence[str],
 ) -> dict[str, Any]:
-    """Ingress: http workloads from the VPC (ALB in IP mode) and from ``monitoring`` on the
-    app port; egress: database and cache ports to the data subnets, HTTPS anywhere."""
+    """Ingress: http workloads from the load balancer's subnets (ALB in IP mode: traffic and
+    health checks) and from ``monitoring`` on the app port (which serves ``/metrics``); egress:
+    database and cache ports to the data subnets, HTTPS anywhere."""
     ingress: list[dict[str, Any]] = []
     if spec.kind == "http":
         port = [{"protocol": "TCP", "port": spec.port}]
         ingress = [
-            {"from": [{"ipBlock": {"cidr": vpc_cidr}}], "ports": port},
+            {"from": [{"ipBlock": {"cidr": c}} for c in load_balancer_cidrs], "ports": port},
             {
                 "from": [
                     {
@@ -380,7 +398,9 @@ class AppDeployment(pulumi.ComponentResource):
                 spec=pdb_spec,
                 opts=k8s_opts,
             )
-        policy = network_policy(workload, ns, spec, args.vpc_cidr, args.data_subnet_cidrs)
+        policy = network_policy(
+            workload, ns, spec, args.load_balancer_subnet_cidrs, args.data_subnet_cidrs
+        )
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol", metadata=policy["metadata"], spec=policy["spec"], opts=k8s_opts
         )

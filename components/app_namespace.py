@@ -21,12 +21,10 @@ from . import versions
 from ._shared import external_secret
 from .buckets import Lifecycle, secure_bucket
 from .kms import customer_managed_key
+from .regions import elb_log_delivery_principal
 
 CONFIG_MAP = "app-config"
 SECRET = "app-secrets"
-ELB_LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
-ELB_ACCOUNTS = {"us-east-1": "127311923021", "us-west-2": "797873946194"}
-"""Regions that predate the log-delivery service principal use the regional ELB account."""
 
 
 @dataclass(frozen=True)
@@ -184,14 +182,9 @@ class AppNamespace(pulumi.ComponentResource):
             protect=args.protect,
             lifecycle=Lifecycle(transition_days=90, noncurrent_days=30),
         )
-        elb_account = ELB_ACCOUNTS.get(args.region)
+        principal = elb_log_delivery_principal(args.region)
 
         def log_delivery(arn: str) -> list[dict[str, Any]]:
-            principal = (
-                {"AWS": f"arn:aws:iam::{elb_account}:root"}
-                if elb_account
-                else {"Service": ELB_LOG_DELIVERY}
-            )
             return [
                 {
                     "Sid": "AlbAccessLogDelivery",

@@ -71,6 +71,8 @@ class BackupJobsArgs:
     pg_dump_schedule: str = "0 * * * *"
     restore_check_schedule: str = "0 7 * * 1"
     dump_volume_gib: int = 20
+    engine_version: str = versions.POSTGRES_ENGINE_VERSION
+    """The database's engine (major): the pg_dump/pg_restore client follows its major."""
     max_dump_age_minutes: int = 120
     alarm_topic_arn: pulumi.Input[str] | None = None
     ready: Sequence[pulumi.Resource] = ()
@@ -481,7 +483,7 @@ class BackupJobs(pulumi.ComponentResource):
         ]
         init = self._container(
             "pg-dump",
-            versions.POSTGRES_CLIENT_IMAGE.version,
+            versions.postgres_client_image(self._args.engine_version),
             ["pg_dump", "--format=custom", "--compress=6", "--no-owner", "--file=/dump/db.dump"],
             pg,
             dump_mount,
@@ -537,7 +539,7 @@ class BackupJobs(pulumi.ComponentResource):
         )
         verify = self._container(
             "pg-restore-list",
-            versions.POSTGRES_CLIENT_IMAGE.version,
+            versions.postgres_client_image(self._args.engine_version),
             ["/bin/sh", "-ec", "pg_restore --list /dump/latest.dump | grep -vc '^;'"],
             [],
             mounts,

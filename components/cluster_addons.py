@@ -20,7 +20,8 @@ up, before the controllers, the nodes, the cluster and the VPC go.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,59 +53,163 @@ class ClusterAddonsArgs:
     external_dns_zone_id: str | None = None
     external_dns_domain: str | None = None
     controller_replicas: int = 2
+    pod_security_group_id: pulumi.Input[str] = ""
+    """The security group on the pods' ENIs (the EKS cluster security group)."""
+    load_balancer_prefix: str = ""
+    """Prefix of every load balancer name of this environment (default: the environment)."""
+    kubernetes_version: str = versions.KUBERNETES_VERSION
+    """The control plane's minor: cluster-autoscaler's image must match it."""
+    secret_store_namespaces: Sequence[str] = ()
+    """The only namespaces whose ExternalSecrets the ClusterSecretStore serves (its role reads
+    the database and cache credentials). Empty: the store serves no namespace."""
 
 
-def _ha(replicas: int) -> dict[str, Any]:
-    """Chart values for a highly available controller (the common chart conventions)."""
-    values: dict[str, Any] = {"replicaCount": replicas}
-    if replicas > 1:
-        values["podDisruptionBudget"] = {"enabled": True, "maxUnavailable": 1}
-    return values
+def _pdb(replicas: int, enabled_flag: bool = True, **budget: int) -> dict[str, Any]:
+    """A chart's ``podDisruptionBudget`` value, in that chart's own convention: most charts
+    gate the PDB on ``enabled``; the AWS LB controller and cluster-autoscaler paste the map
+    into the PDB ``spec`` as it is (an ``enabled`` key there is an invalid spec field)."""
+    if replicas < 2:
+        return {"enabled": False} if enabled_flag else {}
+    return {"enabled": True, **budget} if enabled_flag else dict(budget)
 
 
-def load_balancer_controller_statements(cluster: str) -> list[dict[str, Any]]:
-    """IAM for the AWS Load Balancer Controller: read broadly, write only on load balancers,
-    target groups and security groups tagged ``elbv2.k8s.aws/cluster=<cluster>`` (the tag the
-    controller puts on everything it creates; creation must carry it)."""
-    owned = {"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": cluster}}
-    tagged_on_create = {"StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cluster}}
+def metrics_server_values(replicas: int) -> dict[str, Any]:
+    """metrics-server reads ``replicas`` (not ``replicaCount``)."""
+    return {
+        "replicas": replicas,
+        "podDisruptionBudget": _pdb(replicas, maxUnavailable=1),
+        "args": ["--kubelet-preferred-address-types=InternalIP"],
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+    }
+
+
+def cert_manager_values(replicas: int) -> dict[str, Any]:
+    """Controller, webhook and cainjector each with its own replicas and PDB (the controller
+    and cainjector elect a leader by default; the chart's PDB defaults to minAvailable 1)."""
+    ha = {"replicaCount": replicas, "podDisruptionBudget": _pdb(replicas)}
+    return {
+        **ha,
+        "crds": {"enabled": True, "keep": True},
+        "webhook": dict(ha),
+        "cainjector": dict(ha),
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+    }
+
+
+def external_secrets_values(replicas: int, role_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Several controller replicas need leader election (off in the chart), else each one
+    reconciles every ExternalSecret; the cert controller gets it through its extra args. The
+    chart's PDB defaults to minAvailable 1."""
+    ha = {"replicaCount": replicas, "podDisruptionBudget": _pdb(replicas)}
+    return {
+        **ha,
+        "leaderElect": replicas > 1,
+        "installCRDs": True,
+        "serviceAccount": {
+            "name": "external-secrets",
+            "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+        },
+        "webhook": dict(ha),
+        "certController": {
+            **ha,
+            "extraArgs": {"enable-leader-election": True} if replicas > 1 else {},
+        },
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+    }
+
+
+@dataclass(frozen=True)
+class LoadBalancerScope:
+    """What the AWS Load Balancer Controller may change, by name."""
+
+    cluster: str
+    region: str
+    account: str
+    vpc_id: str
+    pod_security_group_id: str
+    """The group on the pods' ENIs (the EKS cluster security group): the controller adds the
+    load balancer -> pod rule to it. It carries no ``elbv2.k8s.aws/cluster`` tag."""
+    load_balancer_prefix: str
+    """Every load balancer of this environment is named ``<prefix>-...`` (the Ingresses set
+    ``load-balancer-name``); listeners, rules and web ACL associations are scoped by it."""
+
+
+LOAD_BALANCER_READ_ACTIONS = (
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeTags",
+    "ec2:DescribeCoipPools",
+    "ec2:DescribeIpamPools",
+    "ec2:DescribeRouteTables",
+    "ec2:GetCoipPoolUsage",
+    "ec2:GetSecurityGroupsForVpc",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeListenerAttributes",
+    "elasticloadbalancing:DescribeListenerCertificates",
+    "elasticloadbalancing:DescribeSSLPolicies",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTrustStores",
+    "elasticloadbalancing:DescribeCapacityReservation",
+    "acm:ListCertificates",
+    "acm:DescribeCertificate",
+    "iam:ListServerCertificates",
+    "iam:GetServerCertificate",
+    "cognito-idp:DescribeUserPoolClient",
+    "waf-regional:GetWebACL",
+    "waf-regional:GetWebACLForResource",
+    "wafv2:GetWebACL",
+    "wafv2:GetWebACLForResource",
+    "shield:GetSubscriptionState",
+    "shield:DescribeProtection",
+)
+"""Read-only calls of the upstream reference policy (``Resource: *`` is the only option for
+most ``Describe*`` APIs)."""
+
+
+def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[str, Any]]:
+    """IAM for the AWS Load Balancer Controller, action for action the upstream reference
+    policy of the pinned version (``tests/fixtures/upstream/iam/``), with every write narrowed:
+
+    - what the controller creates must carry ``elbv2.k8s.aws/cluster=<this cluster>``, and what
+      it changes or deletes must already carry it (upstream: *any* cluster's tag);
+    - the ALB -> pod rule goes on the pods' security group, named by id (upstream: any group);
+    - listeners, rules and web ACL associations only on this environment's load balancers
+      (upstream: ``*``).
+    """
+    ec2 = f"arn:aws:ec2:{scope.region}:{scope.account}"
+    elb = f"arn:aws:elasticloadbalancing:{scope.region}:{scope.account}"
+    lb = f"{scope.load_balancer_prefix}-*"
+    security_groups = f"{ec2}:security-group/*"
+    load_balancers = [f"{elb}:loadbalancer/app/{lb}/*", f"{elb}:loadbalancer/net/{lb}/*"]
+    target_groups = f"{elb}:targetgroup/*/*"
+    listeners = [
+        f"{elb}:{kind}/{lb_type}/{lb}/*/*"
+        for kind in ("listener", "listener-rule")
+        for lb_type in ("app", "net")
+    ]
+    cluster_tag = "elbv2.k8s.aws/cluster"
+    owned = {"StringEquals": {f"aws:ResourceTag/{cluster_tag}": scope.cluster}}
+    tagged_on_create = {f"aws:RequestTag/{cluster_tag}": scope.cluster}
+    keeps_cluster_tag = {"Null": {f"aws:RequestTag/{cluster_tag}": "true"}}
     return [
         {
-            "Sid": "Describe",
+            "Sid": "Read",
             "Effect": "Allow",
-            "Action": [
-                "ec2:DescribeAccountAttributes",
-                "ec2:DescribeAddresses",
-                "ec2:DescribeAvailabilityZones",
-                "ec2:DescribeInternetGateways",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeVpcPeeringConnections",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeInstances",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeTags",
-                "ec2:DescribeCoipPools",
-                "ec2:GetCoipPoolUsage",
-                "ec2:GetSecurityGroupsForVpc",
-                "elasticloadbalancing:DescribeLoadBalancers",
-                "elasticloadbalancing:DescribeLoadBalancerAttributes",
-                "elasticloadbalancing:DescribeListeners",
-                "elasticloadbalancing:DescribeListenerAttributes",
-                "elasticloadbalancing:DescribeListenerCertificates",
-                "elasticloadbalancing:DescribeSSLPolicies",
-                "elasticloadbalancing:DescribeRules",
-                "elasticloadbalancing:DescribeTargetGroups",
-                "elasticloadbalancing:DescribeTargetGroupAttributes",
-                "elasticloadbalancing:DescribeTargetHealth",
-                "elasticloadbalancing:DescribeTags",
-                "elasticloadbalancing:DescribeTrustStores",
-                "acm:ListCertificates",
-                "acm:DescribeCertificate",
-                "wafv2:GetWebACL",
-                "wafv2:GetWebACLForResource",
-                "shield:GetSubscriptionState",
-            ],
+            "Action": list(LOAD_BALANCER_READ_ACTIONS),
             "Resource": "*",
         },
         {
@@ -117,39 +222,74 @@ def load_balancer_controller_statements(cluster: str) -> list[dict[str, Any]]:
             },
         },
         {
-            "Sid": "CreateTaggedSecurityGroupsAndLoadBalancers",
+            "Sid": "OpenPodSecurityGroupToLoadBalancers",
             "Effect": "Allow",
-            "Action": [
-                "ec2:CreateSecurityGroup",
-                "elasticloadbalancing:CreateLoadBalancer",
-                "elasticloadbalancing:CreateTargetGroup",
-            ],
-            "Resource": "*",
-            "Condition": tagged_on_create,
+            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            "Resource": f"{ec2}:security-group/{scope.pod_security_group_id}",
         },
         {
-            "Sid": "TagOnCreate",
+            "Sid": "CreateTaggedSecurityGroups",
             "Effect": "Allow",
-            "Action": ["ec2:CreateTags", "elasticloadbalancing:AddTags"],
-            "Resource": "*",
+            "Action": "ec2:CreateSecurityGroup",
+            "Resource": [security_groups, f"{ec2}:vpc/{scope.vpc_id}"],
+            "Condition": {"StringEquals": tagged_on_create},
+        },
+        {
+            "Sid": "TagSecurityGroupsOnCreate",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": security_groups,
             "Condition": {
-                **tagged_on_create,
-                "StringEqualsIfExists": {
-                    "ec2:CreateAction": "CreateSecurityGroup",
-                },
+                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup", **tagged_on_create}
             },
         },
         {
-            "Sid": "ManageOwned",
+            "Sid": "ManageOwnedSecurityGroups",
             "Effect": "Allow",
             "Action": [
                 "ec2:AuthorizeSecurityGroupIngress",
                 "ec2:RevokeSecurityGroupIngress",
                 "ec2:DeleteSecurityGroup",
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
-                "elasticloadbalancing:AddTags",
-                "elasticloadbalancing:RemoveTags",
+            ],
+            "Resource": security_groups,
+            "Condition": owned,
+        },
+        {
+            "Sid": "RetagOwnedSecurityGroups",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
+            "Resource": security_groups,
+            "Condition": {**owned, **keeps_cluster_tag},
+        },
+        {
+            "Sid": "CreateTaggedLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup",
+            ],
+            "Resource": [*load_balancers, target_groups],
+            "Condition": {"StringEquals": tagged_on_create},
+        },
+        {
+            "Sid": "TagLoadBalancersOnCreate",
+            "Effect": "Allow",
+            "Action": "elasticloadbalancing:AddTags",
+            "Resource": [*load_balancers, target_groups],
+            "Condition": {
+                "StringEquals": {
+                    "elasticloadbalancing:CreateAction": [
+                        "CreateTargetGroup",
+                        "CreateLoadBalancer",
+                    ],
+                    **tagged_on_create,
+                }
+            },
+        },
+        {
+            "Sid": "ManageOwnedLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
                 "elasticloadbalancing:ModifyLoadBalancerAttributes",
                 "elasticloadbalancing:SetIpAddressType",
                 "elasticloadbalancing:SetSecurityGroups",
@@ -158,23 +298,62 @@ def load_balancer_controller_statements(cluster: str) -> list[dict[str, Any]]:
                 "elasticloadbalancing:ModifyTargetGroup",
                 "elasticloadbalancing:ModifyTargetGroupAttributes",
                 "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyCapacityReservation",
+                "elasticloadbalancing:ModifyIpPools",
                 "elasticloadbalancing:RegisterTargets",
                 "elasticloadbalancing:DeregisterTargets",
+            ],
+            "Resource": [*load_balancers, target_groups, *listeners],
+            "Condition": owned,
+        },
+        {
+            "Sid": "RetagOwnedLoadBalancers",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            "Resource": [*load_balancers, target_groups],
+            "Condition": {**owned, **keeps_cluster_tag},
+        },
+        {
+            "Sid": "ListenersAndRulesOfOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
                 "elasticloadbalancing:CreateListener",
                 "elasticloadbalancing:DeleteListener",
                 "elasticloadbalancing:ModifyListener",
-                "elasticloadbalancing:ModifyListenerAttributes",
                 "elasticloadbalancing:AddListenerCertificates",
                 "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:CreateRule",
                 "elasticloadbalancing:DeleteRule",
                 "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:SetRulePriorities",
+            ],
+            "Resource": [*load_balancers, *listeners],
+        },
+        {
+            "Sid": "TagListenersAndRules",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            "Resource": listeners,
+        },
+        {
+            "Sid": "WebAclAndShieldOnOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
                 "elasticloadbalancing:SetWebAcl",
                 "wafv2:AssociateWebACL",
                 "wafv2:DisassociateWebACL",
+                "waf-regional:AssociateWebACL",
+                "waf-regional:DisassociateWebACL",
+                "shield:CreateProtection",
+                "shield:DeleteProtection",
             ],
-            "Resource": "*",
-            "Condition": owned,
+            "Resource": [
+                *load_balancers,
+                f"arn:aws:wafv2:{scope.region}:{scope.account}:regional/webacl/*/*",
+                f"arn:aws:waf-regional:{scope.region}:{scope.account}:webacl/*",
+                f"arn:aws:shield::{scope.account}:protection/*",
+            ],
         },
     ]
 
@@ -235,28 +414,39 @@ class ClusterAddons(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         cluster = pulumi.Output.from_input(args.cluster_name)
         replicas = args.controller_replicas
+        if not args.load_balancer_prefix:
+            args = dataclasses.replace(args, load_balancer_prefix=args.environment)
+            self._args = args
 
         if args.metrics_server:
-            self._release(
-                "metrics-server",
-                "kube-system",
-                {
-                    **_ha(replicas),
-                    "args": ["--kubelet-preferred-address-types=InternalIP"],
-                    "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
-                },
-            )
+            self._release("metrics-server", "kube-system", metrics_server_values(replicas))
         if args.aws_load_balancer_controller:
+            scope = pulumi.Output.all(
+                cluster,
+                account.account_id,
+                args.vpc_id,
+                args.pod_security_group_id,
+            ).apply(
+                lambda a: LoadBalancerScope(
+                    cluster=a[0],
+                    region=args.region,
+                    account=a[1],
+                    vpc_id=a[2],
+                    pod_security_group_id=a[3],
+                    load_balancer_prefix=args.load_balancer_prefix,
+                )
+            )
             role = self._role(
                 "aws-load-balancer-controller",
                 "kube-system",
-                cluster.apply(load_balancer_controller_statements),
+                scope.apply(load_balancer_controller_statements),
             )
             self._release(
                 "aws-load-balancer-controller",
                 "kube-system",
                 {
-                    **_ha(replicas),
+                    "replicaCount": replicas,
+                    "podDisruptionBudget": _pdb(replicas, enabled_flag=False, maxUnavailable=1),
                     "clusterName": args.cluster_name,
                     "region": args.region,
                     "vpcId": args.vpc_id,
@@ -272,17 +462,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 },
             )
         if args.cert_manager:
-            self._release(
-                "cert-manager",
-                "cert-manager",
-                {
-                    **_ha(replicas),
-                    "crds": {"enabled": True, "keep": True},
-                    "webhook": {"replicaCount": replicas},
-                    "cainjector": {"replicaCount": replicas},
-                    "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
-                },
-            )
+            self._release("cert-manager", "cert-manager", cert_manager_values(replicas))
         if args.external_secrets:
             prefix = pulumi.Output.concat(
                 "arn:aws:secretsmanager:",
@@ -311,19 +491,7 @@ class ClusterAddons(pulumi.ComponentResource):
             release = self._release(
                 "external-secrets",
                 "external-secrets",
-                {
-                    **_ha(replicas),
-                    "installCRDs": True,
-                    "serviceAccount": {
-                        "name": "external-secrets",
-                        "annotations": {
-                            "eks.amazonaws.com/role-arn": self.external_secrets_role.arn
-                        },
-                    },
-                    "webhook": {"replicaCount": replicas},
-                    "certController": {"replicaCount": replicas},
-                    "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
-                },
+                external_secrets_values(replicas, self.external_secrets_role.arn),
             )
             store = k8s.apiextensions.CustomResource(
                 f"{name}-secret-store",
@@ -331,6 +499,9 @@ class ClusterAddons(pulumi.ComponentResource):
                 kind="ClusterSecretStore",
                 metadata={"name": SECRET_STORE},
                 spec={
+                    # Without conditions a ClusterSecretStore serves every namespace: any
+                    # namespace could read the database master secret and the cache token.
+                    "conditions": [{"namespaces": sorted(args.secret_store_namespaces)}],
                     "provider": {
                         "aws": {
                             "service": "SecretsManager",
@@ -344,7 +515,7 @@ class ClusterAddons(pulumi.ComponentResource):
                                 }
                             },
                         }
-                    }
+                    },
                 },
                 opts=pulumi.ResourceOptions(
                     parent=self, provider=args.k8s_provider, depends_on=[release]
@@ -361,6 +532,9 @@ class ClusterAddons(pulumi.ComponentResource):
                 {
                     # one active replica (leader election); a second only speeds failover
                     "replicaCount": 1,
+                    "image": {
+                        "tag": versions.cluster_autoscaler_image_tag(args.kubernetes_version)
+                    },
                     "autoDiscovery": {"clusterName": args.cluster_name},
                     "awsRegion": args.region,
                     "rbac": {

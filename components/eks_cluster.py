@@ -12,6 +12,7 @@ layer can admit it without waiting for the cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ NODE_MANAGED_POLICIES = (
 """Only what a node needs: join the cluster and pull images. The VPC CNI gets its own IRSA
 role instead of ``AmazonEKS_CNI_Policy`` on every node."""
 STORAGE_CLASS = "gp3"
+VPC_CNI_CONFIGURATION: Mapping[str, object] = {"enableNetworkPolicy": "true"}
+"""vpc-cni add-on configuration: enforce NetworkPolicies (the add-on's schema takes the
+string ``"true"``; see tests/fixtures/upstream/addons/vpc-cni-*)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,11 @@ class EksClusterArgs:
     vpc_id: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[Sequence[str]]
     node_groups: Mapping[str, NodeGroupSpec]
+    zone_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """One private subnet per availability zone, in zone order. Each configured node group
+    becomes one managed node group per zone (the cluster autoscaler models a new node in one
+    zone per group: with a group spanning zones, zone-bound pods stay Pending). Empty: one
+    group over ``private_subnet_ids``."""
     kubernetes_version: str = versions.KUBERNETES_VERSION
     endpoint_public_access: bool = False
     public_access_cidrs: Sequence[str] = ()
@@ -179,7 +188,9 @@ class EksCluster(pulumi.ComponentResource):
             parent=self,
         )
         before_nodes = [
-            self._addon(name, "vpc-cni", cni_role.arn),
+            # The network policy agent is off by default: without it every NetworkPolicy of
+            # the platform (default-deny, per-workload allow-lists) is accepted and ignored.
+            self._addon(name, "vpc-cni", cni_role.arn, configuration=VPC_CNI_CONFIGURATION),
             self._addon(name, "kube-proxy"),
         ]
 
@@ -204,16 +215,22 @@ class EksCluster(pulumi.ComponentResource):
             )
             for arn in NODE_MANAGED_POLICIES
         ]
+        zones: list[pulumi.Input[Sequence[pulumi.Input[str]]]] = [
+            [subnet] for subnet in args.zone_subnet_ids
+        ] or [args.private_subnet_ids]
         self.node_groups = [
             self._node_group(
                 name,
+                group_name if len(zones) == 1 else f"{group_name}-az{index + 1}",
                 group_name,
-                spec,
+                zone_share(spec, index, len(zones)),
+                subnets,
                 args,
                 node_role,
                 depends_on=[self.cluster, *before_nodes, *attachments],
             )
             for group_name, spec in args.node_groups.items()
+            for index, subnets in enumerate(zones)
         ]
 
         ebs_role = service_account_role(
@@ -262,6 +279,7 @@ class EksCluster(pulumi.ComponentResource):
         addon: str,
         role_arn: pulumi.Input[str] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        configuration: Mapping[str, object] | None = None,
     ) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{name}-{addon}",
@@ -269,6 +287,9 @@ class EksCluster(pulumi.ComponentResource):
             addon_name=addon,
             addon_version=versions.EKS_ADDONS[addon].version,
             service_account_role_arn=role_arn,
+            configuration_values=json.dumps(configuration, sort_keys=True)
+            if configuration
+            else None,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster, *depends_on]),
@@ -278,7 +299,9 @@ class EksCluster(pulumi.ComponentResource):
         self,
         name: str,
         group: str,
+        config_group: str,
         spec: NodeGroupSpec,
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
         args: EksClusterArgs,
         role: aws.iam.Role,
         depends_on: Sequence[pulumi.Resource],
@@ -321,7 +344,7 @@ class EksCluster(pulumi.ComponentResource):
             cluster_name=name,
             node_group_name_prefix=f"{group}-",
             node_role_arn=role.arn,
-            subnet_ids=args.private_subnet_ids,
+            subnet_ids=subnet_ids,
             ami_type="AL2023_x86_64_STANDARD",
             capacity_type=spec.capacity_type,
             instance_types=list(spec.instance_types),
@@ -334,7 +357,7 @@ class EksCluster(pulumi.ComponentResource):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
-            labels={"platform/node-group": group, **spec.labels},
+            labels={"platform/node-group": config_group, **spec.labels},
             taints=[aws.eks.NodeGroupTaintArgs(**t) for t in spec.taints] or None,
             tags={
                 # cluster-autoscaler auto-discovery
@@ -348,6 +371,23 @@ class EksCluster(pulumi.ComponentResource):
                 ignore_changes=["scalingConfig.desiredSize"],
             ),
         )
+
+
+def _split(total: int, index: int, parts: int) -> int:
+    """``total`` spread over ``parts`` as evenly as possible; the first ones take the rest."""
+    return total // parts + (1 if index < total % parts else 0)
+
+
+def zone_share(spec: NodeGroupSpec, index: int, zones: int) -> NodeGroupSpec:
+    """The per-zone node group for zone ``index`` of a group sized in total over ``zones``:
+    the sums of min, desired and max over the zones equal the configured totals, and every
+    zone may grow to at least one node."""
+    return dataclasses.replace(
+        spec,
+        min_size=_split(spec.min_size, index, zones),
+        desired_size=_split(spec.desired_size, index, zones),
+        max_size=max(1, _split(spec.max_size, index, zones)),
+    )
 
 
 def _endpoint_of(kubeconfig: object) -> str:

@@ -40,16 +40,25 @@ class ElastiCacheArgs:
     environment: str
     engine_version: str = versions.VALKEY_ENGINE_VERSION
     node_type: str = "cache.m7g.large"
-    cluster_mode: bool = True
-    shards: int = 2
-    replicas_per_shard: int = 1
+    cluster_mode: bool = False
+    """Cluster mode off by default: a Celery broker cannot use a cluster-mode cache."""
+    shards: int = 1
+    replicas_per_shard: int = 2
     multi_az: bool = True
+    availability_zones: pulumi.Input[Sequence[str]] = ()
+    """Zones for the primary and its replicas (cluster mode off), one node per zone in order;
+    ElastiCache ignores this after creation, so a zone list change never replaces the group."""
     snapshot_retention_days: int = 7
     snapshot_window: str = "04:00-05:00"
     maintenance_window: str = "sun:05:30-sun:06:30"
     log_retention_days: int = 30
     protect: bool = True
     """Pulumi ``protect`` on the group, a final snapshot on delete, key retained on delete."""
+
+
+def spread_over(zones: list[str], nodes: int) -> list[str] | None:
+    """One zone per node, round robin (the first is the primary's); ``None`` without zones."""
+    return [zones[i % len(zones)] for i in range(nodes)] if zones else None
 
 
 class ElastiCache(pulumi.ComponentResource):
@@ -139,7 +148,13 @@ class ElastiCache(pulumi.ComponentResource):
                 "replicas_per_node_group": args.replicas_per_shard,
             }
             if args.cluster_mode
-            else {"cluster_mode": "disabled", "num_cache_clusters": 1 + args.replicas_per_shard}
+            else {
+                "cluster_mode": "disabled",
+                "num_cache_clusters": 1 + args.replicas_per_shard,
+                "preferred_cache_cluster_azs": pulumi.Output.from_input(
+                    args.availability_zones
+                ).apply(lambda zones: spread_over(list(zones), 1 + args.replicas_per_shard)),
+            }
         )
         self.group = aws.elasticache.ReplicationGroup(
             f"{name}-valkey",

@@ -91,7 +91,7 @@ HELM_CHARTS: dict[str, HelmChart] = {
     "cluster-autoscaler": HelmChart(
         "cluster-autoscaler",
         "https://kubernetes.github.io/autoscaler",
-        "9.52.1",
+        "9.59.0",
         "https://github.com/kubernetes/autoscaler/releases (chart cluster-autoscaler-chart-*)",
     ),
     "external-dns": HelmChart(
@@ -121,29 +121,64 @@ HELM_CHARTS: dict[str, HelmChart] = {
 }
 """Helm releases by logical name."""
 
+CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, Pin] = {
+    minor: Pin(
+        tag, f"https://github.com/kubernetes/autoscaler/releases/tag/cluster-autoscaler-{tag[1:]}"
+    )
+    for minor, tag in (("1.34", "v1.34.5"), ("1.35", "v1.35.2"), ("1.36", "v1.36.1"))
+}
+"""cluster-autoscaler image per Kubernetes minor: its minor must match the control plane's
+(it vendors that minor's scheduler), so the tag follows ``cluster.kubernetesVersion`` rather
+than the chart's default."""
+
+
+def cluster_autoscaler_image_tag(kubernetes_version: str = KUBERNETES_VERSION) -> str:
+    """``"1.35"`` -> ``"v1.35.2"``."""
+    return CLUSTER_AUTOSCALER_IMAGE_TAGS[kubernetes_version].version
+
+
 # --- Data layer ------------------------------------------------------------------------------
 
-POSTGRES_ENGINE_VERSION = "17.6"
-"""RDS for PostgreSQL engine version (major.minor)."""
+POSTGRES_ENGINE_VERSION = "17"
+"""RDS for PostgreSQL engine version: the **major only**. Minor versions are applied by AWS
+(``auto_minor_version_upgrade``) in the maintenance window; an exact minor in the program would
+make the ``pulumi up`` after such an upgrade try to downgrade the instance, which RDS refuses.
+The running minor is the instance's ``engine_version_actual``."""
 
 POSTGRES_SOURCE = "aws rds describe-db-engine-versions --engine postgres"
 
-POSTGRES_SUPPORTED_ENGINE_VERSIONS: tuple[str, ...] = ("16.10", "17.5", "17.6", "18.1")
-"""Engine versions the config accepts (each has a matching ``postgres<major>`` family)."""
+POSTGRES_SUPPORTED_ENGINE_VERSIONS: tuple[str, ...] = ("16", "17", "18")
+"""Majors the config accepts (each has a ``postgres<major>`` family and a client image)."""
+
+POSTGRES_CLIENT_IMAGES: dict[str, Pin] = {
+    major: Pin(
+        f"public.ecr.aws/docker/library/postgres:{tag}-alpine",
+        "https://gallery.ecr.aws/docker/library/postgres (client major must match the engine)",
+    )
+    for major, tag in (("16", "16.10"), ("17", "17.6"), ("18", "18.1"))
+}
+"""pg_dump / pg_restore images by engine major: pg_dump refuses to dump a newer server, so the
+client always follows the configured major (a patch release of the client is fine for any
+minor of the same major)."""
 
 
 def postgres_major(engine_version: str = POSTGRES_ENGINE_VERSION) -> str:
-    """The major of a PostgreSQL version: ``"17.6"`` -> ``"17"``."""
+    """The major of a PostgreSQL version: ``"17"`` or ``"17.6"`` -> ``"17"``."""
     return engine_version.split(".", 1)[0]
 
 
 def postgres_parameter_group_family(engine_version: str = POSTGRES_ENGINE_VERSION) -> str:
-    """The parameter-group family for an engine version: ``"17.6"`` -> ``"postgres17"``.
+    """The parameter-group family for an engine version: ``"17"`` -> ``"postgres17"``.
 
     Deriving the family from the version (never configuring it separately) is what makes a
     major upgrade create a new parameter group instead of failing halfway.
     """
     return f"postgres{postgres_major(engine_version)}"
+
+
+def postgres_client_image(engine_version: str = POSTGRES_ENGINE_VERSION) -> str:
+    """The pg_dump/pg_restore image for an engine version's major."""
+    return POSTGRES_CLIENT_IMAGES[postgres_major(engine_version)].version
 
 
 VALKEY_ENGINE_VERSION = "8.2"
@@ -161,12 +196,6 @@ def valkey_parameter_group_family(engine_version: str = VALKEY_ENGINE_VERSION) -
 
 
 # --- Images ----------------------------------------------------------------------------------
-
-POSTGRES_CLIENT_IMAGE = Pin(
-    f"public.ecr.aws/docker/library/postgres:{POSTGRES_ENGINE_VERSION}-alpine",
-    "https://gallery.ecr.aws/docker/library/postgres (client major must match the engine)",
-)
-"""Image for pg_dump / pg_restore jobs; its major follows :data:`POSTGRES_ENGINE_VERSION`."""
 
 AWS_CLI_IMAGE = Pin(
     "public.ecr.aws/aws-cli/aws-cli:2.31.39",

@@ -60,6 +60,8 @@ class Vpc(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     cidr_block: pulumi.Output[str]
     availability_zones: pulumi.Output[list[str]]
+    private_subnet_ids_by_zone: list[pulumi.Output[str]]
+    """One private subnet id per zone, in zone order (per-zone node groups)."""
     public_subnet_ids: pulumi.Output[list[str]]
     private_subnet_ids: pulumi.Output[list[str]]
     database_subnet_ids: pulumi.Output[list[str]]
@@ -238,6 +240,7 @@ class Vpc(pulumi.ComponentResource):
         self.availability_zones = az_names
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        self.private_subnet_ids_by_zone = [s.id for s in private]
         self.database_subnet_ids = pulumi.Output.all(*[s.id for s in database])
         self.nat_public_ips = pulumi.Output.all(*[n.public_ip for n in nats])
         self.register_outputs(

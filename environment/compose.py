@@ -15,12 +15,14 @@ import pulumi_aws as aws
 from components._util import plan_subnets
 from components.app_deployment import AppDeployment, AppDeploymentArgs, IngressSpec, WorkloadSpec
 from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, external_secrets_grant
+from components.backup_jobs import NAMESPACE as BACKUPS_NAMESPACE
 from components.backup_jobs import BackupJobs, BackupJobsArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
 from components.monitoring.alarms import cache_node_ids
 from components.monitoring.rules import RuleThresholds
+from components.monitoring_stack import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 from components.vpc import Vpc, VpcArgs
@@ -62,6 +64,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         EksClusterArgs(
             vpc_id=network.vpc_id,
             private_subnet_ids=network.private_subnet_ids,
+            zone_subnet_ids=network.private_subnet_ids_by_zone,
             node_groups={
                 name: NodeGroupSpec(
                     instance_types=group.instance_types,
@@ -97,6 +100,8 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             vpc_id=network.vpc_id,
             oidc=cluster.oidc,
             k8s_provider=cluster.k8s_provider,
+            pod_security_group_id=cluster.cluster_security_group_id,
+            load_balancer_prefix=env,
             metrics_server=ad.metrics_server,
             aws_load_balancer_controller=ad.aws_load_balancer_controller,
             cert_manager=ad.cert_manager,
@@ -107,6 +112,12 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             else None,
             external_dns_domain=ad.external_dns.domain if ad.external_dns.enabled else None,
             controller_replicas=ad.controller_replicas,
+            kubernetes_version=cl.kubernetes_version,
+            secret_store_namespaces=(
+                cfg.apps.namespace,
+                MONITORING_NAMESPACE,
+                BACKUPS_NAMESPACE,
+            ),
         ),
         opts=pulumi.ResourceOptions(providers=[provider], depends_on=cluster.node_groups),
     )
@@ -153,6 +164,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             shards=cc.shards,
             replicas_per_shard=cc.replicas_per_shard,
             multi_az=cc.multi_az,
+            availability_zones=network.availability_zones,
             snapshot_retention_days=cc.snapshot_retention_days,
             snapshot_window=cc.snapshot_window,
             maintenance_window=cc.maintenance_window,
@@ -227,7 +239,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
                 ),
                 k8s_provider=cluster.k8s_provider,
                 oidc=cluster.oidc,
-                vpc_cidr=str(net.cidr),
+                load_balancer_subnet_cidrs=[str(c) for c in subnet_plan.public],
                 data_subnet_cidrs=[str(c) for c in subnet_plan.database],
                 app_bucket_arn=namespace.data_bucket.arn,
                 app_bucket_key_arn=namespace.data_key.arn,
@@ -341,6 +353,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             pg_dump_schedule=bk.pg_dump_schedule,
             restore_check_schedule=bk.restore_check_schedule,
             dump_volume_gib=bk.dump_volume_gib,
+            engine_version=db.engine_version,
             max_dump_age_minutes=2 * bk.dump_interval_minutes,
             ready=addons.ready,
             protect=cfg.protect_stateful_resources,

@@ -155,13 +155,20 @@ def test_default_deny_plus_narrow_allows(plan: PlanResult) -> None:
     dns = policies["allow-dns"]["spec"]["egress"][0]
     assert {p["port"] for p in dns["ports"]} == {53}
     api = policies["api-traffic"]["spec"]
-    sources = [rule["from"][0] for rule in api["ingress"]]
-    assert sources[0] == {
-        "ipBlock": {"cidr": {"staging": "10.20.0.0/16", "production": "10.10.0.0/16"}[plan.stack]}
+    # only the ALB's subnets (and Prometheus): never the VPC, where every pod has an address
+    alb_subnets = {
+        s.inputs["cidrBlock"]
+        for s in plan.graph.of_type("aws:ec2/subnet:Subnet")
+        if s.inputs.get("tags", {}).get("kubernetes.io/role/elb") == "1"
     }
-    assert sources[1]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "monitoring"
-    }
+    assert len(alb_subnets) == 3
+    from_alb, from_monitoring = api["ingress"]
+    assert {peer["ipBlock"]["cidr"] for peer in from_alb["from"]} == alb_subnets
+    vpc_cidr = {"staging": "10.20.0.0/16", "production": "10.10.0.0/16"}[plan.stack]
+    assert all(peer["ipBlock"]["cidr"] != vpc_cidr for peer in from_alb["from"])
+    assert from_monitoring["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
     assert all(rule["ports"] == [{"protocol": "TCP", "port": 8000}] for rule in api["ingress"])
     egress_ports = {p["port"] for rule in api["egress"] for p in rule["ports"]}
     assert egress_ports == {5432, 6379, 443}

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components._util import rolling_surge
+
 from .base import ConfigModel
 
 _CPU = re.compile(r"^(\d+(\.\d+)?)(m)?$")
@@ -33,6 +35,12 @@ def memory_bytes(value: str) -> int:
     if not m:
         raise ValueError(f"{value!r} is not a memory quantity (e.g. 512Mi, 2Gi)")
     return int(m[1]) * _MEMORY_FACTOR[m[2]]
+
+
+def _show(key: str, value: float) -> str:
+    if key.endswith("Cpu"):
+        return f"{value / 1000:g}"
+    return f"{value / 2**30:.2f}Gi".replace(".00Gi", "Gi")
 
 
 def check_image(image: str, *, require_pinned: bool) -> str:
@@ -160,6 +168,20 @@ class WorkloadConfig(ConfigModel):
         return self
 
     @property
+    def peak_pods(self) -> int:
+        """Pods at the autoscaling maximum during a rolling update (schedulers recreate)."""
+        if self.kind == "scheduler":
+            return 1
+        peak = self.autoscaling.max_replicas if self.autoscaling else self.replicas
+        return peak + rolling_surge(peak)
+
+    @property
+    def runs_celery(self) -> bool:
+        """The container starts Celery (``celery ...`` or ``python -m celery ...``)."""
+        tokens = [*self.command, *self.args]
+        return any(t.rsplit("/", 1)[-1] == "celery" for t in tokens)
+
+    @property
     def effective_probe(self) -> str:
         return self.probe or ("http" if self.kind == "http" else "none")
 
@@ -194,7 +216,7 @@ class QuotaConfig(ConfigModel):
 
     requests_cpu: str = "24"
     """Sum of CPU requests."""
-    limits_cpu: str = "64"
+    limits_cpu: str = "96"
     """Sum of CPU limits."""
     requests_memory: str = "48Gi"
     """Sum of memory requests."""
@@ -241,6 +263,11 @@ class AppsConfig(ConfigModel):
                 raise ValueError(f"workload name {name!r}: lowercase letters, digits, '-'")
         return workloads
 
+    @property
+    def celery_workloads(self) -> list[str]:
+        """Workloads that run Celery (their command or args invoke ``celery``)."""
+        return [name for name, w in self.workloads.items() if w.runs_celery]
+
     @model_validator(mode="after")
     def _images(self) -> AppsConfig:
         for name, workload in self.workloads.items():
@@ -250,4 +277,38 @@ class AppsConfig(ConfigModel):
                 raise ValueError(f"workloads.{name}.image: {error}") from None
         if self.ingress.enabled and not any(w.kind == "http" for w in self.workloads.values()):
             raise ValueError("ingress is enabled but no workload has kind 'http'")
+        self._quota_covers_peak()
         return self
+
+    def _quota_covers_peak(self) -> None:
+        """The namespace quota admits every workload at its maximum plus its rolling surge:
+        otherwise a rollout at peak load is refused by the API server."""
+        need = {"requestsCpu": 0.0, "limitsCpu": 0.0, "requestsMemory": 0, "limitsMemory": 0}
+        pods = 0
+        for workload in self.workloads.values():
+            n, r = workload.peak_pods, workload.resources
+            pods += n
+            need["requestsCpu"] += n * cpu_millicores(r.cpu_request)
+            need["limitsCpu"] += n * cpu_millicores(r.cpu_limit)
+            need["requestsMemory"] += n * memory_bytes(r.memory_request)
+            need["limitsMemory"] += n * memory_bytes(r.memory_limit)
+        q = self.quota
+        have = {
+            "requestsCpu": cpu_millicores(q.requests_cpu),
+            "limitsCpu": cpu_millicores(q.limits_cpu),
+            "requestsMemory": memory_bytes(q.requests_memory),
+            "limitsMemory": memory_bytes(q.limits_memory),
+        }
+        short = [
+            f"quota.{key} {_show(key, have[key])} < {_show(key, need[key])}"
+            for key in need
+            if have[key] < need[key]
+        ]
+        if q.pods < pods:
+            short.append(f"quota.pods {q.pods} < {pods}")
+        if short:
+            raise ValueError(
+                "the namespace quota does not admit every workload at its maximum replicas "
+                "plus the rolling-update surge (a rollout at peak would be refused): "
+                + "; ".join(short)
+            )

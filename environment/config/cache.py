@@ -28,14 +28,17 @@ class CacheConfig(ConfigModel):
     node_type: str = "cache.m7g.large"
     """ElastiCache node type."""
 
-    cluster_mode: bool = True
-    """Shard the keyspace (cluster mode enabled)."""
+    cluster_mode: bool = False
+    """Shard the keyspace (cluster mode enabled). Off by default: Celery's Redis transport (the
+    broker of Celery workloads) does not support cluster mode, and one primary with a replica
+    per zone serves most products. Turn it on for a pure cache that outgrows one node."""
 
-    shards: int = Field(default=2, ge=1, le=500)
+    shards: int = Field(default=1, ge=1, le=500)
     """Node groups (shards); must be 1 without cluster mode."""
 
-    replicas_per_shard: int = Field(default=1, ge=0, le=5)
-    """Replicas per shard; >= 1 for automatic failover and Multi-AZ."""
+    replicas_per_shard: int = Field(default=2, ge=0, le=5)
+    """Replicas per shard; >= 1 for automatic failover and Multi-AZ. The default gives one node
+    per zone of a three-zone VPC (primary + 2 replicas)."""
 
     multi_az: bool = True
     """Automatic failover to a replica in another AZ (needs replicasPerShard >= 1)."""

@@ -56,7 +56,8 @@ class DatabaseConfig(ConfigModel):
     """The application database."""
 
     engine_version: str = POSTGRES_ENGINE_VERSION
-    """PostgreSQL version; the parameter-group family is derived from its major."""
+    """PostgreSQL **major** version (``"17"``). AWS applies minor versions in the maintenance
+    window; the parameter-group family and the backup client image follow the major."""
 
     instance_class: str = "db.m7g.large"
     """RDS instance class (current-generation families only)."""
@@ -103,6 +104,12 @@ class DatabaseConfig(ConfigModel):
     @field_validator("engine_version")
     @classmethod
     def _engine(cls, version: str) -> str:
+        if "." in version and version.split(".", 1)[0] in POSTGRES_SUPPORTED_ENGINE_VERSIONS:
+            raise ValueError(
+                f"{version!r} pins a minor version; give the major only "
+                f"({version.split('.', 1)[0]!r}): AWS applies minor upgrades automatically, and "
+                "an exact minor would make the next `pulumi up` try to downgrade the instance"
+            )
         if version not in POSTGRES_SUPPORTED_ENGINE_VERSIONS:
             raise ValueError(
                 f"unknown engine version {version!r}; allowed: "

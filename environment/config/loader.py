@@ -9,15 +9,27 @@ allowed, raised before a single resource is registered.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from .model import StackConfig
+from .network import NetworkConfig
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+"""Where ``Pulumi.yaml`` and the committed ``Pulumi.<stack>.yaml`` files live."""
+
+REFUSED_KEYS = {
+    "region": "the region is the AWS provider's: set aws:region (one source of truth)",
+}
+"""Project keys that would shadow another namespace's setting."""
 
 PROJECT = "platform"
 
@@ -94,13 +106,19 @@ def format_validation_error(exc: ValidationError) -> str:
     return "invalid stack config:\n" + "\n".join(lines)
 
 
-def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
+def parse_stack_config(
+    raw: Mapping[str, Any],
+    stack: str,
+    other_stack_cidrs: Mapping[str, ipaddress.IPv4Network] | None = None,
+) -> StackConfig:
     """Validate a flat ``{"aws:region": ..., "platform:network": {...}}`` mapping.
 
     Values may be strings holding JSON (that is how the Pulumi engine passes structured config).
+    ``other_stack_cidrs`` are the committed stacks' VPC ranges this one must not overlap.
     """
     data: dict[str, Any] = {"environment": stack}
     unknown_namespaces = []
+    refused: list[str] = []
     for key, value in raw.items():
         namespace, _, name = key.partition(":")
         if isinstance(value, str) and namespace == PROJECT:
@@ -108,10 +126,14 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
                 value = json.loads(value)
         if key == "aws:region":
             data["region"] = value
+        elif namespace == PROJECT and name in REFUSED_KEYS:
+            refused.append(f"  {key}: not a project key; {REFUSED_KEYS[name]}")
         elif namespace == PROJECT and name not in SECRET_KEYS:
             data[name] = value
         elif namespace not in ("aws", "kubernetes", "eks", "random", PROJECT):
             unknown_namespaces.append(key)
+    if refused:
+        raise ConfigError("invalid stack config:\n" + "\n".join(refused))
     if unknown_namespaces:
         raise ConfigError(
             "invalid stack config:\n"
@@ -135,14 +157,38 @@ def parse_stack_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     ]
     if missing:
         raise ConfigError("invalid stack config:\n" + "\n".join(missing))
+    overlaps = [
+        f"  platform:network.cidr: {cfg.network.cidr} overlaps stack {other!r} ({cidr}); "
+        "every environment needs its own range (peering, VPN and the DR region need them "
+        "disjoint)"
+        for other, cidr in sorted((other_stack_cidrs or {}).items())
+        if other != stack and cfg.network.cidr.overlaps(cidr)
+    ]
+    if overlaps:
+        raise ConfigError("invalid stack config:\n" + "\n".join(overlaps))
     return cfg
+
+
+def committed_stack_cidrs(project_dir: Path = PROJECT_DIR) -> dict[str, ipaddress.IPv4Network]:
+    """The VPC CIDR of every committed ``Pulumi.<stack>.yaml`` beside ``Pulumi.yaml`` (the
+    default range when a file sets none). Unreadable files are skipped: each is validated
+    when its own stack runs."""
+    default = NetworkConfig().cidr
+    cidrs: dict[str, ipaddress.IPv4Network] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        with contextlib.suppress(OSError, yaml.YAMLError, ValueError, TypeError, AttributeError):
+            config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+            network = config.get(f"{PROJECT}:network") or {}
+            cidrs[stack] = ipaddress.IPv4Network(network.get("cidr", str(default)))
+    return cidrs
 
 
 def load_stack_config() -> tuple[StackConfig, StackSecrets]:
     """Read the running stack's config (``pulumi.Config``) and secrets; validate once."""
     from pulumi.runtime.config import CONFIG
 
-    cfg = parse_stack_config(dict(CONFIG.get()), pulumi.get_stack())
+    cfg = parse_stack_config(dict(CONFIG.get()), pulumi.get_stack(), committed_stack_cidrs())
     project = pulumi.Config(PROJECT)
     secrets = StackSecrets(
         alert_slack_webhook_url=project.get_secret("alertSlackWebhookUrl"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from components.regions import COMMERCIAL_REGIONS
 
 from .addons import AddonsConfig
 from .apps import AppsConfig
@@ -15,6 +17,7 @@ from .database import DatabaseConfig
 from .monitoring import MonitoringConfig
 from .naming import TagsConfig
 from .network import NetworkConfig
+from .offerings import Service, offered
 
 AWS_REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 
@@ -62,8 +65,42 @@ class StackConfig(ConfigModel):
     cost: CostConfig = CostConfig()
     """Usage assumptions for the plan's monthly cost estimate."""
 
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, region: str) -> str:
+        if region not in COMMERCIAL_REGIONS:
+            raise ValueError(
+                f"unknown region {region!r}; known commercial regions: "
+                + ", ".join(sorted(COMMERCIAL_REGIONS))
+            )
+        return region
+
+    def _unoffered(self) -> list[str]:
+        """Instance types the region does not offer, as ``key: message`` lines."""
+        wanted: list[tuple[str, Service, str]] = [
+            (f"platform:cluster.nodeGroups.{name}.instanceTypes", "ec2", t)
+            for name, group in self.cluster.node_groups.items()
+            for t in group.instance_types
+        ]
+        wanted += [
+            ("platform:database.instanceClass", "rds-postgres", self.database.instance_class),
+            ("platform:cache.nodeType", "elasticache", self.cache.node_type),
+        ]
+        problems = []
+        for key, service, kind in wanted:
+            types = offered(self.region, service)
+            if types is not None and kind not in types:
+                problems.append(f"{key}: {kind} is not offered in {self.region}")
+        return problems
+
     @model_validator(mode="after")
     def _cross_section(self) -> StackConfig:
+        unoffered = self._unoffered()
+        if unoffered:
+            raise ValueError(
+                "; ".join(unoffered)
+                + " (vendored region offerings: environment/config/offerings.json)"
+            )
         if self.cluster.service_cidr.overlaps(self.network.cidr):
             raise ValueError(
                 f"cluster.serviceCidr {self.cluster.service_cidr} overlaps "
@@ -80,6 +117,14 @@ class StackConfig(ConfigModel):
                     "database.deletionProtection must stay true when protectStatefulResources "
                     "is true"
                 )
+        celery = self.apps.celery_workloads
+        if self.cache.cluster_mode and celery:
+            raise ValueError(
+                f"platform:cache.clusterMode: true cannot serve Celery (workloads "
+                f"{', '.join(celery)} run celery): Celery's Redis transport does not support "
+                "Redis/Valkey cluster mode (celery/celery#2852). Set clusterMode: false with "
+                "shards: 1 and replicasPerShard >= 1 (one replica per zone, automatic failover)"
+            )
         if self.backups.dr_region == self.region:
             raise ValueError(
                 f"backups.drRegion {self.backups.dr_region} must differ from aws:region"

@@ -127,7 +127,7 @@ def test_pg_dump_schedule_and_hardening(
     pod = job["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     (dump,) = pod["initContainers"]
-    assert dump["image"] == versions.POSTGRES_CLIENT_IMAGE.version
+    assert dump["image"] == versions.postgres_client_image()
     assert f":{versions.postgres_major()}." in dump["image"]  # client major == engine major
     assert "--format=custom" in dump["command"]
     (upload,) = pod["containers"]
@@ -190,3 +190,21 @@ def test_bad_backup_config(backups: dict, fragments: list[str]) -> None:
     for fragment in fragments:
         assert fragment in result.error, result.error
     assert len(result.graph) == 0
+
+
+def test_dump_and_restore_images_follow_the_configured_major() -> None:
+    config = stack_config("production")
+    config["platform:database"] = {**config.get("platform:database", {}), "engineVersion": "18"}
+    plan = run_stack_config(config, "production")
+    assert plan.error is None, plan.error
+    (db,) = plan.graph.of_type("aws:rds/instance:Instance")
+    assert db.inputs["engineVersion"] == "18"
+    dump = _cronjob(plan, "pg-dump")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    check = _cronjob(plan, "restore-check")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    images = [dump["initContainers"][0]["image"]] + [
+        c["image"] for c in check["containers"] if "pg_restore" in " ".join(c["command"])
+    ]
+    assert len(images) == 2
+    for image in images:
+        assert image == versions.postgres_client_image("18")
+        assert ":18." in image

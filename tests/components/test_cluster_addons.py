@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from components import versions
 from tests.conftest import run_stack_config, stack_config
 from tools.offline.harness import PlanResult
@@ -42,11 +44,65 @@ def test_every_addon_release_is_pinned(plan: PlanResult) -> None:
 def test_controllers_are_highly_available_in_production(
     staging: PlanResult, production: PlanResult
 ) -> None:
-    for name in ("metrics-server", "aws-load-balancer-controller", "cert-manager"):
+    # each chart's own keys (checked against the vendored values.yaml in test_upstream_charts)
+    replica_key = {"metrics-server": "replicas"}
+    for name in ("metrics-server", "aws-load-balancer-controller", "cert-manager",
+                 "external-secrets"):  # fmt: skip
+        key = replica_key.get(name, "replicaCount")
         values = _releases(production)[name].inputs["values"]
-        assert values["replicaCount"] == 2
-        assert values["podDisruptionBudget"]["enabled"] is True
-        assert _releases(staging)[name].inputs["values"]["replicaCount"] == 1
+        assert values[key] == 2
+        assert values["podDisruptionBudget"] in (
+            {"enabled": True},  # the chart's default budget: minAvailable 1
+            {"enabled": True, "maxUnavailable": 1},
+            {"maxUnavailable": 1},
+        )
+        assert _releases(staging)[name].inputs["values"][key] == 1
+
+
+def test_pdb_values_follow_each_charts_convention(production: PlanResult) -> None:
+    # metrics-server, cert-manager, external-secrets gate the PDB on `enabled`; the LB
+    # controller pastes the map into the PDB spec, where `enabled` is an invalid field.
+    releases = _releases(production)
+    for name in ("metrics-server", "cert-manager", "external-secrets"):
+        assert releases[name].inputs["values"]["podDisruptionBudget"]["enabled"] is True
+    lbc = releases["aws-load-balancer-controller"].inputs["values"]["podDisruptionBudget"]
+    assert lbc == {"maxUnavailable": 1}
+
+
+def test_external_secrets_elects_a_leader_when_replicated(
+    staging: PlanResult, production: PlanResult
+) -> None:
+    prod = _releases(production)["external-secrets"].inputs["values"]
+    assert prod["replicaCount"] == 2
+    assert prod["leaderElect"] is True
+    assert prod["certController"]["extraArgs"] == {"enable-leader-election": True}
+    stg = _releases(staging)["external-secrets"].inputs["values"]
+    assert stg["leaderElect"] is False
+
+
+def test_cluster_autoscaler_image_matches_the_kubernetes_minor(plan: PlanResult) -> None:
+    minor = (
+        stack_config(plan.stack)
+        .get("platform:cluster", {})
+        .get("kubernetesVersion", versions.KUBERNETES_VERSION)
+    )
+    tag = _releases(plan)["cluster-autoscaler"].inputs["values"]["image"]["tag"]
+    assert tag.startswith(f"v{minor}."), (tag, minor)
+
+
+@pytest.mark.parametrize("minor", versions.SUPPORTED_KUBERNETES_VERSIONS)
+def test_every_supported_minor_has_a_matching_autoscaler(minor: str) -> None:
+    assert versions.cluster_autoscaler_image_tag(minor).startswith(f"v{minor}.")
+
+
+def test_secret_store_serves_only_the_consuming_namespaces(plan: PlanResult) -> None:
+    (store,) = list(plan.graph.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore"))
+    assert store.inputs["spec"]["conditions"] == [{"namespaces": ["apps", "backups", "monitoring"]}]
+    external = {
+        e.inputs["metadata"]["namespace"]
+        for e in plan.graph.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+    }
+    assert external <= {"apps", "backups", "monitoring"}
 
 
 def test_cert_manager_installs_its_crds(plan: PlanResult) -> None:
@@ -81,9 +137,9 @@ def test_load_balancer_controller_writes_are_scoped_to_the_cluster(plan: PlanRes
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
         writes = [a for a in actions if not a.split(":")[1].startswith(("Describe", "Get", "List"))]
-        if writes:
-            assert "Condition" in statement, statement["Sid"]
-    owned = next(s for s in policy["Statement"] if s["Sid"] == "ManageOwned")
+        if writes:  # a condition, or resources named in this account and region
+            assert "Condition" in statement or statement["Resource"] != "*", statement["Sid"]
+    owned = next(s for s in policy["Statement"] if s["Sid"] == "ManageOwnedLoadBalancers")
     assert owned["Condition"] == {
         "StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": f"{plan.stack}-eks"}
     }

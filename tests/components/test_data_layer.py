@@ -28,7 +28,10 @@ def _cache(plan: PlanResult):  # type: ignore[no-untyped-def]
 def test_engine_and_parameter_group_family_agree(plan: PlanResult) -> None:
     db = _db(plan)
     assert db.inputs["engine"] == "postgres"
+    # the major only, with AWS applying minors: an upgraded instance never looks like drift
     assert db.inputs["engineVersion"] == versions.POSTGRES_ENGINE_VERSION
+    assert "." not in db.inputs["engineVersion"]
+    assert db.inputs["autoMinorVersionUpgrade"] is True
     (pg,) = plan.graph.of_type("aws:rds/parameterGroup:ParameterGroup")
     family = "postgres" + versions.POSTGRES_ENGINE_VERSION.split(".")[0]
     assert pg.inputs["family"] == family
@@ -94,9 +97,16 @@ def test_ha_per_stack(staging: PlanResult, production: PlanResult) -> None:
     assert _db(production).inputs["multiAz"] is True
     assert _db(staging).inputs["multiAz"] is False
     prod = _cache(production).inputs
-    assert prod["clusterMode"] == "enabled"
-    assert prod["numNodeGroups"] == 2
-    assert prod["replicasPerNodeGroup"] == 1
+    # a Celery broker needs cluster mode off: one primary with a replica in every zone
+    assert prod["clusterMode"] == "disabled"
+    assert prod["numCacheClusters"] == 3
+    assert "numNodeGroups" not in prod
+    (_vpc,) = production.graph.of_type("aws:ec2/vpc:Vpc")
+    zones = {
+        s.inputs["availabilityZone"] for s in production.graph.of_type("aws:ec2/subnet:Subnet")
+    }
+    assert len(zones) == 3
+    assert sorted(prod["preferredCacheClusterAzs"]) == sorted(zones)
     assert prod["automaticFailoverEnabled"] is True
     assert prod["multiAzEnabled"] is True
     stg = _cache(staging).inputs

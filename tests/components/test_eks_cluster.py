@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from components import versions
-from components.eks_cluster import CONTROL_PLANE_LOG_TYPES, NODE_MANAGED_POLICIES
+from components.eks_cluster import (
+    CONTROL_PLANE_LOG_TYPES,
+    NODE_MANAGED_POLICIES,
+    NodeGroupSpec,
+    zone_share,
+)
 from tools.offline.harness import PlanResult
 
 CLUSTER = "eks:index:Cluster"
@@ -56,15 +64,50 @@ def test_endpoint_access_per_stack(staging: PlanResult, production: PlanResult) 
 
 
 def test_node_groups_per_stack(staging: PlanResult, production: PlanResult) -> None:
-    (stg,) = staging.graph.of_type(NODE_GROUP)
-    assert stg.inputs["capacityType"] == "SPOT"
-    assert len(stg.inputs["instanceTypes"]) >= 3
-    assert stg.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 5}
-    (prod,) = production.graph.of_type(NODE_GROUP)
-    assert prod.inputs["capacityType"] == "ON_DEMAND"
-    assert prod.inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 12}
-    assert len(prod.inputs["subnetIds"]) == 3
-    assert prod.inputs["subnetIds"] == production.outputs["privateSubnetIds"]
+    for plan, capacity, total in (
+        (staging, "SPOT", {"minSize": 2, "desiredSize": 2, "maxSize": 5}),
+        (production, "ON_DEMAND", {"minSize": 3, "desiredSize": 3, "maxSize": 12}),
+    ):
+        groups = plan.graph.of_type(NODE_GROUP)
+        # one managed node group per zone (cluster-autoscaler: one group per AZ), sized so that
+        # the zones add up to the configured totals
+        assert sorted(g.name for g in groups) == [
+            f"{plan.stack}-eks-general-az{i}" for i in (1, 2, 3)
+        ]
+        for key, value in total.items():
+            assert sum(g.inputs["scalingConfig"][key] for g in groups) == value
+        assert all(g.inputs["scalingConfig"]["maxSize"] >= 1 for g in groups)
+        subnets = [g.inputs["subnetIds"] for g in groups]
+        assert all(len(s) == 1 for s in subnets)
+        assert sorted(s[0] for s in subnets) == sorted(plan.outputs["privateSubnetIds"])
+        for group in groups:
+            assert group.inputs["capacityType"] == capacity
+            assert group.inputs["labels"]["platform/node-group"] == "general"
+    assert len(staging.graph.of_type(NODE_GROUP)[0].inputs["instanceTypes"]) >= 3
+
+
+@given(
+    total=st.integers(min_value=0, max_value=100),
+    maximum=st.integers(min_value=1, max_value=200),
+    zones=st.integers(min_value=1, max_value=6),
+)
+def test_zone_shares_add_up(total: int, maximum: int, zones: int) -> None:
+    low = min(total, maximum)
+    spec = NodeGroupSpec(instance_types=["m7i.large"], min_size=low, desired_size=low,
+                         max_size=maximum)  # fmt: skip
+    shares = [zone_share(spec, i, zones) for i in range(zones)]
+    assert sum(s.min_size for s in shares) == low
+    assert sum(s.desired_size for s in shares) == low
+    assert sum(s.max_size for s in shares) >= maximum
+    for share in shares:
+        assert share.min_size <= share.desired_size <= share.max_size
+        assert share.max_size >= 1
+    assert max(s.min_size for s in shares) - min(s.min_size for s in shares) <= 1
+
+
+def test_vpc_cni_enforces_network_policies(plan: PlanResult) -> None:
+    cni = plan.graph.named(f"{plan.stack}-eks-vpc-cni", "aws:eks/addon:Addon")
+    assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
 
 
 def test_launch_template_requires_imdsv2_and_encrypts_root_volume(plan: PlanResult) -> None:

@@ -72,6 +72,11 @@ def test_digest_is_accepted_and_a_fourth_workload_is_config_only() -> None:
         "command": ["python", "-m", "app.reports"],
     }
     config["platform:apps"] = apps
+    # two replicas at 1 CPU limit (+1 surge) do not fit staging's quota: config says so
+    result = run_stack_config(config, "staging")
+    assert result.error is not None
+    assert "quota.limitsCpu 10 < 11.5" in result.error
+    apps["quota"] = {**apps["quota"], "limitsCpu": "12"}
     result = run_stack_config(config, "staging")
     assert result.error is None, result.error
     names = {

@@ -85,6 +85,28 @@ BAD_INPUTS = [
     ("maintenance-overlaps-backup", "production", "platform:database",
      {"maintenanceWindow": "mon:03:30-mon:04:30"},
      ["platform:database", "overlaps backupWindow"]),
+    # real-account defects: each was accepted before
+    ("cidr-overlaps-committed-stack", "staging", "platform:network.cidr", "10.10.0.0/18",
+     ["platform:network.cidr", "overlaps stack 'production'", "10.10.0.0/16"]),
+    ("platform-region-shadows-aws-region", "production", "platform:region", "eu-west-1",
+     ["platform:region", "aws:region"]),
+    ("celery-on-cluster-mode-cache", "production", "platform:cache",
+     {"clusterMode": True, "shards": 2, "replicasPerShard": 1},
+     ["platform:cache.clusterMode", "worker, beat", "celery/celery#2852"]),
+    ("node-type-does-not-exist", "staging", "platform:cluster",
+     {"nodeGroups": {"general": {"instanceTypes": ["m7i.huge"]}}},
+     ["platform:cluster.nodeGroups.general.instanceTypes: m7i.huge is not offered in us-east-1"]),
+    ("node-type-not-in-region", "production", "aws:region", "me-south-1",
+     ["platform:cluster.nodeGroups.general.instanceTypes: m7i.large is not offered in me-south-1"]),
+    ("database-class-not-in-region", "production", "aws:region", "eu-south-1",
+     ["platform:database.instanceClass: db.m7g.large is not offered in eu-south-1",
+      "platform:cache.nodeType: cache.m7g.large is not offered in eu-south-1"]),
+    ("unknown-region", "production", "aws:region", "eu-west-9",
+     ["aws:region", "unknown region 'eu-west-9'", "eu-west-1"]),
+    ("quota-below-peak", "production", "platform:apps.quota",
+     {"requestsCpu": "24", "limitsCpu": "64", "requestsMemory": "48Gi", "limitsMemory": "96Gi"},
+     ["platform:apps", "maximum replicas plus the rolling-update surge",
+      "quota.limitsCpu 64 < 75.5"]),
 ]  # fmt: skip
 
 
@@ -161,3 +183,26 @@ def test_staging_opts_out_explicitly() -> None:
 )
 def test_window_overlap(daily: str, weekly: str, overlap: bool) -> None:
     assert windows_overlap(daily, weekly) is overlap
+
+
+def test_cluster_mode_cache_is_accepted_without_celery() -> None:
+    """Cluster mode stays available by config for products whose broker is elsewhere."""
+    config = _with("production", "platform:cache", {"clusterMode": True, "shards": 2})
+    for workload in config["platform:apps"]["workloads"].values():
+        workload["command"] = ["node", "server.js"]
+        workload.pop("probe", None)
+        workload.pop("probeCommand", None)
+    cfg = parse_stack_config({**config, **SECRETS}, "production")
+    assert cfg.cache.cluster_mode
+    assert cfg.apps.celery_workloads == []
+
+
+def test_committed_stacks_do_not_overlap_each_other() -> None:
+    from environment.config.loader import committed_stack_cidrs
+
+    cidrs = committed_stack_cidrs()
+    assert {"staging", "production"} <= set(cidrs)
+    ranges = sorted(cidrs.items())
+    for i, (a, cidr_a) in enumerate(ranges):
+        for b, cidr_b in ranges[i + 1 :]:
+            assert not cidr_a.overlaps(cidr_b), (a, b)
