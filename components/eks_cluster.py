@@ -71,6 +71,9 @@ class EksClusterArgs:
     endpoint_public_access: bool = False
     public_access_cidrs: Sequence[str] = ()
     admin_role_arns: Sequence[str] = ()
+    api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """Security groups inside the VPC admitted to the private API endpoint (443 on the cluster
+    security group): the in-VPC CI runner. The Kubernetes provider waits for these rules."""
     service_cidr: str = "172.20.0.0/16"
     log_retention_days: int = 90
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -246,11 +249,24 @@ class EksCluster(pulumi.ComponentResource):
             self._addon(name, "aws-ebs-csi-driver", ebs_role.arn, depends_on=self.node_groups),
         ]
 
+        api_clients = [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-client-{index}",
+                security_group_id=self.cluster_security_group_id,
+                referenced_security_group_id=group,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description="in-VPC CI runner -> private EKS API",
+                opts=child,
+            )
+            for index, group in enumerate(args.api_client_security_group_ids)
+        ]
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after_nodes),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*after_nodes, *api_clients]),
         )
         k8s.storage.v1.StorageClass(
             f"{name}-gp3",

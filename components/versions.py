@@ -197,6 +197,12 @@ def valkey_parameter_group_family(engine_version: str = VALKEY_ENGINE_VERSION) -
 
 # --- Images ----------------------------------------------------------------------------------
 
+CODEBUILD_RUNNER_IMAGE = Pin(
+    "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+    "https://docs.aws.amazon.com/codebuild/latest/userguide/ec2-compute-images.html",
+)
+"""CodeBuild curated image for the in-VPC GitHub Actions runner (Amazon Linux 2023)."""
+
 AWS_CLI_IMAGE = Pin(
     "public.ecr.aws/aws-cli/aws-cli:2.31.39",
     "https://gallery.ecr.aws/aws-cli/aws-cli (uploads the dump with SSE-KMS)",

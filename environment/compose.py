@@ -18,6 +18,7 @@ from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, exte
 from components.backup_jobs import NAMESPACE as BACKUPS_NAMESPACE
 from components.backup_jobs import BackupJobs, BackupJobsArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
 from components.monitoring.alarms import cache_node_ids
@@ -59,6 +60,25 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
 
     tags = default_tags(PROJECT, env, cfg.tags)
     cl = cfg.cluster
+    runner = (
+        DeployRunner(
+            f"{env}-deploy-runner",
+            DeployRunnerArgs(
+                environment=env,
+                region=cfg.region,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                repository=cl.deploy_runner.repository,
+                connection_arn=cl.deploy_runner.connection_arn,
+                workflow_name=cl.deploy_runner.workflow_name,
+                compute_type=cl.deploy_runner.compute_type,
+                log_retention_days=cl.log_retention_days,
+            ),
+            opts=aws_opts,
+        )
+        if cl.deploy_runner
+        else None
+    )
     cluster = EksCluster(
         f"{env}-eks",
         EksClusterArgs(
@@ -82,6 +102,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             endpoint_public_access=cl.endpoint_public_access,
             public_access_cidrs=[str(c) for c in cl.public_access_cidrs],
             admin_role_arns=cl.admin_role_arns,
+            api_client_security_group_ids=[runner.security_group_id] if runner else [],
             service_cidr=str(cl.service_cidr),
             log_retention_days=cl.log_retention_days,
             tags=tags,
@@ -373,6 +394,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         "clusterEndpoint": cluster.endpoint,
         "oidcIssuer": cluster.oidc_issuer,
         "kubeconfig": cluster.kubeconfig,
+        "deployRunnerProject": runner.project_name if runner else None,
         "databaseEndpoint": database.endpoint,
         "databasePort": database.port,
         "databaseSecretArn": database.master_secret_arn,

@@ -86,6 +86,27 @@ class NodeGroupConfig(ConfigModel):
         return self
 
 
+class DeployRunnerConfig(ConfigModel):
+    """The in-VPC GitHub Actions runner (AWS CodeBuild) that deploys to a private API."""
+
+    repository: str = Field(pattern=r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
+    """GitHub repository ``owner/name`` whose deploy workflow jobs run here."""
+
+    connection_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:"
+        r"connection/[0-9a-f-]{36}$"
+    )
+    """AWS CodeConnections connection to GitHub (created and approved once in the console)."""
+
+    workflow_name: str = Field(default="deploy", pattern=r"^[A-Za-z0-9 _.-]{1,100}$")
+    """Only jobs of this workflow start a runner."""
+
+    compute_type: Literal[
+        "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"
+    ] = "BUILD_GENERAL1_MEDIUM"
+    """CodeBuild compute size (MEDIUM: 4 GiB, 2 vCPU; the program plans in about a minute)."""
+
+
 class ClusterConfig(ConfigModel):
     """The EKS control plane and its node groups."""
 
@@ -101,6 +122,10 @@ class ClusterConfig(ConfigModel):
 
     admin_role_arns: tuple[str, ...] = ()
     """IAM roles granted cluster-admin through EKS access entries (no aws-auth ConfigMap)."""
+
+    deploy_runner: DeployRunnerConfig | None = None
+    """In-VPC CI runner for the private API endpoint; required when ``endpointPublicAccess``
+    is false (a hosted runner cannot reach a private endpoint)."""
 
     service_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("172.20.0.0/16")
     """Kubernetes Service CIDR; must not overlap the VPC."""

@@ -117,6 +117,13 @@ class StackConfig(ConfigModel):
                     "database.deletionProtection must stay true when protectStatefulResources "
                     "is true"
                 )
+        if not self.cluster.endpoint_public_access and self.cluster.deploy_runner is None:
+            raise ValueError(
+                "platform:cluster.deployRunner is required when endpointPublicAccess is false: "
+                "CI on hosted runners cannot reach a private API endpoint (set "
+                "deployRunner.repository and deployRunner.connectionArn; see README "
+                "'Deploying to a private cluster')"
+            )
         celery = self.apps.celery_workloads
         if self.cache.cluster_mode and celery:
             raise ValueError(

@@ -149,10 +149,20 @@ def test_committed_stacks_validate(stack: str) -> None:
     assert cfg.region == "us-east-1"
 
 
+RUNNER = {
+    "repository": "acme/platform",
+    "connectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/"
+    "00000000-0000-4000-8000-000000000000",
+}
+
+
 def test_defaults_are_production_safe() -> None:
+    minimal = {"aws:region": "us-east-1", "platform:tags": {"owner": "o", "costCenter": "c"}}
+    # a private endpoint is the default, so CI needs the in-VPC runner: config says so
+    with pytest.raises(ConfigError, match=r"platform:cluster.deployRunner is required"):
+        parse_stack_config({**minimal, **SECRETS}, "any")
     cfg = parse_stack_config(
-        {"aws:region": "us-east-1", "platform:tags": {"owner": "o", "costCenter": "c"}, **SECRETS},
-        "any",
+        {**minimal, "platform:cluster": {"deployRunner": RUNNER}, **SECRETS}, "any"
     )
     assert cfg.protect_stateful_resources is True
     assert cfg.network.nat_gateways == "one_per_az"

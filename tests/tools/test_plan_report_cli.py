@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from tools.plan.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_markdown_format_prints_only_the_report(capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,3 +47,26 @@ def test_diff_markdown_and_unknown_stack(capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().out.startswith("|  | staging | production |")
     assert main(["diff", "staging", "nope"]) == 2
     assert "no stack file" in capsys.readouterr().err
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_plan_shows_progress_in_a_terminal_and_nothing_in_a_pipe() -> None:
+    from tools.offline.harness import run_program
+    from tools.plan.cli import Progress
+
+    terminal = _Tty()
+    with Progress(terminal, "staging", interval=0.0) as progress:
+        result = run_program(REPO / "Pulumi.staging.yaml", progress=progress)
+    shown = terminal.getvalue()
+    counts = [int(n) for n in re.findall(r"staging: (\d+) resources registered", shown)]
+    assert counts == sorted(counts)
+    assert counts[-1] == len(result.graph)
+    assert shown.endswith("\r\033[K")  # the line is cleared before the report prints
+    pipe = io.StringIO()
+    with Progress(pipe, "staging", interval=0.0) as quiet:
+        quiet(1, result.graph.resources[0])
+    assert pipe.getvalue() == ""

@@ -37,10 +37,13 @@ OFFLINE_SECRET_PLACEHOLDER = "offline-plan-secret"
 class CapturingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that records every registration with its options."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(
+        self, mocks: pulumi.runtime.Mocks, progress: Callable[[int, Resource], None] | None = None
+    ) -> None:
         super().__init__(mocks)
         self.records: list[Resource] = []
         self._lock = threading.Lock()
+        self._progress = progress
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -79,6 +82,9 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         )
         with self._lock:
             self.records.append(record)
+            count = len(self.records)
+        if self._progress is not None:
+            self._progress(count, record)
         return response
 
 
@@ -174,6 +180,7 @@ def run_program(
     program: Callable[[], None] | None = None,
     stack: str | None = None,
     extra_config: Mapping[str, str] | None = None,
+    progress: Callable[[int, Resource], None] | None = None,
 ) -> PlanResult:
     """Run ``program`` (default: the project's ``environment.compose.run``) for a stack file.
 
@@ -189,7 +196,9 @@ def run_program(
             config[full] = OFFLINE_SECRET_PLACEHOLDER
             secret_keys.add(full)
     config.update(extra_config or {})
-    return run_with_config(config, stack or stack_name_of(stack_file), program, secret_keys)
+    return run_with_config(
+        config, stack or stack_name_of(stack_file), program, secret_keys, progress=progress
+    )
 
 
 def run_with_config(
@@ -197,8 +206,10 @@ def run_with_config(
     stack: str,
     program: Callable[[], None] | None = None,
     secret_keys: set[str] | frozenset[str] = frozenset(),
+    progress: Callable[[int, Resource], None] | None = None,
 ) -> PlanResult:
     """Run ``program`` under mocks with a flat engine-style config (``{"ns:key": "value"}``).
+    ``progress`` is called after each registration with the count so far and the resource.
 
     Config errors do not raise: they come back in ``PlanResult.error`` together with the graph
     of what was registered before the error (nothing, for config errors).
@@ -214,7 +225,7 @@ def run_with_config(
     _reset_runtime()
     pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
     mocks = PlatformMocks(region)
-    monitor = CapturingMonitor(mocks)
+    monitor = CapturingMonitor(mocks, progress)
     if not hasattr(rpc.deserialize_resource, "__wrapped__"):
         rpc.deserialize_resource = _deserialize_resource_off_main_thread(rpc.deserialize_resource)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)

@@ -10,9 +10,12 @@ import argparse
 import importlib
 import json
 import sys
+import time
 from pathlib import Path
+from typing import TextIO
 
 from policies.offline import PolicyReport, evaluate, load_config
+from tools.offline.graph import Resource
 from tools.offline.harness import REPO_ROOT, PlanResult, run_program
 from tools.report import report as plan_report
 
@@ -104,6 +107,38 @@ def diff_main(argv: list[str]) -> int:
     return EXIT_OK
 
 
+class Progress:
+    """In a terminal, one self-overwriting line: resources registered so far and the last
+    one (a plan of a full stack takes seconds; silence looks like a hang). Elsewhere (CI logs,
+    pipes) nothing, so logs stay clean."""
+
+    def __init__(self, stream: TextIO, stack: str, interval: float = 0.1) -> None:
+        self._stream = stream
+        self._stack = stack
+        self._interval = interval
+        self._last = 0.0
+        self._shown = False
+        self.enabled = stream.isatty()
+
+    def __call__(self, count: int, resource: Resource) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < self._interval:
+            return
+        self._last = now
+        line = f"plan {self._stack}: {count} resources registered ({resource.type})"
+        self._stream.write(f"\r\033[K{line[:120]}")
+        self._stream.flush()
+        self._shown = True
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._shown:
+            self._stream.write("\r\033[K")
+            self._stream.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["diff"]:
@@ -117,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.program:
         module, _, function = args.program.partition(":")
         program = getattr(importlib.import_module(module), function or "main")
-    result = run_program(path, program=program, stack=args.stack)
+    with Progress(sys.stderr, args.stack) as progress:
+        result = run_program(path, program=program, stack=args.stack, progress=progress)
     if result.error is not None:
         print(f"plan {args.stack}: {path.name}: {result.error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
