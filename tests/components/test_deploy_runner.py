@@ -87,6 +87,6 @@ def test_the_deploy_workflow_runs_kubernetes_from_the_runner(production: PlanRes
     # and that exclusion really covers every Kubernetes object (none reaches the API early)
     for resource in production.graph:
         if resource.type.startswith("kubernetes:"):
-            assert resource.provider and resource.provider.startswith(provider.urn), resource.name
+            assert (resource.provider or "").startswith(provider.urn), resource.name
         elif resource.custom and not resource.type.startswith("pulumi:providers:"):
             assert not (resource.provider or "").startswith(provider.urn), resource.name
