@@ -177,3 +177,44 @@ def test_every_usage_assumption_is_a_labelled_line() -> None:
     assert "cost.logIngestGibPerMonth" in items["CloudWatch Logs ingestion"].detail
     assert items["S3 storage"].monthly_usd == round(200 * 0.023, 2)
     assert items["backup storage"].monthly_usd == round(200 * 0.095, 2)
+
+
+@pytest.mark.parametrize(
+    ("region", "ec2", "rds", "cache"),
+    [
+        ("eu-west-1", 0.11235, 0.186, 0.1392),  # m7i.large, db.m7g.large, cache.m7g.large
+        ("ap-southeast-2", None, None, None),
+    ],
+)
+def test_instance_prices_come_from_the_regional_feed_outside_the_checked_regions(
+    region: str, ec2: float | None, rds: float | None, cache: float | None
+) -> None:
+    from tools.report import prices as p
+
+    got = (
+        p.lookup(p.EC2_ON_DEMAND_HOURLY, "m7i.large", region).hourly,
+        p.lookup(p.RDS_POSTGRES_SINGLE_AZ_HOURLY, "db.m7g.large", region).hourly,
+        p.lookup(p.ELASTICACHE_VALKEY_HOURLY, "cache.m7g.large", region).hourly,
+    )
+    if ec2 is None:  # every region of the feed prices the platform's default types
+        assert all(v is not None and v > 0 for v in got)
+    else:
+        assert got == (ec2, rds, cache)
+    # lines the feed does not carry stay unknown, never zero
+    assert p.lookup(p.EC2_SPOT_HOURLY, "m7i.large", region).hourly is None
+
+
+def test_every_commercial_region_is_priced_or_says_why() -> None:
+    from components.regions import COMMERCIAL_REGIONS
+    from tools.report import prices as p
+
+    general = ("m7i.large", "m6i.large", "m5.large")
+    covered = {
+        r for r in COMMERCIAL_REGIONS
+        if any(p.lookup(p.EC2_ON_DEMAND_HOURLY, t, r).hourly for t in general)
+    }  # fmt: skip
+    assert len(covered) >= 30
+    for region in sorted(COMMERCIAL_REGIONS):
+        for instance in general:
+            price = p.lookup(p.EC2_ON_DEMAND_HOURLY, instance, region)
+            assert price.hourly is not None or region in price.note or instance in price.note

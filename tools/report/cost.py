@@ -227,7 +227,8 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
 
     for cluster in graph.of_type("eks:index:Cluster") + graph.of_type("aws:eks/cluster:Cluster"):
         support = ((cluster.inputs.get("upgradePolicy") or {}).get("supportType")) or "EXTENDED"
-        hourly = p.EKS_CONTROL_PLANE_HOURLY[support] if regional else None
+        # the same in every commercial region (https://aws.amazon.com/eks/pricing/)
+        hourly = p.EKS_CONTROL_PLANE_HOURLY[support]
         detail = f"control plane, {support} support" + (
             " (EKS defaults to EXTENDED when unset)" if support == "EXTENDED" else ""
         )
@@ -251,7 +252,16 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
             on_demand_by_kind["ec2"] += line.monthly_usd
         desired = int((group.inputs.get("scalingConfig") or {}).get("desiredSize") or 0)
         gib = _node_volume_gib(group, graph) * desired
-        fixed(group, f"node volumes {group.name}", gib * p.EBS_GP3_GIB_MONTH, f"{gib:.0f} GiB gp3")
+        gp3 = p.ebs_gp3_gib_month(region)
+        if gp3 is None:
+            add(
+                group,
+                f"node volumes {group.name}",
+                None,
+                f"unknown price: no gp3 price in {region}",
+            )
+        else:
+            add(group, f"node volumes {group.name}", round(gib * gp3, 2), f"{gib:.0f} GiB gp3")
 
     nats = graph.of_type("aws:ec2/natGateway:NatGateway")
     for nat in nats:
@@ -340,19 +350,21 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
     for release in graph.of_type("kubernetes:helm.sh/v3:Release"):
         gib = _helm_volume_gib(release.inputs.get("values") or {})
         if gib:
-            fixed(
+            gp3 = p.ebs_gp3_gib_month(region)
+            add(
                 release,
                 f"volumes {release.name}",
-                gib * p.EBS_GP3_GIB_MONTH,
-                f"{gib:g} GiB gp3 (chart values)",
+                None if gp3 is None else round(gib * gp3, 2),
+                f"{gib:g} GiB gp3 (chart values)" if gp3 else f"unknown price: gp3 in {region}",
             )
     if pv_gib:
+        gp3 = p.ebs_gp3_gib_month(region)
         lines.append(
             CostLine(
                 "(kubernetes)",
                 "persistent volumes",
-                round(pv_gib * p.EBS_GP3_GIB_MONTH, 2),
-                f"{pv_gib:g} GiB gp3",
+                None if gp3 is None else round(pv_gib * gp3, 2),
+                f"{pv_gib:g} GiB gp3" if gp3 else f"unknown price: gp3 in {region}",
             )
         )
 

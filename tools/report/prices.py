@@ -1,8 +1,11 @@
 """The price table behind the plan's cost estimate.
 
 List prices in USD for Linux/on-demand usage in **us-east-1**, which has the same list prices as
-**us-west-2** for every line below; any other region gets "unknown price" lines rather than a
-guess. Spot prices are typical values (median of the Spot price history for the last 90 days):
+**us-west-2** for every line below. For the other commercial regions, EC2, RDS for PostgreSQL,
+ElastiCache and EBS gp3 prices come from a vendored regional feed (:data:`REGIONAL_PRICES`, 32
+regions); lines it does not carry (NAT, ALB, S3, CloudWatch, KMS, Secrets Manager, Backup, Spot)
+are "unknown price" lines there rather than a guess. EKS's control-plane price is the same in
+every commercial region. Spot prices are typical values (median of the Spot price history for the last 90 days):
 they move, so the report labels them as estimates.
 
 Sources (checked on :data:`CHECKED`):
@@ -16,10 +19,16 @@ Sources (checked on :data:`CHECKED`):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 CHECKED = "2026-11-24"
-SOURCE = "AWS public price lists for us-east-1 (see tools/report/prices.py)"
+SOURCE = (
+    "AWS public price lists for us-east-1/us-west-2 (tools/report/prices.py); instance and gp3 "
+    "prices of other regions from the vendored regional feed (tools/report/data/)"
+)
 HOURS_PER_MONTH = 730
 PRICED_REGIONS = frozenset({"us-east-1", "us-west-2"})
 
@@ -84,8 +93,8 @@ RDS_POSTGRES_SINGLE_AZ_HOURLY: dict[str, float] = {
     "db.t4g.small": 0.032,
     "db.t4g.medium": 0.065,
     "db.t4g.large": 0.129,
-    "db.m6g.large": 0.152,
-    "db.m6g.xlarge": 0.304,
+    "db.m6g.large": 0.159,
+    "db.m6g.xlarge": 0.318,
     "db.m7g.large": 0.168,
     "db.m7g.xlarge": 0.337,
     "db.m7g.2xlarge": 0.674,
@@ -103,10 +112,10 @@ ELASTICACHE_VALKEY_HOURLY: dict[str, float] = {
     "cache.t4g.medium": 0.052,
     "cache.m6g.large": 0.1192,
     "cache.m7g.large": 0.1264,
-    "cache.m7g.xlarge": 0.2528,
+    "cache.m7g.xlarge": 0.252,
     "cache.r6g.large": 0.1648,
     "cache.r7g.large": 0.1752,
-    "cache.r7g.xlarge": 0.3504,
+    "cache.r7g.xlarge": 0.3496,
 }
 """ElastiCache for Valkey node $/hour."""
 
@@ -145,10 +154,58 @@ class Price:
     note: str = ""
 
 
+REGIONAL_PRICES = Path(__file__).with_name("data") / "regional-prices.json"
+"""EC2, RDS for PostgreSQL, ElastiCache (Valkey) and EBS gp3 list prices for every commercial
+region the source covers (32), vendored from AWS's pricing-page feeds as committed in
+yeo/ec2.shop (see tests/fixtures/upstream/prices/SOURCE.md: source, AWS publication dates)."""
+
+_REGIONAL_KEYS = {"ec2": "ec2", "rds": "rds_postgres", "elasticache": "elasticache"}
+
+
+@cache
+def _regional() -> dict[str, dict[str, object]]:
+    return dict(json.loads(REGIONAL_PRICES.read_text())["regions"])
+
+
+def regional_source() -> str:
+    data = json.loads(REGIONAL_PRICES.read_text())
+    return f"{data['version']}, AWS feeds published {data['aws_publication_dates']['ec2'][0][:10]}"
+
+
+def _service_of(table: dict[str, float]) -> str | None:
+    if table is EC2_ON_DEMAND_HOURLY:
+        return "ec2"
+    if table is RDS_POSTGRES_SINGLE_AZ_HOURLY:
+        return "rds"
+    if table is ELASTICACHE_VALKEY_HOURLY:
+        return "elasticache"
+    return None
+
+
 def lookup(table: dict[str, float], key: str, region: str) -> Price:
-    """The price of ``key`` in ``region`` or an explanation of why it is unknown."""
-    if region not in PRICED_REGIONS:
+    """The price of ``key`` in ``region`` or an explanation of why it is unknown.
+
+    us-east-1 and us-west-2 use the checked tables above; other regions use the vendored
+    regional feed for instance prices (EC2, RDS, ElastiCache). Spot prices and every other
+    line are known for the two checked regions only: elsewhere they are "unknown price" lines,
+    never a silent zero.
+    """
+    if region in PRICED_REGIONS:
+        return Price(table[key]) if key in table else Price(None, f"no price for {key}")
+    service = _service_of(table)
+    regional = _regional().get(region)
+    if service is None or regional is None:
         return Price(None, f"no prices for region {region}")
-    if key not in table:
-        return Price(None, f"no price for {key}")
-    return Price(table[key])
+    prices = regional.get(_REGIONAL_KEYS[service]) or {}
+    assert isinstance(prices, dict)
+    if key not in prices:
+        return Price(None, f"no price for {key} in {region}")
+    return Price(float(prices[key]))
+
+
+def ebs_gp3_gib_month(region: str) -> float | None:
+    """EBS gp3 $/GiB-month in ``region`` (``None`` when unknown)."""
+    if region in PRICED_REGIONS:
+        return EBS_GP3_GIB_MONTH
+    value = (_regional().get(region) or {}).get("ebs_gp3_gb_month")
+    return float(value) if isinstance(value, int | float) else None
