@@ -68,6 +68,10 @@ class MonitoringStackArgs:
     cache_secret_arn: pulumi.Input[str] | None = None
     database_cpu_percent: float = 80
     database_free_storage_percent: float = 10
+    database_max_allocated_gib: int | None = None
+    """Storage autoscaling ceiling (the free-storage alarm follows autoscaling)."""
+    database_max_connections: int | None = None
+    """``max_connections`` when overridden (else RDS's memory formula)."""
     cache_cpu_percent: float = 80
     load_balancer_names: Sequence[str] = ()
     """ALBs made by the controller (by ``load-balancer-name``), resolved after ``ingresses``."""
@@ -434,6 +438,8 @@ class MonitoringStack(pulumi.ComponentResource):
                 free_storage_percent=a.database_free_storage_percent,
                 connections_percent=t.database_connections_percent,
                 replicas=a.database_replicas,
+                max_allocated_gib=a.database_max_allocated_gib,
+                max_connections=a.database_max_connections,
             )
         specs += cache_alarms(
             list(a.cache_node_ids),

@@ -333,6 +333,8 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             cache_secret_arn=cache.auth_secret_arn,
             database_cpu_percent=t.database_cpu_percent,
             database_free_storage_percent=t.database_free_storage_percent,
+            database_max_allocated_gib=db.max_allocated_storage_gib,
+            database_max_connections=db.max_connections,
             cache_cpu_percent=t.cache_cpu_percent,
             load_balancer_names=tuple(ingresses),
             ingresses=tuple(ingresses.values()),

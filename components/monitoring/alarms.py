@@ -36,6 +36,34 @@ class Alarm:
     extended_statistic: str | None = None
 
 
+def free_storage_alarm(
+    identifier: str,
+    dims: dict[str, str],
+    allocated_gib: int,
+    max_allocated_gib: int | None,
+    percent: float,
+) -> Alarm:
+    """Free storage that follows storage autoscaling.
+
+    Without autoscaling: below ``percent`` of the allocation. With it, RDS grows the volume
+    when free space falls under 10 % of the *current* allocation, which only grows; an alarm on a
+    share of the initial allocation would fire exactly when autoscaling starts and mean nothing
+    after. So the alarm is an absolute floor of half that share of the initial size: always
+    below the point where autoscaling acts, reached only when it cannot (the ceiling
+    ``maxAllocatedStorageGib`` is reached, or growth outruns its 6-hour cooldown)."""
+    autoscaling = max_allocated_gib is not None and max_allocated_gib > allocated_gib
+    share = percent / 2 if autoscaling else percent
+    floor = allocated_gib * 2**30 * share / 100
+    description = (
+        f"RDS free storage below {floor / 2**30:g} GiB: storage autoscaling (ceiling "
+        f"{max_allocated_gib} GiB) cannot keep up or reached its ceiling"
+        if autoscaling
+        else f"RDS free storage below {percent:g}% of allocated"
+    )
+    return Alarm(f"{identifier}-free-storage", "AWS/RDS", "FreeStorageSpace", dims, "Minimum",
+                 "LessThanThreshold", floor, description=description)  # fmt: skip
+
+
 def rds_alarms(
     identifier: str,
     instance_class: str,
@@ -45,20 +73,22 @@ def rds_alarms(
     free_storage_percent: float,
     connections_percent: float,
     replicas: tuple[str, ...] = (),
+    max_allocated_gib: int | None = None,
+    max_connections: int | None = None,
 ) -> list[Alarm]:
     dims = {"DBInstanceIdentifier": identifier}
     memory = RDS_MEMORY_GIB.get(instance_class, 8) * 2**30
     alarms = [
         Alarm(f"{identifier}-cpu", "AWS/RDS", "CPUUtilization", dims, "Average",
               "GreaterThanThreshold", cpu_percent, description="RDS CPU high"),
-        Alarm(f"{identifier}-free-storage", "AWS/RDS", "FreeStorageSpace", dims, "Minimum",
-              "LessThanThreshold", allocated_gib * 2**30 * free_storage_percent / 100,
-              description=f"RDS free storage below {free_storage_percent:g}% of allocated"),
+        free_storage_alarm(identifier, dims, allocated_gib, max_allocated_gib,
+                           free_storage_percent),
         Alarm(f"{identifier}-freeable-memory", "AWS/RDS", "FreeableMemory", dims, "Minimum",
               "LessThanThreshold", memory * 0.05, description="RDS freeable memory below 5%"),
         Alarm(f"{identifier}-connections", "AWS/RDS", "DatabaseConnections", dims, "Maximum",
               "GreaterThanThreshold",
-              round(rds_max_connections(instance_class) * connections_percent / 100),
+              round((max_connections or rds_max_connections(instance_class))
+                    * connections_percent / 100),
               description=f"connections above {connections_percent:g}% of max_connections"),
     ]  # fmt: skip
     for replica in replicas:

@@ -119,9 +119,9 @@ def rule_groups(t: RuleThresholds) -> list[dict[str, Any]]:
     ]  # fmt: skip
     bns = BACKUP_NAMESPACE
     backups = [
-        _alert("BackupJobFailed",
-               f'max by (namespace, job_name) (kube_job_status_failed{{namespace="{bns}"}}) > 0',
-               "0m", "critical", "A backup job failed", "Job {{ $labels.job_name }} failed: check its logs."),
+        _alert("BackupJobFailed", _latest_job_failed(bns),
+               "0m", "critical", "The latest run of a backup CronJob failed",
+               "The newest Job of {{ $labels.cronjob }} failed (its Failed condition, after its retries): check its logs."),
         _alert("BackupTooOld",
                f'time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{namespace="{bns}",cronjob="pg-dump"}}) '
                f"> {t.backup_max_age_seconds}",
@@ -135,6 +135,28 @@ def rule_groups(t: RuleThresholds) -> list[dict[str, Any]]:
         {"name": "platform.data", "rules": data},
         {"name": "platform.backups", "rules": backups},
     ]
+
+
+def _latest_job_failed(namespace: str) -> str:
+    """The newest Job of a CronJob ended Failed (its ``Failed`` condition, set once its
+    retries are exhausted), and no run of that CronJob succeeded since it started.
+
+    Not ``kube_job_status_failed``: that counts failed *pods*, stays above zero for a Job
+    that failed once and then succeeded on retry, and for a failed Job until it is
+    garbage-collected, long after a later run succeeded."""
+    ns = f'namespace="{namespace}"'
+    failed_start = (
+        "max by (namespace, cronjob) (label_replace("
+        f"kube_job_status_start_time{{{ns}}}"
+        f' * on (namespace, job_name) group_left (owner_name) kube_job_owner{{{ns},owner_kind="CronJob"}}'
+        f' * on (namespace, job_name) group_left () (kube_job_failed{{{ns},condition="true"}} > 0),'
+        ' "cronjob", "$1", "owner_name", "(.+)"))'
+    )
+    last_success = f"max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{{ns}}})"
+    return (
+        f"({failed_start} > on (namespace, cronjob) {last_success})"
+        f" or ({failed_start} unless on (namespace, cronjob) {last_success})"
+    )
 
 
 def rules_file(t: RuleThresholds) -> dict[str, Any]:

@@ -31,6 +31,45 @@ needs_amtool = pytest.mark.skipif(
 A = 'namespace="apps"'
 
 
+B = 'namespace="backups"'
+
+
+def _job(
+    name: str, *, start: int, failed: bool | None, pod_failures: int = 0
+) -> list[dict[str, str]]:
+    """kube-state-metrics series of one Job of the pg-dump CronJob. ``failed``: the Job's
+    Failed condition (None: the Job has none, e.g. it succeeded after a pod failed)."""
+    series = [
+        {
+            "series": f'kube_job_owner{{{B},job_name="{name}",owner_kind="CronJob",owner_name="pg-dump",owner_is_controller="true"}}',
+            "values": "1x10",
+        },
+        {"series": f'kube_job_status_start_time{{{B},job_name="{name}"}}', "values": f"{start}x10"},
+        {
+            "series": f'kube_job_status_failed{{{B},job_name="{name}"}}',
+            "values": f"{pod_failures}x10",
+        },
+    ]
+    if failed is not None:
+        for condition, value in (("true", int(failed)), ("false", int(not failed))):
+            series.append(
+                {
+                    "series": f'kube_job_failed{{{B},job_name="{name}",condition="{condition}"}}',
+                    "values": f"{value}x10",
+                }
+            )
+    return series
+
+
+def _last_success(at: int) -> list[dict[str, str]]:
+    return [
+        {
+            "series": f'kube_cronjob_status_last_successful_time{{{B},cronjob="pg-dump"}}',
+            "values": f"{at}x10",
+        }
+    ]
+
+
 def _hist(per_bucket: dict[str, str]) -> list[dict[str, str]]:
     return [
         {"series": f'http_request_duration_seconds_bucket{{{A},le="{le}"}}', "values": v}
@@ -119,10 +158,13 @@ CASES: dict[str, tuple[list[dict[str, str]], list[dict[str, str]], str, list[dic
         [{"severity": "warning"}],
     ),
     "BackupJobFailed": (
-        [{"series": 'kube_job_status_failed{namespace="backups",job_name="pg-dump-1"}', "values": "1x10"}],
-        [{"series": 'kube_job_status_failed{namespace="backups",job_name="pg-dump-1"}', "values": "0x10"}],
+        # the newest run of pg-dump failed for good, after the last success
+        [*_job("pg-dump-2", start=200, failed=True), *_last_success(100)],
+        # the newest run succeeded (an older failed Job is still around)
+        [*_job("pg-dump-1", start=100, failed=True), *_job("pg-dump-2", start=200, failed=False),
+         *_last_success(250)],
         "5m",
-        [{"severity": "critical", "namespace": "backups", "job_name": "pg-dump-1"}],
+        [{"severity": "critical", "namespace": "backups", "cronjob": "pg-dump"}],
     ),
     "BackupTooOld": (
         [{"series": 'kube_cronjob_status_last_successful_time{namespace="backups",cronjob="pg-dump"}', "values": "0x200"}],
@@ -193,6 +235,49 @@ def test_promtool_unit_tests(tmp_path: Path) -> None:
                             capture_output=True, text=True, check=False, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
+
+
+@needs_promtool
+@pytest.mark.parametrize(
+    ("scenario", "series", "fires"),
+    [
+        # the regression: a pod failed, the Job's retry succeeded -> no Failed condition
+        ("failed-once-then-succeeded-on-retry",
+         [*_job("pg-dump-1", start=100, failed=None, pod_failures=1), *_last_success(160)], False),
+        ("failed-then-next-run-succeeded",
+         [*_job("pg-dump-1", start=100, failed=True), *_job("pg-dump-2", start=200, failed=False),
+          *_last_success(260)], False),
+        ("never-succeeded-and-failed",
+         [*_job("pg-dump-1", start=100, failed=True)], True),
+        ("latest-failed-after-an-older-success",
+         [*_job("pg-dump-1", start=100, failed=False), *_last_success(150),
+          *_job("pg-dump-2", start=200, failed=True)], True),
+    ],
+)  # fmt: skip
+def test_backup_job_failed_tracks_the_latest_run(
+    tmp_path: Path, scenario: str, series: list[dict[str, str]], fires: bool
+) -> None:
+    _write_rules(tmp_path, annotations=False)
+    expected = [
+        {"exp_labels": {"severity": "critical", "namespace": "backups", "cronjob": "pg-dump"}}
+    ]
+    test = {
+        "interval": "1m",
+        "input_series": series,
+        "alert_rule_test": [
+            {
+                "eval_time": "5m",
+                "alertname": "BackupJobFailed",
+                "exp_alerts": expected if fires else [],
+            }
+        ],
+    }
+    (tmp_path / "tests.yaml").write_text(
+        yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [test]})
+    )
+    result = subprocess.run([PROMTOOL, "test", "rules", str(tmp_path / "tests.yaml")],  # type: ignore[list-item]
+                            capture_output=True, text=True, check=False, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, scenario + result.stdout + result.stderr
 
 
 @needs_amtool

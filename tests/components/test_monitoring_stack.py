@@ -184,3 +184,36 @@ def test_receiver_without_its_secret_is_rejected() -> None:
     assert "platform:monitoring.slackEnabled: true needs the secret" in result.error
     assert "platform:alertPagerdutyRoutingKey" in result.error
     assert len(result.graph) == 0
+
+
+def test_free_storage_alarm_follows_storage_autoscaling(plan: PlanResult) -> None:
+    """Autoscaling acts below 10 % free of the current allocation: the alarm's floor sits
+    under that at the smallest allocation, so it never fires because autoscaling started."""
+    from tests.conftest import stack_config
+
+    database = stack_config(plan.stack).get("platform:database", {})
+    allocated = database.get("allocatedStorageGib", 100)
+    assert database.get("maxAllocatedStorageGib", 1000) > allocated
+    (alarm,) = [
+        a for a in plan.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["metricName"] == "FreeStorageSpace"
+    ]  # fmt: skip
+    autoscaling_trigger = allocated * 2**30 * 0.10
+    assert 0 < alarm.inputs["threshold"] < autoscaling_trigger
+    assert "autoscaling" in alarm.inputs["alarmDescription"]
+
+
+def test_free_storage_alarm_without_autoscaling_is_a_share_of_the_allocation() -> None:
+    from components.monitoring.alarms import free_storage_alarm
+
+    fixed = free_storage_alarm("db", {}, 100, 100, 10)
+    assert fixed.threshold == 10 * 2**30
+
+
+def test_connections_alarm_follows_a_max_connections_override() -> None:
+    from components.monitoring.alarms import rds_alarms
+
+    alarms = rds_alarms("db", "db.m7g.large", 100, cpu_percent=80, free_storage_percent=10,
+                        connections_percent=80, max_connections=500)  # fmt: skip
+    (connections,) = [a for a in alarms if a.metric == "DatabaseConnections"]
+    assert connections.threshold == 400
