@@ -16,6 +16,7 @@ restore check.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,18 @@ from .kms import customer_managed_key
 
 NAMESPACE = "backups"
 CREDENTIALS = "postgres-credentials"
+RESTORE_CHECK_NAMESPACE = "Platform/Backups"
+BACKUP_FAILURE_PATTERN = {
+    "source": ["aws.backup"],
+    "detail-type": [
+        "Backup Job State Change",
+        "Copy Job State Change",
+        "Restore Job State Change",
+    ],
+    "detail": {"state": ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]},
+}
+"""AWS Backup's EventBridge events for jobs that did not complete (AWS Backup User Guide,
+"Monitoring AWS Backup events using EventBridge")."""
 RESTORE_CHECK_SOURCE = Path(__file__).resolve().parents[1] / "tools" / "restore_check" / "check.py"
 BACKUP_POLICIES = (
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
@@ -70,11 +83,17 @@ class BackupJobsArgs:
     dump_transition_days: int | None = 30
     pg_dump_schedule: str = "0 * * * *"
     restore_check_schedule: str = "0 7 * * 1"
-    dump_volume_gib: int = 20
+    dump_volume_gib: int = 100
+    """Scratch volume (gp3 ephemeral PVC per run) for the dump and the restore download."""
+    storage_class: str = "gp3"
+    restore_check_interval_days: int = 1
+    """Longest gap between restore checks: the staleness alarm's window (at most 6)."""
     engine_version: str = versions.POSTGRES_ENGINE_VERSION
     """The database's engine (major): the pg_dump/pg_restore client follows its major."""
     max_dump_age_minutes: int = 120
     alarm_topic_arn: pulumi.Input[str] | None = None
+    """Where failed backup/copy/restore jobs, a missing DR copy and a failed or stale restore
+    check are reported (EventBridge rules and CloudWatch alarms)."""
     ready: Sequence[pulumi.Resource] = ()
     protect: bool = True
 
@@ -154,6 +173,9 @@ class BackupJobs(pulumi.ComponentResource):
         if args.bucket_replication and dr_key is not None:
             self._replication(account.account_id, key, dr_key, created)
 
+        if args.alarm_topic_arn is not None:
+            self._notifications(args.alarm_topic_arn)
+
         # --- in the cluster ------------------------------------------------------------------
         self._kubernetes(key)
         self.register_outputs({"vault": self.vault.name, "bucket": self.bucket.bucket})
@@ -221,6 +243,89 @@ class BackupJobs(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
+
+    def _notifications(self, topic_arn: pulumi.Input[str]) -> None:
+        """Failures reach people: every failed, aborted, expired or partial AWS Backup job
+        (backup, DR copy, restore) as an event to the alarm topic; an alarm when no copy
+        reached the DR vault for two days; alarms on the restore check's own metric."""
+        a = self._args
+        child = pulumi.ResourceOptions(parent=self)
+        rule = aws.cloudwatch.EventRule(
+            f"{self._name}-job-failures",
+            description=f"AWS Backup jobs of {a.environment} that did not complete",
+            event_pattern=json.dumps(BACKUP_FAILURE_PATTERN, sort_keys=True),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{self._name}-job-failures",
+            rule=rule.name,
+            arn=topic_arn,
+            opts=child,
+        )
+        restore_dims = {"Environment": a.environment}
+        alarms: list[tuple[str, dict[str, Any]]] = [
+            (
+                "restore-check-failed",
+                {
+                    "namespace": RESTORE_CHECK_NAMESPACE,
+                    "metric_name": "RestoreCheckSucceeded",
+                    "dimensions": restore_dims,
+                    "statistic": "Minimum",
+                    "period": 86400,
+                    "evaluation_periods": 1,
+                    "treat_missing_data": "notBreaching",
+                    "alarm_description": "the restore test of the newest dump failed",
+                },
+            ),
+            (
+                "restore-check-stale",
+                {
+                    "namespace": RESTORE_CHECK_NAMESPACE,
+                    "metric_name": "RestoreCheckSucceeded",
+                    "dimensions": restore_dims,
+                    "statistic": "Maximum",
+                    "period": 86400,
+                    "evaluation_periods": a.restore_check_interval_days + 1,
+                    "datapoints_to_alarm": a.restore_check_interval_days + 1,
+                    "treat_missing_data": "breaching",
+                    "alarm_description": (
+                        "no successful restore test in "
+                        f"{a.restore_check_interval_days + 1} days (the check did not run)"
+                    ),
+                },
+            ),
+        ]
+        if a.cross_region_copy:
+            alarms.append(
+                (
+                    "dr-copy-missing",
+                    {
+                        "namespace": "AWS/Backup",
+                        "metric_name": "NumberOfCopyJobsCompleted",
+                        "dimensions": {"ResourceType": "RDS"},
+                        "statistic": "Sum",
+                        "period": 86400,
+                        "evaluation_periods": 2,
+                        "datapoints_to_alarm": 2,
+                        "treat_missing_data": "breaching",
+                        "alarm_description": (
+                            "no recovery point was copied to the DR vault for 2 days: the "
+                            "region-loss RPO is not met"
+                        ),
+                    },
+                )
+            )
+        for suffix, spec in alarms:
+            aws.cloudwatch.MetricAlarm(
+                f"{self._name}-{suffix}",
+                name=f"{a.environment}-{suffix}",
+                comparison_operator="LessThanThreshold",
+                threshold=1,
+                alarm_actions=[topic_arn],
+                ok_actions=[topic_arn],
+                opts=child,
+                **spec,
+            )
 
     def _replication(
         self,
@@ -437,8 +542,8 @@ class BackupJobs(pulumi.ComponentResource):
             "env": [{"name": "HOME", "value": "/tmp"}, *env],
             "securityContext": container_security_context(),
             "resources": {
-                "requests": {"cpu": "250m", "memory": "256Mi"},
-                "limits": {"cpu": "1", "memory": "1Gi"},
+                "requests": {"cpu": "250m", "memory": "256Mi", "ephemeral-storage": "512Mi"},
+                "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"},
             },
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}, *mounts],
         }
@@ -468,9 +573,25 @@ class BackupJobs(pulumi.ComponentResource):
         }
 
     def _volumes(self) -> list[dict[str, Any]]:
+        """``/tmp`` in memory-backed node storage; the dump on its own gp3 volume, created for
+        the run and deleted with the pod (a node's 50 GiB root disk cannot hold the dump of a
+        database allowed to grow to a terabyte)."""
+        a = self._args
         return [
             {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-            {"name": "dump", "emptyDir": {"sizeLimit": f"{self._args.dump_volume_gib}Gi"}},
+            {
+                "name": "dump",
+                "ephemeral": {
+                    "volumeClaimTemplate": {
+                        "metadata": {"labels": {"app.kubernetes.io/part-of": "backups"}},
+                        "spec": {
+                            "accessModes": ["ReadWriteOnce"],
+                            "storageClassName": a.storage_class,
+                            "resources": {"requests": {"storage": f"{a.dump_volume_gib}Gi"}},
+                        },
+                    }
+                },
+            },
         ]
 
     def _dump_job(self, bucket: str, key_arn: str, host: str, database: str) -> dict[str, Any]:
@@ -514,40 +635,43 @@ class BackupJobs(pulumi.ComponentResource):
         )
 
     def _check_job(self, bucket: str) -> dict[str, Any]:
+        """fetch (newest dump, age; publishes only failures) -> pg_restore --list (the restore
+        test, its table of contents to a file) -> report (``RestoreCheckSucceeded=1`` only
+        now, after the test passed)."""
         a = self._args
         mounts = [{"name": "dump", "mountPath": "/dump"}]
+        script = {"name": "script", "mountPath": "/opt/restore-check", "readOnly": True}
+        common = [
+            "python3", "/opt/restore-check/restore_check.py",
+            "--bucket", bucket, "--environment", a.environment,
+            "--max-age-minutes", str(a.max_dump_age_minutes),
+            "--region", a.region, "--publish-metrics",
+        ]  # fmt: skip
         fetch = self._container(
             "fetch",
             versions.PYTHON_BOTO3_IMAGE.version,
-            [
-                "python3",
-                "/opt/restore-check/restore_check.py",
-                "--bucket",
-                bucket,
-                "--environment",
-                a.environment,
-                "--max-age-minutes",
-                str(a.max_dump_age_minutes),
-                "--region",
-                a.region,
-                "--download",
-                "/dump/latest.dump",
-                "--publish-metrics",
-            ],
+            [*common, "--download", "/dump/latest.dump"],
             [],
-            [*mounts, {"name": "script", "mountPath": "/opt/restore-check", "readOnly": True}],
+            [*mounts, script],
         )
         verify = self._container(
             "pg-restore-list",
-            versions.postgres_client_image(self._args.engine_version),
-            ["/bin/sh", "-ec", "pg_restore --list /dump/latest.dump | grep -vc '^;'"],
+            versions.postgres_client_image(a.engine_version),
+            ["/bin/sh", "-ec", "pg_restore --list /dump/latest.dump > /dump/toc.txt"],
             [],
             mounts,
         )
-        volumes = [*self._volumes(), {"name": "script", "configMap": {"name": "restore-check"}}]
-        return self._job_spec(
-            a.restore_check_schedule, self._pod("restore-check", fetch, verify, volumes), 3600
+        report = self._container(
+            "report",
+            versions.PYTHON_BOTO3_IMAGE.version,
+            [*common, "--verified-toc", "/dump/toc.txt"],
+            [],
+            [*mounts, script],
         )
+        volumes = [*self._volumes(), {"name": "script", "configMap": {"name": "restore-check"}}]
+        pod = self._pod("restore-check", fetch, report, volumes)
+        pod["initContainers"].append(verify)
+        return self._job_spec(a.restore_check_schedule, pod, 3600)
 
 
 def replication_policy(source: str, replica: str, source_key: str, replica_key: str) -> str:

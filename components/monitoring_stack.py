@@ -384,9 +384,9 @@ class MonitoringStack(pulumi.ComponentResource):
             protect=a.protect,
             service_statements=[
                 {
-                    "Sid": "CloudWatchAlarmsPublish",
+                    "Sid": "AlarmsAndEventsPublish",
                     "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
                 }
@@ -405,9 +405,14 @@ class MonitoringStack(pulumi.ComponentResource):
                         "Version": "2012-10-17",
                         "Statement": [
                             {
-                                "Sid": "CloudWatchAlarms",
+                                "Sid": "CloudWatchAlarmsAndEventBridgeRules",
                                 "Effect": "Allow",
-                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Principal": {
+                                    "Service": [
+                                        "cloudwatch.amazonaws.com",
+                                        "events.amazonaws.com",
+                                    ]
+                                },
                                 "Action": "sns:Publish",
                                 "Resource": v[0],
                                 "Condition": {"StringEquals": {"aws:SourceAccount": v[1]}},

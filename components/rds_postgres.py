@@ -189,6 +189,10 @@ class RdsPostgres(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
             **common,
         )
+        if args.read_replicas:
+            # RDS refuses a replica of a source whose master password it manages in Secrets
+            # Manager (the config refuses it first, naming the key).
+            raise ValueError("read replicas need a source without an RDS-managed master password")
         for index in range(args.read_replicas):
             aws.rds.Instance(
                 f"{name}-replica-{index}",

@@ -99,11 +99,15 @@ class BackupsConfig(ConfigModel):
     pg_dump_schedule: str = "0 * * * *"
     """CronJob schedule of the logical dump (UTC)."""
 
-    restore_check_schedule: str = "0 7 * * 1"
-    """CronJob schedule of the weekly restore check (UTC)."""
+    restore_check_schedule: str = "0 7 * * *"
+    """CronJob schedule of the restore check (UTC): at least every 6 days, so its staleness
+    alarm fits CloudWatch's 7-day evaluation window."""
 
-    dump_volume_gib: int = Field(default=20, ge=1, le=500)
-    """Scratch space for one dump (an emptyDir on the node)."""
+    dump_volume_gib: int | None = Field(default=None, ge=1, le=16384)
+    """Scratch volume for one dump and for the restore check's download (a gp3 ephemeral
+    volume per run, deleted with the pod). Default: the database's allocated storage (a
+    compressed custom-format dump is smaller than the data); raise it if storage autoscaling
+    grew the database past that."""
 
     rpo_minutes: int = Field(default=5, ge=1, le=10080)
     """Target recovery point objective for the database (compared in the plan report)."""
@@ -130,9 +134,19 @@ class BackupsConfig(ConfigModel):
             and self.daily_retention_days < self.vault_lock.min_retention_days
         ):
             raise ValueError("dailyRetentionDays is shorter than vaultLock.minRetentionDays")
+        if cron_interval_minutes(self.restore_check_schedule) > 6 * 1440:
+            raise ValueError(
+                f"restoreCheckSchedule {self.restore_check_schedule!r} runs less often than every "
+                "6 days: its staleness alarm cannot look back that far (CloudWatch evaluates at "
+                "most 7 days); run it daily or every few days"
+            )
         if self.dump_transition_days and self.dump_transition_days >= self.dump_retention_days:
             raise ValueError("dumpTransitionDays must be shorter than dumpRetentionDays")
         return self
+
+    @property
+    def restore_check_interval_days(self) -> int:
+        return -(-cron_interval_minutes(self.restore_check_schedule) // 1440)
 
     @property
     def dump_interval_minutes(self) -> int:

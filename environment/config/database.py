@@ -74,8 +74,11 @@ class DatabaseConfig(ConfigModel):
     multi_az: bool = True
     """Synchronous standby in a second AZ (automatic failover)."""
 
-    read_replicas: int = Field(default=0, ge=0, le=5)
-    """Read replicas (same region)."""
+    read_replicas: int = Field(default=0, ge=0, le=0)
+    """Read replicas (same region). Must stay 0: the master password is managed by RDS in
+    Secrets Manager, and RDS does not support creating a read replica of such a source
+    (RDS User Guide, "Limitations for Secrets Manager integration", all engines but SQL
+    Server)."""
 
     backup_retention_days: int = Field(default=30, ge=1, le=35)
     """Automated backups / PITR window in days (1-35)."""
@@ -140,6 +143,16 @@ class DatabaseConfig(ConfigModel):
                 f"maintenanceWindow {self.maintenance_window} overlaps "
                 f"backupWindow {self.backup_window}"
             )
-        if self.instance_class.startswith("db.t4g.") and self.read_replicas:
-            raise ValueError("read replicas need a non-burstable instanceClass")
         return self
+
+    @field_validator("read_replicas", mode="before")
+    @classmethod
+    def _no_replicas_with_managed_password(cls, value: object) -> object:
+        if isinstance(value, int) and value > 0:
+            raise ValueError(
+                "read replicas are not supported: the master password is managed by RDS in "
+                "Secrets Manager, and RDS cannot create a read replica of such a source (RDS "
+                "User Guide, 'Limitations for Secrets Manager integration'); scale reads with "
+                "a larger instanceClass, or drop managed credentials first"
+            )
+        return value

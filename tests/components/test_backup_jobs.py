@@ -155,14 +155,13 @@ def test_dump_role_may_only_put_under_its_prefix(plan: PlanResult) -> None:
     assert s3_actions == ["s3:PutObject"]
 
 
-def test_restore_check_runs_weekly_from_the_repo_script(plan: PlanResult) -> None:
+def test_restore_check_runs_daily_from_the_repo_script(plan: PlanResult) -> None:
     job = _cronjob(plan, "restore-check")["spec"]
-    assert job["schedule"] == "0 7 * * 1"
+    assert job["schedule"] == "0 7 * * *"
     pod = job["jobTemplate"]["spec"]["template"]["spec"]
-    (fetch,) = pod["initContainers"]
+    fetch, verify = pod["initContainers"]
     assert fetch["command"][:2] == ["python3", "/opt/restore-check/restore_check.py"]
     assert "--publish-metrics" in fetch["command"]
-    (verify,) = pod["containers"]
     assert "pg_restore --list" in verify["command"][-1]
     (script,) = [
         c for c in plan.graph.of_type("kubernetes:core/v1:ConfigMap")
@@ -202,9 +201,75 @@ def test_dump_and_restore_images_follow_the_configured_major() -> None:
     dump = _cronjob(plan, "pg-dump")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     check = _cronjob(plan, "restore-check")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     images = [dump["initContainers"][0]["image"]] + [
-        c["image"] for c in check["containers"] if "pg_restore" in " ".join(c["command"])
+        c["image"] for c in check["initContainers"] if "pg_restore" in " ".join(c["command"])
     ]
     assert len(images) == 2
     for image in images:
         assert image == versions.postgres_client_image("18")
         assert ":18." in image
+
+
+def test_backup_failures_reach_the_alarm_topic(plan: PlanResult) -> None:
+    (topic,) = plan.graph.of_type("aws:sns/topic:Topic")
+    (rule,) = plan.graph.of_type("aws:cloudwatch/eventRule:EventRule")
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["source"] == ["aws.backup"]
+    assert set(pattern["detail-type"]) == {
+        "Backup Job State Change",
+        "Copy Job State Change",
+        "Restore Job State Change",
+    }
+    assert "FAILED" in pattern["detail"]["state"]
+    (target,) = plan.graph.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert target.inputs["arn"] == topic.outputs["arn"]
+    policy = json.loads(plan.graph.of_type("aws:sns/topicPolicy:TopicPolicy")[0].inputs["policy"])
+    (statement,) = policy["Statement"]
+    assert "events.amazonaws.com" in statement["Principal"]["Service"]
+    alarms = {
+        a.inputs["name"]: a.inputs
+        for a in plan.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    failed = alarms[f"{plan.stack}-restore-check-failed"]
+    stale = alarms[f"{plan.stack}-restore-check-stale"]
+    assert failed["metricName"] == stale["metricName"] == "RestoreCheckSucceeded"
+    assert stale["treatMissingData"] == "breaching"
+    assert stale["evaluationPeriods"] * stale["period"] <= 7 * 86400  # CloudWatch's limit
+    copy = alarms.get(f"{plan.stack}-dr-copy-missing")
+    assert (copy is not None) == (plan.stack == "production")  # staging copies nothing
+    if copy:
+        assert copy["namespace"] == "AWS/Backup"
+        assert copy["metricName"] == "NumberOfCopyJobsCompleted"
+
+
+def test_restore_check_reports_success_only_after_pg_restore(plan: PlanResult) -> None:
+    pod = _cronjob(plan, "restore-check")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    fetch, verify = pod["initContainers"]
+    (report,) = pod["containers"]
+    assert "--download" in fetch["command"]
+    assert "--verified-toc" not in fetch["command"]
+    assert verify["command"][-1].startswith("pg_restore --list /dump/latest.dump > /dump/toc.txt")
+    assert report["command"][-2:] == ["--verified-toc", "/dump/toc.txt"]
+
+
+@pytest.mark.parametrize(("stack", "gib"), [("staging", 20), ("production", 100)])
+def test_dump_scratch_space_is_sized_from_the_database(
+    stack: str, gib: int, request: pytest.FixtureRequest
+) -> None:
+    plan = request.getfixturevalue(stack)
+    for job in ("pg-dump", "restore-check"):
+        pod = _cronjob(plan, job)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        (dump,) = [v for v in pod["volumes"] if v["name"] == "dump"]
+        claim = dump["ephemeral"]["volumeClaimTemplate"]["spec"]
+        assert claim["resources"]["requests"]["storage"] == f"{gib}Gi"  # allocatedStorageGib
+        assert claim["storageClassName"] == "gp3"
+        for container in pod["containers"] + pod["initContainers"]:
+            assert "ephemeral-storage" in container["resources"]["requests"]
+
+
+def test_restore_check_must_run_often_enough_to_be_watched() -> None:
+    config = stack_config("staging")
+    config["platform:backups"] = {**config["platform:backups"], "restoreCheckSchedule": "0 7 1 * *"}
+    result = run_stack_config(config, "staging")
+    assert result.error is not None
+    assert "platform:backups" in result.error
+    assert "restoreCheckSchedule" in result.error

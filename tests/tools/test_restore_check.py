@@ -45,6 +45,7 @@ def _args(**overrides: Any) -> argparse.Namespace:
         "max_age_minutes": 60.0,
         "download": None,
         "pg_restore_list": False,
+        "verified_toc": None,
     }
     return argparse.Namespace(**{**base, **overrides})
 
@@ -64,14 +65,49 @@ def test_newest_dump_is_selected(s3: Any) -> None:
     )
 
 
-def test_fresh_dump_passes_and_publishes_metrics(s3: Any) -> None:
+def _published(cloudwatch: Any, name: str) -> list[float]:
+    stats = cloudwatch.get_metric_statistics(
+        Namespace=METRIC_NAMESPACE, MetricName=name,
+        Dimensions=[{"Name": "Environment", "Value": "staging"}],
+        StartTime=datetime.now(UTC) - timedelta(hours=1), EndTime=datetime.now(UTC) + timedelta(hours=1),
+        Period=60, Statistics=["Minimum", "Maximum"],
+    )  # fmt: skip
+    return sorted(p["Maximum"] for p in stats["Datapoints"]) + sorted(
+        p["Minimum"] for p in stats["Datapoints"]
+    )
+
+
+def test_fetching_a_fresh_dump_publishes_its_age_but_no_success_yet(s3: Any) -> None:
+    """Success is not known until pg_restore has read the dump."""
     _put(s3, "staging/postgres/a.dump")
     now = datetime.now(UTC) + timedelta(minutes=5)
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
     verdict = run(_args(), s3, cloudwatch, now)
     assert verdict.startswith("ok: staging/postgres/a.dump")
     metrics = cloudwatch.list_metrics(Namespace=METRIC_NAMESPACE)["Metrics"]
-    assert {m["MetricName"] for m in metrics} == {"RestoreCheckSucceeded", "NewestDumpAgeSeconds"}
+    assert {m["MetricName"] for m in metrics} == {"NewestDumpAgeSeconds"}
+
+
+def test_success_is_published_only_after_the_restore_test(s3: Any, tmp_path: Path) -> None:
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    toc = tmp_path / "toc.txt"
+    toc.write_text(
+        ";\n; Archive created at 2026-12-02\n;\n215; 1259 16390 TABLE public users app\n"
+    )
+    verdict = run(_args(verified_toc=str(toc)), None, cloudwatch, datetime.now(UTC))
+    assert verdict == "ok: restore test passed (1 TOC entries)"
+    assert _published(cloudwatch, "RestoreCheckSucceeded") == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("toc", [";\n; empty archive\n", None])
+def test_a_failed_restore_test_publishes_failure(s3: Any, tmp_path: Path, toc: str | None) -> None:
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    path = tmp_path / "toc.txt"
+    if toc is not None:
+        path.write_text(toc)
+    with pytest.raises(RestoreCheckError, match="restore test"):
+        run(_args(verified_toc=str(path)), None, cloudwatch, datetime.now(UTC))
+    assert _published(cloudwatch, "RestoreCheckSucceeded") == [0.0, 0.0]
 
 
 def test_stale_dump_fails(s3: Any) -> None:

@@ -5,8 +5,8 @@ List prices in USD for Linux/on-demand usage in **us-east-1**, which has the sam
 ElastiCache and EBS gp3 prices come from a vendored regional feed (:data:`REGIONAL_PRICES`, 32
 regions); lines it does not carry (NAT, ALB, S3, CloudWatch, KMS, Secrets Manager, Backup, Spot)
 are "unknown price" lines there rather than a guess. EKS's control-plane price is the same in
-every commercial region. Spot prices are typical values (median of the Spot price history for the last 90 days):
-they move, so the report labels them as estimates.
+every commercial region. Spot prices are typical values (median of the Spot price history for
+the last 90 days): they move, so the report labels them as estimates.
 
 Sources (checked on :data:`CHECKED`):
 - EC2: https://aws.amazon.com/ec2/pricing/on-demand/ and the EC2 Spot price history;

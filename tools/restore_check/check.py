@@ -85,21 +85,31 @@ def pg_restore_list(path: str) -> int:
     )
     if result.returncode != 0:
         raise RestoreCheckError(f"pg_restore --list failed: {result.stderr.strip()}")
-    entries = [line for line in result.stdout.splitlines() if line and not line.startswith(";")]
+    return toc_entries(result.stdout)
+
+
+def toc_entries(toc: str) -> int:
+    """Entries of a ``pg_restore --list`` table of contents (comment lines excluded)."""
+    entries = [line for line in toc.splitlines() if line.strip() and not line.startswith(";")]
     if not entries:
         raise RestoreCheckError("the dump's table of contents is empty")
     return len(entries)
 
 
-def publish(cloudwatch: Any, environment: str, dump: Dump | None, now: datetime, ok: bool) -> None:
-    data = [
-        {
-            "MetricName": "RestoreCheckSucceeded",
-            "Dimensions": [{"Name": "Environment", "Value": environment}],
-            "Value": 1.0 if ok else 0.0,
-            "Unit": "Count",
-        }
-    ]
+def publish(
+    cloudwatch: Any, environment: str, dump: Dump | None, now: datetime, ok: bool | None
+) -> None:
+    """``RestoreCheckSucceeded`` 1 or 0 (``ok=None``: not decided yet, only the dump's age)."""
+    data: list[dict[str, Any]] = []
+    if ok is not None:
+        data.append(
+            {
+                "MetricName": "RestoreCheckSucceeded",
+                "Dimensions": [{"Name": "Environment", "Value": environment}],
+                "Value": 1.0 if ok else 0.0,
+                "Unit": "Count",
+            }
+        )
     if dump is not None:
         data.append(
             {
@@ -109,12 +119,29 @@ def publish(cloudwatch: Any, environment: str, dump: Dump | None, now: datetime,
                 "Unit": "Seconds",
             }
         )
-    cloudwatch.put_metric_data(Namespace=METRIC_NAMESPACE, MetricData=data)
+    if data:
+        cloudwatch.put_metric_data(Namespace=METRIC_NAMESPACE, MetricData=data)
 
 
 def run(args: argparse.Namespace, s3: Any, cloudwatch: Any | None, now: datetime) -> str:
-    """The whole check; returns a one-line verdict or raises :class:`RestoreCheckError`."""
+    """The whole check; returns a one-line verdict or raises :class:`RestoreCheckError`.
+
+    Success (``RestoreCheckSucceeded=1``) is published only once a restore test passed: here
+    with ``--pg-restore-list``, or in a later step with ``--verified-toc`` (the table of
+    contents ``pg_restore --list`` wrote). A fetch alone publishes failures and the dump's age.
+    """
     dump: Dump | None = None
+    if args.verified_toc:
+        try:
+            with open(args.verified_toc) as toc:
+                entries = toc_entries(toc.read())
+        except (OSError, RestoreCheckError) as error:
+            if cloudwatch is not None:
+                publish(cloudwatch, args.environment, None, now, ok=False)
+            raise RestoreCheckError(f"restore test: {error}") from None
+        if cloudwatch is not None:
+            publish(cloudwatch, args.environment, None, now, ok=True)
+        return f"ok: restore test passed ({entries} TOC entries)"
     try:
         dump = newest_dump(s3, args.bucket, prefix_for(args.environment))
         check(dump, now, args.max_age_minutes)
@@ -128,7 +155,8 @@ def run(args: argparse.Namespace, s3: Any, cloudwatch: Any | None, now: datetime
             publish(cloudwatch, args.environment, dump, now, ok=False)
         raise
     if cloudwatch is not None:
-        publish(cloudwatch, args.environment, dump, now, ok=True)
+        tested = bool(args.download and args.pg_restore_list)
+        publish(cloudwatch, args.environment, dump, now, ok=True if tested else None)
     return verdict
 
 
@@ -141,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--download", metavar="PATH", help="download the newest dump here")
     parser.add_argument("--pg-restore-list", action="store_true", help="verify with pg_restore")
     parser.add_argument("--publish-metrics", action="store_true", help="to CloudWatch")
+    parser.add_argument(
+        "--verified-toc",
+        metavar="PATH",
+        help="report step: the TOC pg_restore --list wrote; publish success if it has entries",
+    )
     return parser
 
 
@@ -153,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     session = boto3.session.Session(region_name=args.region)
     cloudwatch = session.client("cloudwatch") if args.publish_metrics else None
+    s3 = None if args.verified_toc else session.client("s3")
     try:
-        print(run(args, session.client("s3"), cloudwatch, datetime.now(UTC)))
+        print(run(args, s3, cloudwatch, datetime.now(UTC)))
     except RestoreCheckError as error:
         print(f"restore-check: {error}", file=sys.stderr)
         return error.exit_code
