@@ -69,7 +69,8 @@ def _published(cloudwatch: Any, name: str) -> list[float]:
     stats = cloudwatch.get_metric_statistics(
         Namespace=METRIC_NAMESPACE, MetricName=name,
         Dimensions=[{"Name": "Environment", "Value": "staging"}],
-        StartTime=datetime.now(UTC) - timedelta(hours=1), EndTime=datetime.now(UTC) + timedelta(hours=1),
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(hours=1),
         Period=60, Statistics=["Minimum", "Maximum"],
     )  # fmt: skip
     return sorted(p["Maximum"] for p in stats["Datapoints"]) + sorted(
