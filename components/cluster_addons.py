@@ -33,6 +33,14 @@ from . import versions
 from .iam_roles import OidcProvider, service_account_role
 
 SECRET_STORE = "aws-secrets-manager"
+BALANCING_IGNORE_LABELS = (
+    "eks.amazonaws.com/nodegroup-image",
+    "eks.amazonaws.com/sourceLaunchTemplateId",
+    "eks.amazonaws.com/sourceLaunchTemplateVersion",
+)
+"""EKS node labels that cluster-autoscaler 1.35 does not ignore on its own
+(processors/nodegroupset/aws_nodegroups.go) and that may differ between the per-zone groups of
+one configured group."""
 
 
 @dataclass(frozen=True)
@@ -231,8 +239,15 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
             "Sid": "CreateTaggedSecurityGroups",
             "Effect": "Allow",
             "Action": "ec2:CreateSecurityGroup",
-            "Resource": [security_groups, f"{ec2}:vpc/{scope.vpc_id}"],
+            "Resource": security_groups,
             "Condition": {"StringEquals": tagged_on_create},
+        },
+        {
+            # the existing VPC carries no request tags: its grant must not depend on them
+            "Sid": "CreateSecurityGroupsInThisVpc",
+            "Effect": "Allow",
+            "Action": "ec2:CreateSecurityGroup",
+            "Resource": f"{ec2}:vpc/{scope.vpc_id}",
         },
         {
             "Sid": "TagSecurityGroupsOnCreate",
@@ -544,6 +559,13 @@ class ClusterAddons(pulumi.ComponentResource):
                         }
                     },
                     "extraArgs": {
+                        # one managed node group per zone: balance them, ignoring the labels
+                        # EKS sets per group that differ during a rolling node update (the
+                        # chart strips the "_N" suffix that lets a flag repeat)
+                        **{
+                            f"balancing-ignore-label_{index}": label
+                            for index, label in enumerate(BALANCING_IGNORE_LABELS, 1)
+                        },
                         "balance-similar-node-groups": True,
                         "skip-nodes-with-system-pods": False,
                         "expander": "least-waste",

@@ -221,6 +221,13 @@ class EksCluster(pulumi.ComponentResource):
         zones: list[pulumi.Input[Sequence[pulumi.Input[str]]]] = [
             [subnet] for subnet in args.zone_subnet_ids
         ] or [args.private_subnet_ids]
+        # One launch template per configured group, shared by its zones: nodes of the zones
+        # then carry the same eks.amazonaws.com/sourceLaunchTemplate* labels, which the
+        # cluster autoscaler compares when it balances similar node groups.
+        templates = {
+            group_name: self._launch_template(name, group_name, spec, args)
+            for group_name, spec in args.node_groups.items()
+        }
         self.node_groups = [
             self._node_group(
                 name,
@@ -228,7 +235,7 @@ class EksCluster(pulumi.ComponentResource):
                 group_name,
                 zone_share(spec, index, len(zones)),
                 subnets,
-                args,
+                templates[group_name],
                 node_role,
                 depends_on=[self.cluster, *before_nodes, *attachments],
             )
@@ -311,20 +318,12 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster, *depends_on]),
         )
 
-    def _node_group(
-        self,
-        name: str,
-        group: str,
-        config_group: str,
-        spec: NodeGroupSpec,
-        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-        args: EksClusterArgs,
-        role: aws.iam.Role,
-        depends_on: Sequence[pulumi.Resource],
-    ) -> aws.eks.NodeGroup:
+    def _launch_template(
+        self, name: str, group: str, spec: NodeGroupSpec, args: EksClusterArgs
+    ) -> aws.ec2.LaunchTemplate:
         child = pulumi.ResourceOptions(parent=self)
         instance_tags = {**args.tags, "Name": f"{name}-{group}"}
-        template = aws.ec2.LaunchTemplate(
+        return aws.ec2.LaunchTemplate(
             f"{name}-{group}",
             description=f"EKS node group {group} of {name}",
             update_default_version=True,
@@ -355,6 +354,18 @@ class EksCluster(pulumi.ComponentResource):
             ],
             opts=child,
         )
+
+    def _node_group(
+        self,
+        name: str,
+        group: str,
+        config_group: str,
+        spec: NodeGroupSpec,
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        template: aws.ec2.LaunchTemplate,
+        role: aws.iam.Role,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> aws.eks.NodeGroup:
         return aws.eks.NodeGroup(
             f"{name}-{group}",
             cluster_name=name,

@@ -20,8 +20,19 @@ class Call:
     action: str
     resources: Sequence[str]
     context: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
-    """Condition keys of the request (``aws:RequestTag/k``, ``ec2:CreateAction``, ...) and,
-    per resource, ``aws:ResourceTag/k`` (the same for all resources of the call)."""
+    """Condition keys of the request (``aws:RequestTag/k``, ``ec2:CreateAction``, ...) and
+    ``aws:ResourceTag/k`` (the same for every existing resource of the call)."""
+    created: Sequence[str] = ()
+    """Resources the call creates. ``aws:RequestTag/*`` keys are evaluated on these only, and
+    ``aws:ResourceTag/*`` keys on the others (as EC2 authorizes ``CreateSecurityGroup``
+    against the new group and, without the request's tags, the existing VPC)."""
+
+    def context_for(self, resource: str) -> Mapping[str, str | Sequence[str]]:
+        if not self.created:
+            return self.context
+        new = resource in self.created
+        prefix = "aws:ResourceTag/" if new else "aws:RequestTag/"
+        return {k: v for k, v in self.context.items() if not k.startswith(prefix)}
 
 
 def _list(value: Any) -> list[Any]:
@@ -61,7 +72,7 @@ def _statement_allows(statement: Mapping[str, Any], call: Call, resource: str) -
         return False
     if not any(fnmatchcase(resource, r) for r in _list(statement.get("Resource", []))):
         return False
-    return _condition_holds(statement.get("Condition", {}), call.context)
+    return _condition_holds(statement.get("Condition", {}), call.context_for(resource))
 
 
 def allows(statements: Iterable[Mapping[str, Any]], call: Call) -> bool:

@@ -90,6 +90,16 @@ def test_cluster_autoscaler_image_matches_the_kubernetes_minor(plan: PlanResult)
     assert tag.startswith(f"v{minor}."), (tag, minor)
 
 
+def test_autoscaler_balances_the_per_zone_groups(plan: PlanResult) -> None:
+    args = _releases(plan)["cluster-autoscaler"].inputs["values"]["extraArgs"]
+    assert args["balance-similar-node-groups"] is True
+    ignored = {v for k, v in args.items() if k.startswith("balancing-ignore-label_")}
+    assert {
+        "eks.amazonaws.com/sourceLaunchTemplateVersion",
+        "eks.amazonaws.com/nodegroup-image",
+    } <= ignored
+
+
 @pytest.mark.parametrize("minor", versions.SUPPORTED_KUBERNETES_VERSIONS)
 def test_every_supported_minor_has_a_matching_autoscaler(minor: str) -> None:
     assert versions.cluster_autoscaler_image_tag(minor).startswith(f"v{minor}.")

@@ -83,6 +83,10 @@ def test_node_groups_per_stack(staging: PlanResult, production: PlanResult) -> N
         for group in groups:
             assert group.inputs["capacityType"] == capacity
             assert group.inputs["labels"]["platform/node-group"] == "general"
+        # one launch template shared by the zones: same sourceLaunchTemplate* node labels, so
+        # the autoscaler's balance-similar-node-groups treats the zones as one group
+        (template,) = plan.graph.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+        assert {g.inputs["launchTemplate"]["id"] for g in groups} == {template.outputs["id"]}
     assert len(staging.graph.of_type(NODE_GROUP)[0].inputs["instanceTypes"]) >= 3
 
 
