@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -50,6 +51,8 @@ def external_secret(
     data: Mapping[str, tuple[pulumi.Input[str], str]],
     store: str,
     opts: pulumi.ResourceOptions,
+    refresh_interval: str = "1h",
+    annotations: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> k8s.apiextensions.CustomResource:
     """An ExternalSecret making Secret ``secret`` from Secrets Manager: ``data`` maps each key
     of the Kubernetes Secret to (secret ARN or name, JSON property)."""
@@ -57,9 +60,9 @@ def external_secret(
         name,
         api_version="external-secrets.io/v1",
         kind="ExternalSecret",
-        metadata={"name": secret, "namespace": namespace},
+        metadata={"name": secret, "namespace": namespace, "annotations": dict(annotations or {})},
         spec={
-            "refreshInterval": "1h",
+            "refreshInterval": refresh_interval,
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
             "target": {"name": secret, "creationPolicy": "Owner"},
             "data": [
@@ -69,3 +72,43 @@ def external_secret(
         },
         opts=opts,
     )
+
+
+RDS_CA_VOLUME = "rds-ca"
+RDS_CA_DIR = "/etc/rds-ca"
+RDS_CA_FILE = f"{RDS_CA_DIR}/bundle.pem"
+"""Where every pod that connects to PostgreSQL with ``sslmode=verify-full`` finds the RDS CA
+bundle (``PGSSLROOTCERT``)."""
+
+
+def rds_ca_bundle_url(region: str) -> str:
+    """AWS's regional RDS trust store (the roots of every RDS certificate authority)."""
+    return f"https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
+
+
+def rds_ca_init_container(region: str, image: str, security_context: dict[str, Any]) -> dict:
+    """An init container that downloads the regional RDS CA bundle over HTTPS from AWS's trust
+    store into a shared in-memory volume, failing the pod when it cannot (a pod that cannot
+    verify the database never starts with a weaker mode). libpq reads it via
+    ``PGSSLROOTCERT``; with a non-root UID and no home directory it finds no root otherwise."""
+    script = (
+        "import sys, urllib.request\n"
+        f"data = urllib.request.urlopen({rds_ca_bundle_url(region)!r}, timeout=30).read()\n"
+        "assert data.count(b'BEGIN CERTIFICATE') > 0, 'no certificate in the RDS bundle'\n"
+        f"open({RDS_CA_FILE!r}, 'wb').write(data)\n"
+    )
+    return {
+        "name": "rds-ca-bundle",
+        "image": image,
+        "command": ["python3", "-c", script],
+        "securityContext": security_context,
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "32Mi", "ephemeral-storage": "16Mi"},
+            "limits": {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"},
+        },
+        "volumeMounts": [{"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR}],
+    }
+
+
+def rds_ca_volume() -> dict[str, Any]:
+    return {"name": RDS_CA_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}

@@ -20,8 +20,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from . import versions
+from ._shared import RDS_CA_DIR, RDS_CA_VOLUME, rds_ca_init_container, rds_ca_volume
 from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT
-from .app_namespace import CONFIG_MAP, SECRET
+from .app_namespace import CONFIG_MAP, credentials_secret
 from .iam_roles import OidcProvider, service_account_role
 
 UID = 10001
@@ -29,8 +31,9 @@ LIVE_PATH = "/api/v1/health/live"
 READY_PATH = "/api/v1/health/ready"
 METRICS_PATH = "/metrics"
 SERVICE_PORT = 80
+RELOADER_ANNOTATION = "reloader.stakater.com/auto"
 SAFE_TO_EVICT_LOCAL_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
-SCRATCH_VOLUMES = ("tmp",)
+SCRATCH_VOLUMES = ("tmp", RDS_CA_VOLUME)
 """emptyDir volumes of every app pod; all may be lost on eviction."""
 
 
@@ -101,6 +104,8 @@ class AppDeploymentArgs:
     app_bucket_arn: pulumi.Input[str] | None = None
     app_bucket_key_arn: pulumi.Input[str] | None = None
     zone_spread: str = "required"
+    region: str = "us-east-1"
+    """For the regional RDS CA bundle."""
     ingress: IngressSpec | None = None
     ready: Sequence[pulumi.Resource] = ()
     """Controllers the Ingress must wait for (the AWS Load Balancer Controller)."""
@@ -146,7 +151,7 @@ def probes(spec: WorkloadSpec) -> dict[str, Any]:
 
 
 def pod_template(
-    name: str, spec: WorkloadSpec, environment: str, zone_spread: str
+    name: str, spec: WorkloadSpec, environment: str, zone_spread: str, region: str = "us-east-1"
 ) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": name,
@@ -157,10 +162,16 @@ def pod_template(
             "requests": {"cpu": spec.cpu_request, "memory": spec.memory_request},
             "limits": {"cpu": spec.cpu_limit, "memory": spec.memory_limit},
         },
-        "envFrom": [{"configMapRef": {"name": CONFIG_MAP}}, {"secretRef": {"name": SECRET}}],
+        "envFrom": [
+            {"configMapRef": {"name": CONFIG_MAP}},
+            {"secretRef": {"name": credentials_secret(name)}},
+        ],
         "env": [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
         + [{"name": "WORKLOAD", "value": name}],
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR, "readOnly": True},
+        ],
         **probes(spec),
     }
     if spec.command:
@@ -204,8 +215,14 @@ def pod_template(
                 "fsGroup": UID,
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
+            # the RDS CA bundle for sslmode=verify-full (PGSSLROOTCERT in the ConfigMap)
+            "initContainers": [
+                rds_ca_init_container(
+                    region, versions.PYTHON_BOTO3_IMAGE.version, container_security_context()
+                )
+            ],
             "containers": [container],
-            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}, rds_ca_volume()],
             "topologySpreadConstraints": spread if spec.kind != "scheduler" else [],
         },
     }
@@ -333,11 +350,19 @@ class AppDeployment(pulumi.ComponentResource):
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": labels(workload)},
             "strategy": deployment_strategy(spec),
-            "template": pod_template(workload, spec, args.environment, args.zone_spread),
+            "template": pod_template(
+                workload, spec, args.environment, args.zone_spread, args.region
+            ),
         }
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata={"name": workload, "namespace": ns, "labels": labels(workload)},
+            metadata={
+                "name": workload,
+                "namespace": ns,
+                "labels": labels(workload),
+                # roll the pods when their credentials Secret or the ConfigMap changes
+                "annotations": {RELOADER_ANNOTATION: "true"},
+            },
             spec=deployment_spec,
             opts=pulumi.ResourceOptions(
                 parent=self,

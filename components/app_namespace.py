@@ -18,13 +18,17 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import versions
-from ._shared import external_secret
+from ._shared import RDS_CA_FILE, external_secret
 from .buckets import Lifecycle, secure_bucket
 from .kms import customer_managed_key
 from .regions import elb_log_delivery_principal
 
 CONFIG_MAP = "app-config"
-SECRET = "app-secrets"
+
+
+def credentials_secret(workload: str) -> str:
+    """The Kubernetes Secret holding one workload's database and cache credentials."""
+    return f"{workload}-credentials"
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ class AppNamespaceArgs:
     database_host: pulumi.Input[str]
     database_port: pulumi.Input[int]
     database_name: pulumi.Input[str]
-    database_secret_arn: pulumi.Input[str]
+    database_secrets: Mapping[str, str]
+    """Secrets Manager name of each workload's own database login (``<env>/db/app_<name>``)."""
     cache_host: pulumi.Input[str]
     cache_port: pulumi.Input[int]
     cache_secret_arn: pulumi.Input[str]
@@ -58,6 +63,8 @@ class AppNamespaceArgs:
     """Controllers (external-secrets) the ExternalSecret must wait for, and be deleted before."""
     protect: bool = True
     extra_config: Mapping[str, str] = field(default_factory=dict)
+    credentials_rotation: int = 0
+    """Force-syncs the credentials ExternalSecrets when bumped (hand rotation)."""
 
 
 def pss_labels(level: str = "restricted") -> dict[str, str]:
@@ -111,7 +118,7 @@ class AppNamespace(pulumi.ComponentResource):
     data_bucket: aws.s3.Bucket
     data_key: aws.kms.Key
     access_log_bucket: aws.s3.Bucket
-    external_secret: k8s.apiextensions.CustomResource
+    external_secrets: dict[str, k8s.apiextensions.CustomResource]
 
     def __init__(
         self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -217,6 +224,8 @@ class AppNamespace(pulumi.ComponentResource):
                 "DATABASE_PORT": pulumi.Output.from_input(args.database_port).apply(str),
                 "DATABASE_NAME": args.database_name,
                 "DATABASE_SSLMODE": "verify-full",
+                "DATABASE_SSLROOTCERT": RDS_CA_FILE,
+                "PGSSLROOTCERT": RDS_CA_FILE,
                 "CACHE_HOST": args.cache_host,
                 "CACHE_PORT": pulumi.Output.from_input(args.cache_port).apply(str),
                 "CACHE_TLS": "true",
@@ -225,22 +234,28 @@ class AppNamespace(pulumi.ComponentResource):
             },
             opts=scoped,
         )
-        self.external_secret = external_secret(
-            f"{name}-secrets",
-            namespace=ns,
-            secret=SECRET,
-            store=args.secret_store,
-            data={
-                "DATABASE_USER": (args.database_secret_arn, "username"),
-                "DATABASE_PASSWORD": (args.database_secret_arn, "password"),
-                "CACHE_AUTH_TOKEN": (args.cache_secret_arn, "password"),
-            },
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.k8s_provider,
-                depends_on=[self.namespace, *args.ready],
-            ),
-        )
+        # One Secret per workload, its own database role: a rotation or a leak of one login
+        # touches one workload. Reloader rolls a Deployment when its Secret changes.
+        self.external_secrets = {
+            workload: external_secret(
+                f"{name}-{workload}-credentials",
+                namespace=ns,
+                secret=credentials_secret(workload),
+                store=args.secret_store,
+                data={
+                    "DATABASE_USER": (db_secret, "username"),
+                    "DATABASE_PASSWORD": (db_secret, "password"),
+                    "CACHE_AUTH_TOKEN": (args.cache_secret_arn, "password"),
+                },
+                annotations={"force-sync": str(args.credentials_rotation)},
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.k8s_provider,
+                    depends_on=[self.namespace, *args.ready],
+                ),
+            )
+            for workload, db_secret in sorted(args.database_secrets.items())
+        }
         self.register_outputs({"namespace": ns, "dataBucket": self.data_bucket.bucket})
 
 

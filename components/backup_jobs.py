@@ -27,7 +27,14 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import versions
-from ._shared import external_secret
+from ._shared import (
+    RDS_CA_DIR,
+    RDS_CA_FILE,
+    RDS_CA_VOLUME,
+    external_secret,
+    rds_ca_init_container,
+    rds_ca_volume,
+)
 from ._util import policy_document, service_trust_policy
 from .app_deployment import container_security_context
 from .app_namespace import default_deny_policies, pss_labels
@@ -68,7 +75,8 @@ class BackupJobsArgs:
     oidc: OidcProvider
     database_host: pulumi.Input[str]
     database_name: pulumi.Input[str]
-    database_secret_arn: pulumi.Input[str]
+    database_secret: pulumi.Input[str]
+    """Secrets Manager name (or ARN) of the backup login (``pg_read_all_data``)."""
     data_subnet_cidrs: Sequence[str]
     daily_retention_days: int = 35
     weekly_monthly: bool = True
@@ -438,8 +446,8 @@ class BackupJobs(pulumi.ComponentResource):
             secret=CREDENTIALS,
             store="aws-secrets-manager",
             data={
-                "PGUSER": (a.database_secret_arn, "username"),
-                "PGPASSWORD": (a.database_secret_arn, "password"),
+                "PGUSER": (a.database_secret, "username"),
+                "PGPASSWORD": (a.database_secret, "password"),
             },
             opts=pulumi.ResourceOptions(
                 parent=self, provider=a.k8s_provider, depends_on=[namespace, *a.ready]
@@ -600,14 +608,15 @@ class BackupJobs(pulumi.ComponentResource):
         pg = [
             {"name": "PGHOST", "value": host},
             {"name": "PGDATABASE", "value": database},
-            {"name": "PGSSLMODE", "value": "require"},
+            {"name": "PGSSLMODE", "value": "verify-full"},
+            {"name": "PGSSLROOTCERT", "value": RDS_CA_FILE},
         ]
         init = self._container(
             "pg-dump",
             versions.postgres_client_image(self._args.engine_version),
             ["pg_dump", "--format=custom", "--compress=6", "--no-owner", "--file=/dump/db.dump"],
             pg,
-            dump_mount,
+            [*dump_mount, {"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR, "readOnly": True}],
             env_from=[{"secretRef": {"name": CREDENTIALS}}],
         )
         upload = self._container(
@@ -630,9 +639,14 @@ class BackupJobs(pulumi.ComponentResource):
             ],
             dump_mount,
         )
-        return self._job_spec(
-            a.pg_dump_schedule, self._pod("pg-dump", init, upload, self._volumes()), 3000
+        pod = self._pod("pg-dump", init, upload, [*self._volumes(), rds_ca_volume()])
+        pod["initContainers"].insert(
+            0,
+            rds_ca_init_container(
+                a.region, versions.PYTHON_BOTO3_IMAGE.version, container_security_context()
+            ),
         )
+        return self._job_spec(a.pg_dump_schedule, pod, 3000)
 
     def _check_job(self, bucket: str) -> dict[str, Any]:
         """fetch (newest dump, age; publishes only failures) -> pg_restore --list (the restore

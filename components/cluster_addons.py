@@ -58,6 +58,7 @@ class ClusterAddonsArgs:
     cert_manager: bool = True
     external_secrets: bool = True
     cluster_autoscaler: bool = True
+    reloader: bool = True
     external_dns_zone_id: str | None = None
     external_dns_domain: str | None = None
     controller_replicas: int = 2
@@ -186,6 +187,28 @@ LOAD_BALANCER_READ_ACTIONS = (
 )
 """Read-only calls of the upstream reference policy (``Resource: *`` is the only option for
 most ``Describe*`` APIs)."""
+
+
+def reloader_values(replicas: int) -> dict[str, Any]:
+    """Reloader watches every namespace, reloads only annotated Deployments (never Jobs or
+    CronJobs: each run starts fresh), elects a leader when replicated."""
+    return {
+        "reloader": {
+            "watchGlobally": True,
+            "autoReloadAll": False,
+            "ignoreJobs": True,
+            "ignoreCronJobs": True,
+            "enableHA": replicas > 1,
+            "readOnlyRootFileSystem": True,
+            "podDisruptionBudget": {"enabled": replicas > 1, "maxUnavailable": 1}
+            if replicas > 1
+            else {"enabled": False},
+            "deployment": {
+                "replicas": replicas,
+                "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}},
+            },
+        }
+    }
 
 
 def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[str, Any]]:
@@ -537,6 +560,8 @@ class ClusterAddons(pulumi.ComponentResource):
                 ),
             )
             self.secret_store = store
+        if args.reloader:
+            self._release("reloader", "kube-system", reloader_values(replicas))
         if args.cluster_autoscaler:
             role = self._role(
                 "cluster-autoscaler", "kube-system", cluster.apply(cluster_autoscaler_statements)

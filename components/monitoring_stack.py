@@ -24,6 +24,7 @@ import yaml
 
 from . import versions
 from ._shared import external_secret
+from .app_deployment import RELOADER_ANNOTATION
 from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
 from .monitoring.alertmanager import alertmanager_config
 from .monitoring.rules import RuleThresholds, rule_groups
@@ -60,7 +61,8 @@ class MonitoringStackArgs:
     database_replicas: tuple[str, ...] = ()
     database_host: pulumi.Input[str] | None = None
     database_name: pulumi.Input[str] = "app"
-    database_secret_arn: pulumi.Input[str] | None = None
+    database_secret: pulumi.Input[str] | None = None
+    """Secrets Manager name (or ARN) of the exporter's own login (``pg_monitor``)."""
     cache_node_ids: Sequence[str] = ()
     cache_has_replicas: bool = False
     cache_host: pulumi.Input[str] | None = None
@@ -300,10 +302,10 @@ class MonitoringStack(pulumi.ComponentResource):
         es_opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=[*a.ready, self.release])
         )
-        if a.database_host is not None and a.database_secret_arn is not None:
+        if a.database_host is not None and a.database_secret is not None:
             secret = self._external_secret(
                 "postgres-exporter",
-                a.database_secret_arn,
+                a.database_secret,
                 {"username": "username", "password": "password"},
                 es_opts,
             )
@@ -315,12 +317,16 @@ class MonitoringStack(pulumi.ComponentResource):
                             "host": a.database_host,
                             "port": "5432",
                             "database": a.database_name,
+                            # in-VPC, read-only pg_monitor role: encrypted, not verified
+                            # (the chart has no hook for the RDS CA bundle; README)
                             "sslmode": "require",
                             "userSecret": {"name": "postgres-exporter", "key": "username"},
                             "passwordSecret": {"name": "postgres-exporter", "key": "password"},
                         }
                     },
                     "serviceMonitor": {"enabled": True},
+                    # reads its login from env: roll it when the Secret changes
+                    "deployment": {"annotations": {RELOADER_ANNOTATION: "true"}},
                 },
                 secret,
             )
@@ -341,6 +347,7 @@ class MonitoringStack(pulumi.ComponentResource):
                     },
                     "extraArgs": args,
                     "serviceMonitor": {"enabled": True},
+                    "annotations": {RELOADER_ANNOTATION: "true"},
                 },
                 secret,
             )

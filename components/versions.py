@@ -94,6 +94,12 @@ HELM_CHARTS: dict[str, HelmChart] = {
         "9.59.0",
         "https://github.com/kubernetes/autoscaler/releases (chart cluster-autoscaler-chart-*)",
     ),
+    "reloader": HelmChart(
+        "reloader",
+        "https://stakater.github.io/stakater-charts",
+        "2.2.16",
+        "https://github.com/stakater/Reloader (deployments/kubernetes/chart/reloader)",
+    ),
     "external-dns": HelmChart(
         "external-dns",
         "https://kubernetes-sigs.github.io/external-dns/",

@@ -18,6 +18,14 @@ from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, exte
 from components.backup_jobs import NAMESPACE as BACKUPS_NAMESPACE
 from components.backup_jobs import BackupJobs, BackupJobsArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from components.database_roles import (
+    BACKUP_ROLE,
+    MONITORING_ROLE,
+    DatabaseRoles,
+    DatabaseRolesArgs,
+    app_role,
+)
+from components.database_roles import NAMESPACE as DB_ADMIN_NAMESPACE
 from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
@@ -128,6 +136,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             cert_manager=ad.cert_manager,
             external_secrets=ad.external_secrets,
             cluster_autoscaler=ad.cluster_autoscaler,
+            reloader=ad.reloader,
             external_dns_zone_id=ad.external_dns.hosted_zone_id
             if ad.external_dns.enabled
             else None,
@@ -138,6 +147,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
                 cfg.apps.namespace,
                 MONITORING_NAMESPACE,
                 BACKUPS_NAMESPACE,
+                DB_ADMIN_NAMESPACE,
             ),
         ),
         opts=pulumi.ResourceOptions(providers=[provider], depends_on=cluster.node_groups),
@@ -196,6 +206,31 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
     )
 
     apps = cfg.apps
+    subnet_plan = plan_subnets(net.cidr, net.az_count)
+    # every consumer of the database logs in as itself (never the master user)
+    roles = DatabaseRoles(
+        f"{env}-db-roles",
+        DatabaseRolesArgs(
+            environment=env,
+            region=cfg.region,
+            k8s_provider=cluster.k8s_provider,
+            database_host=database.endpoint,
+            database_name=db.database_name,
+            master_secret_arn=database.master_secret_arn,
+            kms_key_arn=database.kms_key_arn,
+            roles={
+                **{app_role(w): "app" for w in apps.workloads},
+                MONITORING_ROLE: "monitoring",
+                BACKUP_ROLE: "backup",
+            },
+            data_subnet_cidrs=[str(c) for c in subnet_plan.database],
+            engine_version=db.engine_version,
+            rotation=db.credentials_rotation,
+            secret_store=addons.cluster_secret_store_name,
+            ready=addons.ready,
+        ),
+        opts=aws_opts,
+    )
     namespace = AppNamespace(
         f"{env}-apps",
         AppNamespaceArgs(
@@ -206,7 +241,8 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             database_host=database.endpoint,
             database_port=database.port,
             database_name=database.database_name,
-            database_secret_arn=database.master_secret_arn,
+            database_secrets={w: roles.secret_names[app_role(w)] for w in apps.workloads},
+            credentials_rotation=db.credentials_rotation,
             cache_host=cache.endpoint,
             cache_port=cache.port,
             cache_secret_arn=cache.auth_secret_arn,
@@ -227,7 +263,6 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             region=cfg.region,
             opts=aws_opts,
         )
-    subnet_plan = plan_subnets(net.cidr, net.az_count)
     ingress = apps.ingress
     deployments: dict[str, AppDeployment] = {}
     for name, workload in apps.workloads.items():
@@ -236,6 +271,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             f"{env}-app-{name}",
             AppDeploymentArgs(
                 environment=env,
+                region=cfg.region,
                 namespace=apps.namespace,
                 workload=WorkloadSpec(
                     kind=workload.kind,
@@ -276,7 +312,8 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
                 if ingress.enabled
                 else None,
                 ready=addons.ready,
-                depends_on=[namespace],
+                # the namespace baseline, and its login role exists before its pods start
+                depends_on=[namespace, roles.job],
             ),
             opts=aws_opts,
         )
@@ -323,7 +360,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             database_replicas=tuple(f"{env}-postgres-replica-{i}" for i in range(db.read_replicas)),
             database_host=database.endpoint,
             database_name=database.database_name,
-            database_secret_arn=database.master_secret_arn,
+            database_secret=roles.secret_names[MONITORING_ROLE],
             cache_node_ids=cache_node_ids(
                 f"{env}-cache", cc.cluster_mode, cc.shards, cc.replicas_per_shard
             ),
@@ -360,7 +397,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             oidc=cluster.oidc,
             database_host=database.endpoint,
             database_name=database.database_name,
-            database_secret_arn=database.master_secret_arn,
+            database_secret=roles.secret_names[BACKUP_ROLE],
             data_subnet_cidrs=[str(c) for c in subnet_plan.database],
             daily_retention_days=bk.daily_retention_days,
             weekly_monthly=bk.weekly_monthly,

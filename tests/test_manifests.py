@@ -194,9 +194,17 @@ def test_secrets_come_from_external_secrets_only(plan: PlanResult) -> None:
     assert {s["metadata"]["namespace"] for s in secrets} <= {"monitoring"}
     for secret in secrets:  # made from Pulumi secrets: stored encrypted, shown masked
         assert secret["stringData"] == "[secret]"
-    (external,) = _by_kind(plan, "ExternalSecret").values()
-    keys = {d["remoteRef"]["key"] for d in external["spec"]["data"]}
-    assert keys == {plan.outputs["databaseSecretArn"], plan.outputs["cacheAuthSecretArn"]}
+    # each workload its own login; the master secret reaches the db-admin Job only
+    externals = [o for o in _objects(plan) if o["kind"] == "ExternalSecret"]
+    for external in externals:
+        keys = {d["remoteRef"]["key"] for d in external["spec"]["data"]}
+        if plan.outputs["databaseSecretArn"] in keys:
+            assert external["metadata"]["namespace"] == "db-admin"
+    apps = {e["metadata"]["name"]: e for e in externals if e["metadata"]["namespace"] == "apps"}
+    assert set(apps) == {"api-credentials", "worker-credentials", "beat-credentials"}
+    for workload in ("api", "worker", "beat"):
+        keys = {d["remoteRef"]["key"] for d in apps[f"{workload}-credentials"]["spec"]["data"]}
+        assert keys == {f"{plan.stack}/db/app_{workload}", plan.outputs["cacheAuthSecretArn"]}
     config = _by_kind(plan, "ConfigMap")["app-config"]["data"]
     assert config["DATABASE_HOST"] == plan.outputs["databaseEndpoint"]
     assert "PASSWORD" not in " ".join(config)

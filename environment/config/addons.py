@@ -41,6 +41,10 @@ class AddonsConfig(ConfigModel):
     external_secrets: bool = True
     """external-secrets (Secrets Manager -> Kubernetes Secrets)."""
 
+    reloader: bool = True
+    """Stakater Reloader: rolls a Deployment when a Secret or ConfigMap it reads changes
+    (rotated credentials reach pods that read them from environment variables)."""
+
     cluster_autoscaler: bool = True
     """cluster-autoscaler for the managed node groups."""
 

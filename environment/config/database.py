@@ -92,6 +92,11 @@ class DatabaseConfig(ConfigModel):
     deletion_protection: bool = True
     """Refuse API deletes."""
 
+    credentials_rotation: int = Field(default=0, ge=0)
+    """Bump to rotate the passwords of every workload's, the exporter's and the backup's own
+    database login (README "Credentials and rotation"). The master password is rotated by
+    RDS every 7 days and used only by the roles Job."""
+
     slow_query_ms: int = Field(default=500, ge=-1, le=600_000)
     """``log_min_duration_statement``: log statements slower than this (-1 disables)."""
 

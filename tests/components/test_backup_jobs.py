@@ -126,8 +126,10 @@ def test_pg_dump_schedule_and_hardening(
     assert job["successfulJobsHistoryLimit"] == 3
     pod = job["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
-    (dump,) = pod["initContainers"]
+    ca, dump = pod["initContainers"]
+    assert ca["name"] == "rds-ca-bundle"
     assert dump["image"] == versions.postgres_client_image()
+    assert {"name": "PGSSLMODE", "value": "verify-full"} in dump["env"]
     assert f":{versions.postgres_major()}." in dump["image"]  # client major == engine major
     assert "--format=custom" in dump["command"]
     (upload,) = pod["containers"]
@@ -200,7 +202,7 @@ def test_dump_and_restore_images_follow_the_configured_major() -> None:
     assert db.inputs["engineVersion"] == "18"
     dump = _cronjob(plan, "pg-dump")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     check = _cronjob(plan, "restore-check")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    images = [dump["initContainers"][0]["image"]] + [
+    images = [dump["initContainers"][1]["image"]] + [
         c["image"] for c in check["initContainers"] if "pg_restore" in " ".join(c["command"])
     ]
     assert len(images) == 2

@@ -107,12 +107,14 @@ def test_every_supported_minor_has_a_matching_autoscaler(minor: str) -> None:
 
 def test_secret_store_serves_only_the_consuming_namespaces(plan: PlanResult) -> None:
     (store,) = list(plan.graph.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore"))
-    assert store.inputs["spec"]["conditions"] == [{"namespaces": ["apps", "backups", "monitoring"]}]
+    assert store.inputs["spec"]["conditions"] == [
+        {"namespaces": ["apps", "backups", "db-admin", "monitoring"]}
+    ]
     external = {
         e.inputs["metadata"]["namespace"]
         for e in plan.graph.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
     }
-    assert external <= {"apps", "backups", "monitoring"}
+    assert external <= {"apps", "backups", "db-admin", "monitoring"}
 
 
 def test_cert_manager_installs_its_crds(plan: PlanResult) -> None:
@@ -176,6 +178,7 @@ def test_disabled_addons_are_absent() -> None:
         "clusterAutoscaler": False,
         "certManager": False,
         "externalSecrets": False,
+        "reloader": False,
     }
     result = run_stack_config(config, "staging")
     assert result.error is None, result.error

@@ -73,8 +73,10 @@ def test_no_password_in_any_input_or_output(plan: PlanResult) -> None:
     assert _cache(plan).inputs["authToken"] == "[secret]"
     text = json.dumps([[r.inputs, r.outputs] for r in plan.graph])
     assert "offline-" not in text  # the mocked generated token never shows in clear
-    (version,) = plan.graph.of_type("aws:secretsmanager/secretVersion:SecretVersion")
-    assert version.inputs["secretString"] == "[secret]"
+    versions_ = plan.graph.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    assert len(versions_) >= 4  # the cache token and every database login
+    for version in versions_:
+        assert version.inputs["secretString"] == "[secret]"
     assert "offline-" not in json.dumps(plan.outputs)
 
 
@@ -189,5 +191,9 @@ def test_outputs_and_backup_tag(plan: PlanResult) -> None:
     )
     assert plan.outputs["databasePort"] == 5432
     assert _db(plan).inputs["tags"] == {"backup": "true"}
-    (secret,) = plan.graph.of_type("aws:secretsmanager/secret:Secret")
-    assert secret.inputs["name"] == f"{plan.stack}/cache/auth"
+    names = {s.inputs["name"] for s in plan.graph.of_type("aws:secretsmanager/secret:Secret")}
+    assert names == {
+        f"{plan.stack}/cache/auth",
+        *(f"{plan.stack}/db/{role}" for role in
+          ("app_api", "app_worker", "app_beat", "platform_monitoring", "platform_backup")),
+    }  # fmt: skip
