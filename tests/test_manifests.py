@@ -208,3 +208,15 @@ def test_secrets_come_from_external_secrets_only(plan: PlanResult) -> None:
     config = _by_kind(plan, "ConfigMap")["app-config"]["data"]
     assert config["DATABASE_HOST"] == plan.outputs["databaseEndpoint"]
     assert "PASSWORD" not in " ".join(config)
+
+
+def test_app_pods_let_the_autoscaler_scale_their_nodes_in(plan: PlanResult) -> None:
+    """Every app pod mounts emptyDirs; without this annotation the cluster autoscaler
+    (skip-nodes-with-local-storage, true by default) never removes a node that runs one."""
+    for name, deployment in _by_kind(plan, "Deployment").items():
+        template = deployment["spec"]["template"]
+        empty_dirs = {v["name"] for v in template["spec"]["volumes"] if "emptyDir" in v}
+        annotation = template["metadata"]["annotations"][
+            "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
+        ]
+        assert set(annotation.split(",")) == empty_dirs, name
