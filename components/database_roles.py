@@ -76,6 +76,9 @@ class DatabaseRolesArgs:
     engine_version: str = versions.POSTGRES_ENGINE_VERSION
     rotation: int = 0
     secret_store: str = "aws-secrets-manager"
+    protect: bool = True
+    """Secrets keep a 30-day recovery window; without it they are deleted at once, so a
+    destroyed stack can be re-created under the same names."""
     ready: Sequence[pulumi.Resource] = ()
 
 
@@ -168,6 +171,7 @@ class DatabaseRoles(pulumi.ComponentResource):
                 name=secret_name,
                 description=f"PostgreSQL login of {role} ({args.environment})",
                 kms_key_id=args.kms_key_arn,
+                recovery_window_in_days=30 if args.protect else 0,
                 opts=child,
             )
             versions_created.append(

@@ -168,7 +168,8 @@ class EksCluster(pulumi.ComponentResource):
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             deletion_protection=args.protect,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            # deleting the cluster takes every workload with it: never by accident
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group], protect=args.protect),
         )
         # The name is fixed by config; tie it to the cluster so consumers wait for it.
         self.cluster_name = self.cluster.kubeconfig_json.apply(lambda _: cluster_name)
@@ -238,6 +239,7 @@ class EksCluster(pulumi.ComponentResource):
                 templates[group_name],
                 node_role,
                 depends_on=[self.cluster, *before_nodes, *attachments],
+                kubernetes_version=args.kubernetes_version,
             )
             for group_name, spec in args.node_groups.items()
             for index, subnets in enumerate(zones)
@@ -365,6 +367,7 @@ class EksCluster(pulumi.ComponentResource):
         template: aws.ec2.LaunchTemplate,
         role: aws.iam.Role,
         depends_on: Sequence[pulumi.Resource],
+        kubernetes_version: str = versions.KUBERNETES_VERSION,
     ) -> aws.eks.NodeGroup:
         return aws.eks.NodeGroup(
             f"{name}-{group}",
@@ -373,6 +376,9 @@ class EksCluster(pulumi.ComponentResource):
             node_role_arn=role.arn,
             subnet_ids=subnet_ids,
             ami_type="AL2023_x86_64_STANDARD",
+            # nodes follow the control plane: a minor bump upgrades them in the same run
+            # (EKS refuses the next control-plane bump while nodes lag behind)
+            version=kubernetes_version,
             capacity_type=spec.capacity_type,
             instance_types=list(spec.instance_types),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(

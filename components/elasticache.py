@@ -99,7 +99,8 @@ class ElastiCache(pulumi.ComponentResource):
             name=f"{args.environment}/cache/auth",
             description=f"AUTH token and endpoint of {group_id}",
             kms_key_id=key.arn,
-            recovery_window_in_days=30 if args.protect else 7,
+            # unprotected stacks are re-created after a destroy: free the name at once
+            recovery_window_in_days=30 if args.protect else 0,
             opts=child,
         )
         subnets = aws.elasticache.SubnetGroup(

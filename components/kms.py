@@ -35,10 +35,13 @@ def customer_managed_key(
     protect: bool,
     service_statements: Sequence[dict[str, Any]] = (),
     provider: pulumi.ProviderResource | None = None,
+    outlive_the_stack: bool = False,
 ) -> aws.kms.Key:
     """A symmetric CMK with yearly rotation, a 30-day deletion window, an alias
     ``alias/<name>`` and, when ``protect``, ``protect`` + ``retain_on_delete`` so neither a
-    ``pulumi destroy`` nor a replace can schedule the deletion of data keys."""
+    ``pulumi destroy`` nor a replace can schedule the deletion of data keys.
+    ``outlive_the_stack``: retained on delete even without ``protect``, for keys that encrypt
+    something kept after a destroy (a final snapshot must stay restorable; $1/month)."""
     account = aws.get_caller_identity_output(
         opts=pulumi.InvokeOutputOptions(parent=parent, provider=provider)
     )
@@ -52,7 +55,10 @@ def customer_managed_key(
         customer_master_key_spec="SYMMETRIC_DEFAULT",
         policy=account.account_id.apply(lambda acct: key_policy(acct, service_statements)),
         opts=pulumi.ResourceOptions(
-            parent=parent, provider=provider, protect=protect, retain_on_delete=protect
+            parent=parent,
+            provider=provider,
+            protect=protect,
+            retain_on_delete=protect or outlive_the_stack,
         ),
     )
     aws.kms.Alias(

@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from . import versions
 from ._shared import service_security_group
@@ -81,6 +82,8 @@ class RdsPostgres(pulumi.ComponentResource):
             f"RDS storage, Performance Insights and master secret of {identifier}",
             parent=self,
             protect=args.protect,
+            # the final snapshot outlives a destroy and is encrypted with this key
+            outlive_the_stack=True,
         )
         subnets = aws.rds.SubnetGroup(
             f"{name}-subnets",
@@ -119,7 +122,9 @@ class RdsPostgres(pulumi.ComponentResource):
                 aws.rds.ParameterGroupParameterArgs(name=k, value=v, apply_method=m)
                 for k, (v, m) in sorted(parameters.items())
             ],
-            opts=child,
+            # a major upgrade attaches the next family's group; the old one, still attached
+            # until the instance is modified, is left behind instead of failing the run
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         monitoring_role = aws.iam.Role(
             f"{name}-monitoring",
@@ -163,6 +168,7 @@ class RdsPostgres(pulumi.ComponentResource):
             "maintenance_window": args.maintenance_window,
             "apply_immediately": False,
         }
+        snapshot_suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child)
         self.instance = aws.rds.Instance(
             f"{name}-db",
             identifier=identifier,
@@ -184,7 +190,11 @@ class RdsPostgres(pulumi.ComponentResource):
             backup_window=args.backup_window,
             delete_automated_backups=False,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
+            # unique per incarnation: a second destroy of a re-created stack cannot collide
+            final_snapshot_identifier=snapshot_suffix.hex.apply(
+                lambda h: f"{identifier}-final-{h}"
+            ),
+            allow_major_version_upgrade=True,
             tags={"backup": "true"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
             **common,

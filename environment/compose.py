@@ -227,6 +227,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             engine_version=db.engine_version,
             rotation=db.credentials_rotation,
             secret_store=addons.cluster_secret_store_name,
+            protect=cfg.protect_stateful_resources,
             ready=addons.ready,
         ),
         opts=aws_opts,

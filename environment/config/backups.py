@@ -129,11 +129,24 @@ class BackupsConfig(ConfigModel):
                 f"pgDumpSchedule '{self.pg_dump_schedule}' ({interval} minutes): the last good "
                 "dump could expire before the next one exists"
             )
-        if (
-            self.vault_lock.enabled
-            and self.daily_retention_days < self.vault_lock.min_retention_days
-        ):
-            raise ValueError("dailyRetentionDays is shorter than vaultLock.minRetentionDays")
+        if self.vault_lock.enabled:
+            lock = self.vault_lock
+            retentions = {"dailyRetentionDays": self.daily_retention_days}
+            if self.weekly_monthly:
+                retentions["weeklyRetentionDays"] = self.weekly_retention_days
+                retentions["monthlyRetentionDays"] = self.monthly_retention_days
+            for key, days in retentions.items():
+                if days < lock.min_retention_days:
+                    raise ValueError(
+                        f"{key} is shorter than vaultLock.minRetentionDays"
+                        f" ({days} < {lock.min_retention_days})"
+                    )
+                if days > lock.max_retention_days:
+                    raise ValueError(
+                        f"{key} {days} is above vaultLock.maxRetentionDays "
+                        f"{lock.max_retention_days}: AWS Backup would fail every backup and "
+                        "copy job of that rule in the locked vault"
+                    )
         if cron_interval_minutes(self.restore_check_schedule) > 6 * 1440:
             raise ValueError(
                 f"restoreCheckSchedule {self.restore_check_schedule!r} runs less often than every "

@@ -179,6 +179,8 @@ BAD = [
     ("dr-region-equals-primary", {"drRegion": "us-east-1"}, ["backups.drRegion us-east-1 must differ"]),
     ("bad-cron", {"pgDumpSchedule": "every hour"}, ["platform:backups.pgDumpSchedule", "expected 5 fields"]),
     ("cron-out-of-range", {"pgDumpSchedule": "0 25 * * *"}, ["platform:backups.pgDumpSchedule", "hour 25 outside 0-23"]),
+    ("retention-above-vault-lock-max", {"monthlyRetentionDays": 730},
+     ["platform:backups", "monthlyRetentionDays 730 is above vaultLock.maxRetentionDays 400"]),
 ]  # fmt: skip
 
 

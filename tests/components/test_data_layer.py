@@ -147,7 +147,10 @@ def test_production_is_protected(production: PlanResult) -> None:
     db = _db(production)
     assert db.inputs["deletionProtection"] is True
     assert db.inputs["skipFinalSnapshot"] is False
-    assert db.inputs["finalSnapshotIdentifier"] == "production-postgres-final"
+    (suffix,) = production.graph.of_type("random:index/randomId:RandomId")
+    assert (
+        db.inputs["finalSnapshotIdentifier"] == f"production-postgres-final-{suffix.outputs['hex']}"
+    )
     assert db.options.protect is True
     cache = _cache(production)
     assert cache.options.protect is True
@@ -162,6 +165,35 @@ def test_staging_opts_out_explicitly(staging: PlanResult) -> None:
     assert db.inputs["deletionProtection"] is False
     assert db.options.protect is False
     assert db.inputs["skipFinalSnapshot"] is False  # a final snapshot is still taken
+
+
+def test_staging_can_be_destroyed_and_recreated(staging: PlanResult) -> None:
+    """Day two: a second incarnation must not collide with the first one's leftovers, and
+    the first one's final snapshot must stay restorable."""
+    db = _db(staging)
+    (suffix,) = staging.graph.of_type("random:index/randomId:RandomId")
+    # a new RandomId per incarnation: the second destroy does not hit "snapshot exists"
+    assert db.inputs["finalSnapshotIdentifier"].endswith(suffix.outputs["hex"])
+    assert (
+        suffix.parent
+        == staging.graph.named("staging-postgres", "platform:components:RdsPostgres").urn
+    )
+    # the key of the final snapshot is kept (not scheduled for deletion with the stack)
+    key = next(
+        k for k in staging.graph.of_type("aws:kms/key:Key") if k.name == "staging-postgres-key"
+    )
+    assert key.options.retain_on_delete is True
+    assert key.options.protect is False
+    # secret names are free at once after a destroy (no 7-day recovery window)
+    for secret in staging.graph.of_type("aws:secretsmanager/secret:Secret"):
+        assert secret.inputs["recoveryWindowInDays"] == 0, secret.name
+
+
+def test_major_upgrades_are_allowed_and_keep_the_old_parameter_group(plan: PlanResult) -> None:
+    db = _db(plan)
+    assert db.inputs["allowMajorVersionUpgrade"] is True
+    (group,) = plan.graph.of_type("aws:rds/parameterGroup:ParameterGroup")
+    assert group.options.retain_on_delete is True
 
 
 @pytest.mark.parametrize(("kind", "port"), [("postgres", 5432), ("cache", 6379)])

@@ -109,6 +109,16 @@ def test_zone_shares_add_up(total: int, maximum: int, zones: int) -> None:
     assert max(s.min_size for s in shares) - min(s.min_size for s in shares) <= 1
 
 
+def test_cluster_is_protected_and_nodes_follow_its_version(
+    staging: PlanResult, production: PlanResult
+) -> None:
+    for plan, protected in ((staging, False), (production, True)):
+        (cluster,) = plan.graph.of_type(CLUSTER)
+        assert cluster.options.protect is protected
+        for group in plan.graph.of_type(NODE_GROUP):
+            assert group.inputs["version"] == cluster.inputs["version"]
+
+
 def test_vpc_cni_enforces_network_policies(plan: PlanResult) -> None:
     cni = plan.graph.named(f"{plan.stack}-eks-vpc-cni", "aws:eks/addon:Addon")
     assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}

@@ -214,7 +214,14 @@ def _random_password(
     return {"result": ("offline-" + digest(args.name, length=64))[:length]}
 
 
+def _random_id(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
+    length = int(args.inputs.get("byteLength") or 4)
+    hex_ = digest(args.name, length=2 * length)
+    return {"hex": hex_, "dec": str(int(hex_, 16)), "b64Url": hex_, "b64Std": hex_}
+
+
 OUTPUTS: dict[str, OutputRule] = {
+    "random:index/randomId:RandomId": _random_id,
     "aws:rds/instance:Instance": _rds_instance,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "random:index/randomPassword:RandomPassword": _random_password,
