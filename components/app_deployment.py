@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 from . import versions
 from ._shared import RDS_CA_DIR, RDS_CA_VOLUME, rds_ca_init_container, rds_ca_volume
 from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT
-from .app_namespace import CONFIG_MAP, credentials_secret
+from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
 
 UID = 10001
@@ -208,13 +208,7 @@ def pod_template(
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,
             "terminationGracePeriodSeconds": spec.termination_grace_period_seconds,
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": UID,
-                "runAsGroup": UID,
-                "fsGroup": UID,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": pod_security_context(UID),
             # the RDS CA bundle for sslmode=verify-full (PGSSLROOTCERT in the ConfigMap)
             "initContainers": [
                 rds_ca_init_container(

@@ -110,6 +110,60 @@ def default_deny_policies(namespace: str) -> list[dict[str, Any]]:
     ]
 
 
+def database_client_namespace(
+    name: str,
+    namespace: str,
+    *,
+    data_subnet_cidrs: Sequence[str],
+    provider: k8s.Provider,
+    parent: pulumi.Resource,
+    egress_policy: str | None = None,
+) -> k8s.core.v1.Namespace:
+    """A namespace for run-once database clients (backups, role management): Pod Security
+    ``restricted``, default-deny, and egress only to PostgreSQL in the data subnets and to
+    HTTPS (AWS APIs, the RDS trust store)."""
+    created = k8s.core.v1.Namespace(
+        f"{name}-namespace",
+        metadata={"name": namespace, "labels": pss_labels()},
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
+    scoped = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[created])
+    egress: Any = {
+        "metadata": {"name": egress_policy or f"{namespace}-egress", "namespace": namespace},
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"ipBlock": {"cidr": c}} for c in data_subnet_cidrs],
+                    "ports": [{"protocol": "TCP", "port": 5432}],
+                },
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                    "ports": [{"protocol": "TCP", "port": 443}],
+                },
+            ],
+        },
+    }
+    for policy in [*default_deny_policies(namespace), egress]:
+        suffix = "egress" if policy is egress else policy["metadata"]["name"]
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-{suffix}", metadata=policy["metadata"], spec=policy["spec"], opts=scoped
+        )
+    return created
+
+
+def pod_security_context(uid: int) -> dict[str, Any]:
+    """Pod-level context of every pod the platform runs (PSS restricted)."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "fsGroup": uid,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
 class AppNamespace(pulumi.ComponentResource):
     """Namespace, guard rails, shared config/secrets and buckets for the workloads."""
 

@@ -37,7 +37,7 @@ from ._shared import (
 )
 from ._util import policy_document, service_trust_policy
 from .app_deployment import container_security_context
-from .app_namespace import default_deny_policies, pss_labels
+from .app_namespace import database_client_namespace, pod_security_context
 from .buckets import Lifecycle, secure_bucket
 from .iam_roles import OidcProvider, service_account_role
 from .kms import customer_managed_key
@@ -406,39 +406,16 @@ class BackupJobs(pulumi.ComponentResource):
         a = self._args
         name = self._name
         env = a.environment
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=a.k8s_provider)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": NAMESPACE, "labels": pss_labels()}, opts=k8s_opts
+        namespace = database_client_namespace(
+            name,
+            NAMESPACE,
+            data_subnet_cidrs=a.data_subnet_cidrs,
+            provider=a.k8s_provider,
+            parent=self,
+            egress_policy="backup-egress",
         )
         scoped = pulumi.ResourceOptions(
             parent=self, provider=a.k8s_provider, depends_on=[namespace]
-        )
-        for policy in default_deny_policies(NAMESPACE):
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{policy['metadata']['name']}",
-                metadata=policy["metadata"],
-                spec=policy["spec"],
-                opts=scoped,
-            )
-        egress: Any = {
-            "podSelector": {},
-            "policyTypes": ["Egress"],
-            "egress": [
-                {
-                    "to": [{"ipBlock": {"cidr": c}} for c in a.data_subnet_cidrs],
-                    "ports": [{"protocol": "TCP", "port": 5432}],
-                },
-                {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                    "ports": [{"protocol": "TCP", "port": 443}],
-                },
-            ],
-        }
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-egress",
-            metadata={"name": "backup-egress", "namespace": NAMESPACE},
-            spec=egress,
-            opts=scoped,
         )
         credentials = external_secret(
             f"{name}-credentials",
@@ -522,13 +499,7 @@ class BackupJobs(pulumi.ComponentResource):
             "serviceAccountName": service_account,
             "automountServiceAccountToken": False,
             "restartPolicy": "Never",
-            "securityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": UID,
-                "runAsGroup": UID,
-                "fsGroup": UID,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": pod_security_context(UID),
             "initContainers": [init],
             "containers": [main],
             "volumes": volumes,

@@ -44,7 +44,7 @@ from ._shared import (
     rds_ca_volume,
 )
 from .app_deployment import container_security_context
-from .app_namespace import default_deny_policies, pss_labels
+from .app_namespace import database_client_namespace, pod_security_context
 
 NAMESPACE = "db-admin"
 APP_GROUP = "app_rw"
@@ -191,39 +191,15 @@ class DatabaseRoles(pulumi.ComponentResource):
     def _kubernetes(
         self, name: str, args: DatabaseRolesArgs, secret_versions: Sequence[pulumi.Resource]
     ) -> k8s.batch.v1.Job:
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": NAMESPACE, "labels": pss_labels()}, opts=k8s_opts
+        namespace = database_client_namespace(
+            name,
+            NAMESPACE,
+            data_subnet_cidrs=args.data_subnet_cidrs,
+            provider=args.k8s_provider,
+            parent=self,
         )
         scoped = pulumi.ResourceOptions(
             parent=self, provider=args.k8s_provider, depends_on=[namespace]
-        )
-        for policy in default_deny_policies(NAMESPACE):
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{policy['metadata']['name']}",
-                metadata=policy["metadata"],
-                spec=policy["spec"],
-                opts=scoped,
-            )
-        egress: Any = {
-            "podSelector": {},
-            "policyTypes": ["Egress"],
-            "egress": [
-                {
-                    "to": [{"ipBlock": {"cidr": c}} for c in args.data_subnet_cidrs],
-                    "ports": [{"protocol": "TCP", "port": 5432}],
-                },
-                {  # the RDS trust store (CA bundle)
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                    "ports": [{"protocol": "TCP", "port": 443}],
-                },
-            ],
-        }
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-egress",
-            metadata={"name": "db-admin-egress", "namespace": NAMESPACE},
-            spec=egress,
-            opts=scoped,
         )
         es_opts = pulumi.ResourceOptions(
             parent=self,
@@ -326,13 +302,7 @@ class DatabaseRoles(pulumi.ComponentResource):
                 "spec": {
                     "restartPolicy": "Never",
                     "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": UID,
-                        "runAsGroup": UID,
-                        "fsGroup": UID,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": pod_security_context(UID),
                     "initContainers": [
                         rds_ca_init_container(
                             args.region, versions.PYTHON_BOTO3_IMAGE.version, secure
