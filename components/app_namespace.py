@@ -65,6 +65,8 @@ class AppNamespaceArgs:
     extra_config: Mapping[str, str] = field(default_factory=dict)
     credentials_rotation: int = 0
     """Force-syncs the credentials ExternalSecrets when bumped (hand rotation)."""
+    credentials_ready: Sequence[pulumi.Resource] = ()
+    """The logins' current secret values: read only after they exist."""
 
 
 def pss_labels(level: str = "restricted") -> dict[str, str]:
@@ -305,7 +307,7 @@ class AppNamespace(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     provider=args.k8s_provider,
-                    depends_on=[self.namespace, *args.ready],
+                    depends_on=[self.namespace, *args.ready, *args.credentials_ready],
                 ),
             )
             for workload, db_secret in sorted(args.database_secrets.items())

@@ -52,10 +52,16 @@ BACKUP_FAILURE_PATTERN = {
         "Copy Job State Change",
         "Restore Job State Change",
     ],
-    "detail": {"state": ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]},
+    # backup and copy events report `state`, restore events `status` (AWS Backup User Guide,
+    # "Monitoring AWS Backup events using EventBridge")
+    "detail": {
+        "$or": [
+            {"state": ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]},
+            {"status": ["FAILED", "ABORTED"]},
+        ]
+    },
 }
-"""AWS Backup's EventBridge events for jobs that did not complete (AWS Backup User Guide,
-"Monitoring AWS Backup events using EventBridge")."""
+"""AWS Backup's EventBridge events for jobs that did not complete."""
 RESTORE_CHECK_SOURCE = Path(__file__).resolve().parents[1] / "tools" / "restore_check" / "check.py"
 BACKUP_POLICIES = (
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
@@ -103,6 +109,10 @@ class BackupJobsArgs:
     """Where failed backup/copy/restore jobs, a missing DR copy and a failed or stale restore
     check are reported (EventBridge rules and CloudWatch alarms)."""
     ready: Sequence[pulumi.Resource] = ()
+    credentials_ready: Sequence[pulumi.Resource] = ()
+    """The backup login's current secret value (read only after it exists)."""
+    credentials_rotation: int = 0
+    """Force-syncs the credentials ExternalSecret when bumped."""
     protect: bool = True
 
 
@@ -310,7 +320,8 @@ class BackupJobs(pulumi.ComponentResource):
                     {
                         "namespace": "AWS/Backup",
                         "metric_name": "NumberOfCopyJobsCompleted",
-                        "dimensions": {"ResourceType": "RDS"},
+                        # copy-job metrics carry the destination vault's name
+                        "dimensions": {"BackupVaultName": f"{a.environment}-backups-dr"},
                         "statistic": "Sum",
                         "period": 86400,
                         "evaluation_periods": 2,
@@ -426,8 +437,11 @@ class BackupJobs(pulumi.ComponentResource):
                 "PGUSER": (a.database_secret, "username"),
                 "PGPASSWORD": (a.database_secret, "password"),
             },
+            annotations={"force-sync": str(a.credentials_rotation)},
             opts=pulumi.ResourceOptions(
-                parent=self, provider=a.k8s_provider, depends_on=[namespace, *a.ready]
+                parent=self,
+                provider=a.k8s_provider,
+                depends_on=[namespace, *a.ready, *a.credentials_ready],
             ),
         )
         prefix = f"{env}/postgres/"
@@ -536,8 +550,9 @@ class BackupJobs(pulumi.ComponentResource):
             "timeZone": "Etc/UTC",
             "concurrencyPolicy": "Forbid",
             "startingDeadlineSeconds": 600,
-            "successfulJobsHistoryLimit": 3,
-            "failedJobsHistoryLimit": 3,
+            # finished pods keep their dump volume until the Job goes: keep few
+            "successfulJobsHistoryLimit": 1,
+            "failedJobsHistoryLimit": 1,
             "jobTemplate": {
                 "spec": {
                     "backoffLimit": 2,

@@ -22,8 +22,10 @@ rotation, then ``ALTER ROLE``; Reloader rolls the Deployments whose Secret chang
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,11 +45,17 @@ from ._shared import (
     rds_ca_init_container,
     rds_ca_volume,
 )
+from ._util import policy_document
 from .app_deployment import container_security_context
 from .app_namespace import database_client_namespace, pod_security_context
 
 NAMESPACE = "db-admin"
+MASTER_STORE = "aws-secrets-manager-db-admin"
+"""The ClusterSecretStore through which only ``db-admin`` reads the master secret."""
 APP_GROUP = "app_rw"
+APP_OWNER = "app_owner"
+"""Owns the schema objects migrations create (``SET ROLE app_owner``), so any app role can
+alter them later; every app role is a member."""
 MONITORING_ROLE = "platform_monitoring"
 BACKUP_ROLE = "platform_backup"
 RoleKind = Literal["app", "monitoring", "backup"]
@@ -76,19 +84,42 @@ class DatabaseRolesArgs:
     engine_version: str = versions.POSTGRES_ENGINE_VERSION
     rotation: int = 0
     secret_store: str = "aws-secrets-manager"
+    external_secrets_role: aws.iam.Role | None = None
+    """external-secrets' own role. When given, the master secret is readable only through a
+    role it assumes for a ClusterSecretStore that serves the ``db-admin`` namespace alone;
+    the shared store (and every other namespace) never reaches it."""
     protect: bool = True
     """Secrets keep a 30-day recovery window; without it they are deleted at once, so a
     destroyed stack can be re-created under the same names."""
     ready: Sequence[pulumi.Resource] = ()
 
 
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """PostgreSQL's SCRAM-SHA-256 verifier of ``password`` (RFC 5802/7677, as libpq's
+    ``PQencryptPasswordConn`` makes it). ``ALTER ROLE ... PASSWORD '<verifier>'`` stores it
+    as is: the plain password never reaches the server, and a logged statement shows only
+    the verifier. The salt derives from the password, so the value is stable across runs."""
+    salt = hashlib.sha256(b"platform-scram-salt" + password.encode()).digest()[:16]
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = base64.b64encode
+    return (
+        f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
+        f"${b64(stored_key).decode()}:{b64(server_key).decode()}"
+    )
+
+
 def _login_json(role: str, database: str, rotation: int, values: list[Any]) -> str:
-    """The Secrets Manager value of one login (libpq's usual keys, plus the rotation)."""
+    """The Secrets Manager value of one login (libpq's usual keys, the SCRAM verifier the
+    roles Job sets, and the rotation)."""
     password, host = values
     return json.dumps(
         {
             "username": role,
             "password": password,
+            "verifier": scram_verifier(password),
             "host": host,
             "port": 5432,
             "dbname": database,
@@ -105,23 +136,36 @@ def roles_sql(
 ) -> str:
     """Idempotent SQL for ``psql -f``: create missing roles, set their passwords from files,
     grant what each kind needs. Role and database names are validated identifiers."""
-    lines = [
-        "\\set ON_ERROR_STOP on",
-        f"SELECT 'CREATE ROLE {APP_GROUP} NOLOGIN' WHERE NOT EXISTS "
-        f"(SELECT FROM pg_roles WHERE rolname = '{APP_GROUP}') \\gexec",
+    lines = ["\\set ON_ERROR_STOP on"]
+    for group in (APP_GROUP, APP_OWNER):
+        lines.append(
+            f"SELECT 'CREATE ROLE {group} NOLOGIN' WHERE NOT EXISTS "
+            f"(SELECT FROM pg_roles WHERE rolname = '{group}') \\gexec"
+        )
+    # The master user is not a superuser on RDS (rds_superuser). On PostgreSQL 16+ the roles
+    # it creates are not inherited by it: it joins them explicitly where it must act for them
+    # (default privileges), and it never names the SUPERUSER attribute.
+    lines += [
+        f"GRANT {APP_OWNER} TO CURRENT_USER;",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {APP_OWNER} IN SCHEMA public "
+        "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES ON TABLES "
+        f"TO {APP_GROUP};",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {APP_OWNER} IN SCHEMA public "
+        f"GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {APP_GROUP};",
     ]
     for role, kind in sorted(roles.items()):
         lines += [
             f"\\set password `cat {passwords_dir}/{role}`",
             f"SELECT 'CREATE ROLE {role} LOGIN' WHERE NOT EXISTS "
             f"(SELECT FROM pg_roles WHERE rolname = '{role}') \\gexec",
-            f"ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-            "PASSWORD :'password';",
+            f"ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD :'password';",
             f"GRANT CONNECT ON DATABASE {database} TO {role};",
         ]
         if kind == "app":
             lines += [
                 f"GRANT {APP_GROUP} TO {role};",
+                f"GRANT {APP_OWNER} TO {role};",
+                f"GRANT {role} TO CURRENT_USER;",
                 f"ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA public "
                 "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES ON TABLES "
                 f"TO {APP_GROUP};",
@@ -134,7 +178,7 @@ def roles_sql(
             lines.append(f"GRANT pg_read_all_data TO {role};")
     lines += [
         "\\unset password",
-        f"GRANT USAGE, CREATE ON SCHEMA public TO {APP_GROUP};",
+        f"GRANT USAGE, CREATE ON SCHEMA public TO {APP_GROUP}, {APP_OWNER};",
         # objects that exist already (created before these roles, e.g. by the master user)
         f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES ON ALL TABLES IN SCHEMA "
         f"public TO {APP_GROUP};",
@@ -148,7 +192,11 @@ class DatabaseRoles(pulumi.ComponentResource):
 
     secret_names: dict[str, str]
     """Secrets Manager name per role (``<env>/db/<role>``)."""
+    secret_versions: list[pulumi.Resource]
+    """The secrets' current values: ExternalSecrets that read them depend on these, so a
+    force-sync never fetches the previous value."""
     job: k8s.batch.v1.Job
+    master_store: k8s.apiextensions.CustomResource | None = None
 
     def __init__(
         self, name: str, args: DatabaseRolesArgs, opts: pulumi.ResourceOptions | None = None
@@ -157,6 +205,7 @@ class DatabaseRoles(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.secret_names = {}
         versions_created: list[pulumi.Resource] = []
+        self.secret_versions = versions_created
         for role in sorted(args.roles):
             password = random.RandomPassword(
                 f"{name}-{role}",
@@ -185,11 +234,114 @@ class DatabaseRoles(pulumi.ComponentResource):
                 )
             )
             self.secret_names[role] = secret_name
-        self.job = self._kubernetes(name, args, versions_created)
+        store = args.secret_store
+        if args.external_secrets_role is not None:
+            store = self._master_store(name, args)
+        self.job = self._kubernetes(name, args, versions_created, store)
         self.register_outputs({"roles": sorted(args.roles)})
 
+    def _master_store(self, name: str, args: DatabaseRolesArgs) -> str:
+        """A role that may read the master secret and the role secrets, assumable only by
+        external-secrets, used by a ClusterSecretStore limited to ``db-admin``."""
+        assert args.external_secrets_role is not None
+        eso = args.external_secrets_role
+        child = pulumi.ResourceOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        reader = aws.iam.Role(
+            f"{name}-secrets-reader",
+            description=f"reads the {args.environment} database master secret for db-admin",
+            assume_role_policy=eso.arn.apply(
+                lambda arn: policy_document(
+                    {"Effect": "Allow", "Principal": {"AWS": arn}, "Action": "sts:AssumeRole"}
+                )
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-secrets-reader",
+            role=reader.id,
+            policy=pulumi.Output.all(
+                args.master_secret_arn, args.kms_key_arn, account.account_id
+            ).apply(
+                lambda a: policy_document(
+                    {
+                        "Sid": "ReadMasterAndRoleSecrets",
+                        "Effect": "Allow",
+                        "Action": [
+                            "secretsmanager:GetSecretValue",
+                            "secretsmanager:DescribeSecret",
+                        ],
+                        "Resource": [
+                            a[0],
+                            f"arn:aws:secretsmanager:{args.region}:{a[2]}:secret:"
+                            f"{args.environment}/db/*",
+                        ],
+                    },
+                    {
+                        "Sid": "DecryptViaSecretsManager",
+                        "Effect": "Allow",
+                        "Action": "kms:Decrypt",
+                        "Resource": a[1],
+                        "Condition": {
+                            "StringEquals": {
+                                "kms:ViaService": f"secretsmanager.{args.region}.amazonaws.com"
+                            }
+                        },
+                    },
+                )
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-assume-secrets-reader",
+            role=eso.id,
+            policy=reader.arn.apply(
+                lambda arn: policy_document(
+                    {
+                        "Sid": "AssumeDbAdminSecretsReader",
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Resource": arn,
+                    }
+                )
+            ),
+            opts=child,
+        )
+        self.master_store = k8s.apiextensions.CustomResource(
+            f"{name}-store",
+            api_version="external-secrets.io/v1",
+            kind="ClusterSecretStore",
+            metadata={"name": MASTER_STORE},
+            spec={
+                "conditions": [{"namespaces": [NAMESPACE]}],
+                "provider": {
+                    "aws": {
+                        "service": "SecretsManager",
+                        "region": args.region,
+                        "role": reader.arn,
+                        "auth": {
+                            "jwt": {
+                                "serviceAccountRef": {
+                                    "name": "external-secrets",
+                                    "namespace": "external-secrets",
+                                }
+                            }
+                        },
+                    }
+                },
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider, depends_on=list(args.ready)
+            ),
+        )
+        return MASTER_STORE
+
     def _kubernetes(
-        self, name: str, args: DatabaseRolesArgs, secret_versions: Sequence[pulumi.Resource]
+        self,
+        name: str,
+        args: DatabaseRolesArgs,
+        secret_versions: Sequence[pulumi.Resource],
+        store: str,
     ) -> k8s.batch.v1.Job:
         namespace = database_client_namespace(
             name,
@@ -204,14 +356,19 @@ class DatabaseRoles(pulumi.ComponentResource):
         es_opts = pulumi.ResourceOptions(
             parent=self,
             provider=args.k8s_provider,
-            depends_on=[namespace, *args.ready, *secret_versions],
+            depends_on=[
+                namespace,
+                *args.ready,
+                *secret_versions,
+                *([self.master_store] if self.master_store is not None else []),
+            ],
         )
         # the master secret rotates every 7 days: refresh often, the Job retries meanwhile
         master = external_secret(
             f"{name}-master",
             namespace=NAMESPACE,
             secret="postgres-master",
-            store=args.secret_store,
+            store=store,
             data={
                 "PGUSER": (args.master_secret_arn, "username"),
                 "PGPASSWORD": (args.master_secret_arn, "password"),
@@ -223,9 +380,9 @@ class DatabaseRoles(pulumi.ComponentResource):
             f"{name}-passwords",
             namespace=NAMESPACE,
             secret="role-passwords",
-            store=args.secret_store,
+            store=store,
             data={
-                **{role: (secret, "password") for role, secret in self.secret_names.items()},
+                **{role: (secret, "verifier") for role, secret in self.secret_names.items()},
                 "rotation": (next(iter(self.secret_names.values())), "rotation"),
             },
             annotations={"force-sync": str(args.rotation)},
@@ -248,6 +405,8 @@ class DatabaseRoles(pulumi.ComponentResource):
                 "name": f"db-roles-{digest}",
                 "namespace": NAMESPACE,
                 "labels": {"app.kubernetes.io/name": "db-roles"},
+                # a failed run is replaced (re-run) by the next `pulumi up`
+                "annotations": {"pulumi.com/replaceUnready": "true"},
             },
             spec=job_spec,
             opts=pulumi.ResourceOptions(
@@ -256,6 +415,8 @@ class DatabaseRoles(pulumi.ComponentResource):
                 depends_on=[master, passwords, script],
                 # a finished Job is immutable: a new hash is a new Job
                 delete_before_replace=True,
+                # longer than the Job's own retries (backoff ~10 min, wait for the sync)
+                custom_timeouts=pulumi.CustomTimeouts(create="25m", update="25m"),
             ),
         )
 

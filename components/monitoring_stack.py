@@ -63,6 +63,10 @@ class MonitoringStackArgs:
     database_name: pulumi.Input[str] = "app"
     database_secret: pulumi.Input[str] | None = None
     """Secrets Manager name (or ARN) of the exporter's own login (``pg_monitor``)."""
+    database_credentials_ready: Sequence[pulumi.Resource] = ()
+    """The exporter login's current secret value (read only after it exists)."""
+    credentials_rotation: int = 0
+    """Force-syncs the exporter's ExternalSecret when bumped."""
     cache_node_ids: Sequence[str] = ()
     cache_has_replicas: bool = False
     cache_host: pulumi.Input[str] | None = None
@@ -294,6 +298,7 @@ class MonitoringStack(pulumi.ComponentResource):
             secret=key,
             store=self._args.secret_store,
             data={target: (remote_arn, source) for target, source in properties.items()},
+            annotations={"force-sync": str(self._args.credentials_rotation)},
             opts=opts,
         )
 
@@ -307,7 +312,9 @@ class MonitoringStack(pulumi.ComponentResource):
                 "postgres-exporter",
                 a.database_secret,
                 {"username": "username", "password": "password"},
-                es_opts,
+                pulumi.ResourceOptions.merge(
+                    es_opts, pulumi.ResourceOptions(depends_on=list(a.database_credentials_ready))
+                ),
             )
             self._exporter_release(
                 "prometheus-postgres-exporter",

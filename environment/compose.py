@@ -25,7 +25,6 @@ from components.database_roles import (
     DatabaseRolesArgs,
     app_role,
 )
-from components.database_roles import NAMESPACE as DB_ADMIN_NAMESPACE
 from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
@@ -147,7 +146,6 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
                 cfg.apps.namespace,
                 MONITORING_NAMESPACE,
                 BACKUPS_NAMESPACE,
-                DB_ADMIN_NAMESPACE,
             ),
         ),
         opts=pulumi.ResourceOptions(providers=[provider], depends_on=cluster.node_groups),
@@ -229,6 +227,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             secret_store=addons.cluster_secret_store_name,
             protect=cfg.protect_stateful_resources,
             ready=addons.ready,
+            external_secrets_role=addons.external_secrets_role,
         ),
         opts=aws_opts,
     )
@@ -244,6 +243,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             database_name=database.database_name,
             database_secrets={w: roles.secret_names[app_role(w)] for w in apps.workloads},
             credentials_rotation=db.credentials_rotation,
+            credentials_ready=roles.secret_versions,
             cache_host=cache.endpoint,
             cache_port=cache.port,
             cache_secret_arn=cache.auth_secret_arn,
@@ -259,7 +259,8 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         external_secrets_grant(
             f"{env}-external-secrets-data",
             role=addons.external_secrets_role,
-            secret_arns=[database.master_secret_arn, cache.auth_secret_arn],
+            # not the master secret: only db-admin reads it, through its own store and role
+            secret_arns=[cache.auth_secret_arn],
             key_arns=[database.kms_key_arn, cache.kms_key_arn],
             region=cfg.region,
             opts=aws_opts,
@@ -362,6 +363,8 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[MONITORING_ROLE],
+            database_credentials_ready=roles.secret_versions,
+            credentials_rotation=db.credentials_rotation,
             cache_node_ids=cache_node_ids(
                 f"{env}-cache", cc.cluster_mode, cc.shards, cc.replicas_per_shard
             ),
@@ -399,6 +402,8 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[BACKUP_ROLE],
+            credentials_ready=roles.secret_versions,
+            credentials_rotation=db.credentials_rotation,
             data_subnet_cidrs=[str(c) for c in subnet_plan.database],
             daily_retention_days=bk.daily_retention_days,
             weekly_monthly=bk.weekly_monthly,

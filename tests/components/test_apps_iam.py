@@ -30,10 +30,8 @@ def test_beat_has_no_aws_permissions(plan: PlanResult) -> None:
 def test_external_secrets_grant_names_the_data_secrets(plan: PlanResult) -> None:
     grant = plan.graph.named(f"{plan.stack}-external-secrets-data", "aws:iam/rolePolicy:RolePolicy")
     statements = {s["Sid"]: s for s in json.loads(grant.inputs["policy"])["Statement"]}
-    assert set(statements["ReadDataSecrets"]["Resource"]) == {
-        plan.outputs["databaseSecretArn"],
-        plan.outputs["cacheAuthSecretArn"],
-    }
+    # the shared store's role never reads the master secret (db-admin has its own)
+    assert set(statements["ReadDataSecrets"]["Resource"]) == {plan.outputs["cacheAuthSecretArn"]}
     assert statements["DecryptViaSecretsManager"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
     }

@@ -123,7 +123,8 @@ def test_pg_dump_schedule_and_hardening(
     assert job["concurrencyPolicy"] == "Forbid"
     assert job["startingDeadlineSeconds"] > 0
     assert job["jobTemplate"]["spec"]["activeDeadlineSeconds"] > 0
-    assert job["successfulJobsHistoryLimit"] == 3
+    assert job["successfulJobsHistoryLimit"] == 1  # finished pods keep their dump volume
+    assert job["failedJobsHistoryLimit"] == 1  # BackupJobFailed still sees a failed run
     pod = job["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     ca, dump = pod["initContainers"]
@@ -223,7 +224,10 @@ def test_backup_failures_reach_the_alarm_topic(plan: PlanResult) -> None:
         "Copy Job State Change",
         "Restore Job State Change",
     }
-    assert "FAILED" in pattern["detail"]["state"]
+    # backup/copy events report `state`, restore events `status`: both are matched
+    (by_state, by_status) = pattern["detail"]["$or"]
+    assert "FAILED" in by_state["state"]
+    assert "FAILED" in by_status["status"]
     (target,) = plan.graph.of_type("aws:cloudwatch/eventTarget:EventTarget")
     assert target.inputs["arn"] == topic.outputs["arn"]
     policy = json.loads(plan.graph.of_type("aws:sns/topicPolicy:TopicPolicy")[0].inputs["policy"])
@@ -243,6 +247,7 @@ def test_backup_failures_reach_the_alarm_topic(plan: PlanResult) -> None:
     if copy:
         assert copy["namespace"] == "AWS/Backup"
         assert copy["metricName"] == "NumberOfCopyJobsCompleted"
+        assert copy["dimensions"] == {"BackupVaultName": "production-backups-dr"}
 
 
 def test_restore_check_reports_success_only_after_pg_restore(plan: PlanResult) -> None:

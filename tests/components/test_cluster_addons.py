@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -105,16 +106,48 @@ def test_every_supported_minor_has_a_matching_autoscaler(minor: str) -> None:
     assert versions.cluster_autoscaler_image_tag(minor).startswith(f"v{minor}.")
 
 
-def test_secret_store_serves_only_the_consuming_namespaces(plan: PlanResult) -> None:
-    (store,) = list(plan.graph.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore"))
-    assert store.inputs["spec"]["conditions"] == [
-        {"namespaces": ["apps", "backups", "db-admin", "monitoring"]}
-    ]
-    external = {
-        e.inputs["metadata"]["namespace"]
-        for e in plan.graph.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+def _stores(plan: PlanResult) -> dict[str, Any]:
+    return {
+        s.inputs["metadata"]["name"]: s
+        for s in plan.graph.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore")
     }
-    assert external <= {"apps", "backups", "db-admin", "monitoring"}
+
+
+def test_secret_store_serves_only_the_consuming_namespaces(plan: PlanResult) -> None:
+    stores = _stores(plan)
+    assert set(stores) == {"aws-secrets-manager", "aws-secrets-manager-db-admin"}
+    shared = stores["aws-secrets-manager"].inputs["spec"]
+    assert shared["conditions"] == [{"namespaces": ["apps", "backups", "monitoring"]}]
+    master = stores["aws-secrets-manager-db-admin"].inputs["spec"]
+    assert master["conditions"] == [{"namespaces": ["db-admin"]}]
+    by_store: dict[str, set[str]] = {}
+    for e in plan.graph.of_type("kubernetes:external-secrets.io/v1:ExternalSecret"):
+        store = e.inputs["spec"]["secretStoreRef"]["name"]
+        by_store.setdefault(store, set()).add(e.inputs["metadata"]["namespace"])
+    assert by_store == {
+        "aws-secrets-manager": {"apps", "backups", "monitoring"},
+        "aws-secrets-manager-db-admin": {"db-admin"},
+    }
+
+
+def test_only_the_db_admin_store_can_read_the_master_secret(plan: PlanResult) -> None:
+    master = plan.outputs["databaseSecretArn"]
+    readers = [
+        p.name
+        for p in plan.graph.of_type("aws:iam/rolePolicy:RolePolicy")
+        if master in p.inputs["policy"]
+    ]
+    assert readers == [f"{plan.stack}-db-roles-secrets-reader"]
+    role = _stores(plan)["aws-secrets-manager-db-admin"].inputs["spec"]["provider"]["aws"]["role"]
+    reader = plan.graph.named(f"{plan.stack}-db-roles-secrets-reader", "aws:iam/role:Role")
+    assert role == reader.outputs["arn"]
+    (statement,) = json.loads(reader.inputs["assumeRolePolicy"])["Statement"]
+    eso = next(
+        r
+        for r in plan.graph.of_type("aws:iam/role:Role")
+        if r.name.endswith("-addons-external-secrets")
+    )
+    assert statement["Principal"] == {"AWS": eso.outputs["arn"]}
 
 
 def test_cert_manager_installs_its_crds(plan: PlanResult) -> None:
@@ -158,7 +191,7 @@ def test_load_balancer_controller_writes_are_scoped_to_the_cluster(plan: PlanRes
 
 
 def test_secret_store_depends_on_the_operator(plan: PlanResult) -> None:
-    (store,) = plan.graph.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore")
+    store = _stores(plan)["aws-secrets-manager"]
     assert store.inputs["metadata"]["name"] == "aws-secrets-manager"
     assert _releases(plan)["external-secrets"].urn in store.dependencies
     auth = store.inputs["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]

@@ -101,7 +101,7 @@ def test_sql_is_idempotent_and_grants_by_kind() -> None:
     assert sql.startswith("\\set ON_ERROR_STOP on")
     for role in ("app_api", "platform_monitoring", "platform_backup"):
         assert f"WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') \\gexec" in sql
-        alter = f"ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"
+        alter = f"ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE"
         assert f"{alter} PASSWORD :'password';" in sql
         assert f"\\set password `cat /secrets/roles/{role}`" in sql
     assert f"GRANT {APP_GROUP} TO app_api;" in sql
@@ -109,7 +109,31 @@ def test_sql_is_idempotent_and_grants_by_kind() -> None:
     assert "GRANT pg_monitor TO platform_monitoring;" in sql
     assert "GRANT pg_read_all_data TO platform_backup;" in sql
     assert "GRANT pg_monitor TO app_api" not in sql
-    assert "superuser" not in sql.lower().replace("nosuperuser", "")
+    # RDS's master is not a superuser: never name the attribute (PostgreSQL 16+ refuses)
+    assert "superuser" not in sql.lower()
+    # it must be a member of a role to set that role's default privileges (PostgreSQL 16+)
+    assert "GRANT app_api TO CURRENT_USER;" in sql
+    assert sql.index("GRANT app_api TO CURRENT_USER;") < sql.index(
+        "ALTER DEFAULT PRIVILEGES FOR ROLE app_api"
+    )
+
+
+def test_the_job_sets_scram_verifiers_not_passwords(plan: PlanResult) -> None:
+    from components.database_roles import scram_verifier
+
+    verifier = scram_verifier("correct horse battery staple")
+    assert verifier.startswith("SCRAM-SHA-256$4096:")
+    assert verifier == scram_verifier("correct horse battery staple")  # stable across runs
+    assert "correct horse" not in verifier
+    (passwords,) = [
+        e for e in plan.graph.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+        if e.inputs["metadata"]["name"] == "role-passwords"
+    ]  # fmt: skip
+    properties = {
+        d["secretKey"]: d["remoteRef"]["property"] for d in passwords.inputs["spec"]["data"]
+    }
+    assert properties.pop("rotation") == "rotation"
+    assert set(properties.values()) == {"verifier"}
 
 
 def test_a_rotation_makes_new_passwords_and_reruns_the_job() -> None:

@@ -1,7 +1,10 @@
 """The roles SQL, run for real: a throwaway PostgreSQL server (Debian's postgresql package,
-installed by .ci/run) takes the exact script the db-roles Job runs, twice, then each login is
-held to what it may and may not do. RDS itself cannot be had offline; its master user is not
-a superuser (rds_superuser), which this test cannot reproduce."""
+installed by .ci/run) set up like RDS -- the master login is *not* a superuser but a
+CREATEROLE/CREATEDB member of ``rds_superuser``, which holds ``pg_monitor`` and
+``pg_read_all_data`` with ADMIN OPTION -- takes the exact script the db-roles Job runs, with
+SCRAM verifiers in the password files, twice; then each login is held to what it may and may
+not do. (Debian 12 ships PostgreSQL 15; the script also follows PostgreSQL 16's stricter
+CREATEROLE rules, which this server cannot enforce.)"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from components.database_roles import roles_sql
+from components.database_roles import roles_sql, scram_verifier
 
 BIN = next((p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
 ROLES = {
@@ -55,7 +58,8 @@ class Server:
         self.passwords.mkdir(exist_ok=True)
         chosen = {role: f"pw{suffix}{role.replace('_', '')}" for role in ROLES}
         for role, password in chosen.items():
-            (self.passwords / role).write_text(password)
+            # what the Job mounts: the verifier, never the password
+            (self.passwords / role).write_text(scram_verifier(password))
         return chosen
 
 
@@ -68,7 +72,7 @@ def server() -> Iterator[Server]:
     data = root / "data"
     (root / "master").write_text("master-secret")
     (root / "master").chmod(0o644)
-    subprocess.run([*as_postgres, str(BIN / "initdb"), "-D", str(data), "-U", MASTER,
+    subprocess.run([*as_postgres, str(BIN / "initdb"), "-D", str(data), "-U", "rdsadmin",
                     "--auth=scram-sha-256", f"--pwfile={root / 'master'}"],
                    check=True, capture_output=True)  # fmt: skip
     srv = Server(root)
@@ -76,8 +80,16 @@ def server() -> Iterator[Server]:
                     str(root / "log"), "-o", f"-k {root} -p {srv.port} -c listen_addresses=''",
                     "start"], check=True, capture_output=True)  # fmt: skip
     try:
-        created = srv.psql(MASTER, "master-secret", "CREATE DATABASE app", database="postgres")
-        assert created.returncode == 0, created.stderr
+        rds_like = (
+            "CREATE ROLE rds_superuser NOLOGIN; "
+            "GRANT pg_monitor, pg_read_all_data TO rds_superuser WITH ADMIN OPTION; "
+            f"CREATE ROLE {MASTER} LOGIN CREATEROLE CREATEDB PASSWORD 'master-secret' "
+            "IN ROLE rds_superuser; "
+            f"CREATE DATABASE app OWNER {MASTER};"
+        )
+        for statement in rds_like.split("; "):
+            created = srv.psql("rdsadmin", "master-secret", statement, database="postgres")
+            assert created.returncode == 0, created.stderr
         yield srv
     finally:
         subprocess.run([*as_postgres, str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
@@ -121,6 +133,11 @@ def test_roles_apply_twice_and_each_login_can_exactly_what_it_needs(server: Serv
     denied("platform_monitoring", "SELECT count(*) FROM orders")
     # nobody but the master manages roles
     denied("app_api", "CREATE ROLE intruder")
+    # migrations that run as app_owner leave tables every app role can alter later
+    ok("app_api", "SET ROLE app_owner; CREATE TABLE shared (id int)")
+    ok("app_worker", "SET ROLE app_owner; ALTER TABLE shared ADD COLUMN note text")
+    ok("app_worker", "INSERT INTO shared VALUES (1, 'x')")
+    assert ok("platform_backup", "SELECT count(*) FROM shared") == "1"
 
 
 def test_a_rotation_replaces_every_password(server: Server) -> None:
