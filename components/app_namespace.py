@@ -67,11 +67,16 @@ class AppNamespaceArgs:
     """Force-syncs the credentials ExternalSecrets when bumped (hand rotation)."""
     credentials_ready: Sequence[pulumi.Resource] = ()
     """The logins' current secret values: read only after they exist."""
+    kubernetes_version: str = versions.KUBERNETES_VERSION
+    """The cluster's minor: the Pod Security labels' version."""
 
 
-def pss_labels(level: str = "restricted") -> dict[str, str]:
-    """Pod Security Admission labels, pinned to the cluster's minor."""
-    version = f"v{versions.KUBERNETES_VERSION}"
+def pss_labels(
+    level: str = "restricted", kubernetes_version: str = versions.KUBERNETES_VERSION
+) -> dict[str, str]:
+    """Pod Security Admission labels, pinned to the cluster's minor (they follow a minor
+    bump, so the profile as published for the running version applies)."""
+    version = f"v{kubernetes_version}"
     labels: dict[str, str] = {}
     for mode in ("enforce", "audit", "warn"):
         labels[f"pod-security.kubernetes.io/{mode}"] = level
@@ -120,13 +125,14 @@ def database_client_namespace(
     provider: k8s.Provider,
     parent: pulumi.Resource,
     egress_policy: str | None = None,
+    kubernetes_version: str = versions.KUBERNETES_VERSION,
 ) -> k8s.core.v1.Namespace:
     """A namespace for run-once database clients (backups, role management): Pod Security
     ``restricted``, default-deny, and egress only to PostgreSQL in the data subnets and to
     HTTPS (AWS APIs, the RDS trust store)."""
     created = k8s.core.v1.Namespace(
         f"{name}-namespace",
-        metadata={"name": namespace, "labels": pss_labels()},
+        metadata={"name": namespace, "labels": pss_labels(kubernetes_version=kubernetes_version)},
         opts=pulumi.ResourceOptions(parent=parent, provider=provider),
     )
     scoped = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[created])
@@ -185,7 +191,10 @@ class AppNamespace(pulumi.ComponentResource):
         self.namespace_name = ns
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={"name": ns, "labels": pss_labels()},
+            metadata={
+                "name": ns,
+                "labels": pss_labels(kubernetes_version=args.kubernetes_version),
+            },
             opts=k8s_opts,
         )
         scoped = pulumi.ResourceOptions(

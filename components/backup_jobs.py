@@ -113,6 +113,8 @@ class BackupJobsArgs:
     """The backup login's current secret value (read only after it exists)."""
     credentials_rotation: int = 0
     """Force-syncs the credentials ExternalSecret when bumped."""
+    kubernetes_version: str = versions.KUBERNETES_VERSION
+    """The cluster's minor: the Pod Security labels' version."""
     protect: bool = True
 
 
@@ -424,6 +426,7 @@ class BackupJobs(pulumi.ComponentResource):
             provider=a.k8s_provider,
             parent=self,
             egress_policy="backup-egress",
+            kubernetes_version=a.kubernetes_version,
         )
         scoped = pulumi.ResourceOptions(
             parent=self, provider=a.k8s_provider, depends_on=[namespace]

@@ -88,6 +88,8 @@ class DatabaseRolesArgs:
     """external-secrets' own role. When given, the master secret is readable only through a
     role it assumes for a ClusterSecretStore that serves the ``db-admin`` namespace alone;
     the shared store (and every other namespace) never reaches it."""
+    kubernetes_version: str = versions.KUBERNETES_VERSION
+    """The cluster's minor: the Pod Security labels' version."""
     protect: bool = True
     """Secrets keep a 30-day recovery window; without it they are deleted at once, so a
     destroyed stack can be re-created under the same names."""
@@ -349,6 +351,7 @@ class DatabaseRoles(pulumi.ComponentResource):
             data_subnet_cidrs=args.data_subnet_cidrs,
             provider=args.k8s_provider,
             parent=self,
+            kubernetes_version=args.kubernetes_version,
         )
         scoped = pulumi.ResourceOptions(
             parent=self, provider=args.k8s_provider, depends_on=[namespace]

@@ -74,8 +74,9 @@ class Vpc(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         plan = plan_subnets(ipaddress.IPv4Network(args.cidr), args.az_count)
 
+        # No state filter: a zone that is briefly "impaired" must not drop out of the list and
+        # shift every later zone (that would replace subnets, node groups, subnet groups).
         zones = aws.get_availability_zones_output(
-            state="available",
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )

@@ -201,3 +201,26 @@ def test_deletion_protection_follows_protection(
 ) -> None:
     assert _cluster(production)["deletionProtection"] is True
     assert _cluster(staging)["deletionProtection"] is False
+
+
+def test_a_different_minor_moves_nodes_pod_security_and_the_autoscaler() -> None:
+    from tests.conftest import run_stack_config, stack_config
+
+    config = stack_config("staging")
+    config["platform:cluster"] = {**config["platform:cluster"], "kubernetesVersion": "1.34"}
+    plan = run_stack_config(config, "staging")
+    assert plan.error is None, plan.error
+    assert {g.inputs["version"] for g in plan.graph.of_type(NODE_GROUP)} == {"1.34"}
+    namespaces = [
+        n for n in plan.graph.of_type("kubernetes:core/v1:Namespace")
+        if "pod-security.kubernetes.io/enforce-version" in n.inputs["metadata"].get("labels", {})
+    ]  # fmt: skip
+    assert {n.inputs["metadata"]["name"] for n in namespaces} >= {"apps", "backups", "db-admin"}
+    for namespace in namespaces:
+        labels = namespace.inputs["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
+    (autoscaler,) = [
+        r for r in plan.graph.of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["name"] == "cluster-autoscaler"
+    ]  # fmt: skip
+    assert autoscaler.inputs["values"]["image"]["tag"].startswith("v1.34.")

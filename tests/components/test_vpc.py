@@ -130,3 +130,13 @@ def test_every_vpc_child_is_parented_to_the_component(plan: PlanResult) -> None:
         1 for r in plan.graph if r.urn.split("::")[2].startswith("platform:components:Vpc$")
     )
     assert len(children) >= 30
+
+
+def test_zone_lookup_is_stable_when_a_zone_is_impaired(plan: PlanResult) -> None:
+    """Filtering on state "available" would drop a briefly impaired zone from the list and
+    shift the others: subnets, node groups and subnet groups would be replaced."""
+    lookups = [a for t, a in plan.calls if t.endswith("getAvailabilityZones")]
+    assert lookups
+    for args in lookups:
+        assert "state" not in args
+        assert args["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]

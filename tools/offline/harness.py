@@ -120,6 +120,8 @@ class PlanResult:
     error: str | None = None
     """The config error (or other program error) that stopped the run, if any."""
     secret_keys: frozenset[str] = field(default_factory=frozenset)
+    calls: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """Data-source calls (invokes) the program made: token and arguments."""
 
 
 def _mask(outputs: dict[str, Any], secret_names: Any) -> dict[str, Any]:
@@ -255,4 +257,5 @@ def run_with_config(
         secret_outputs=frozenset(secret_outputs),
         error=error,
         secret_keys=frozenset(secret_keys),
+        calls=tuple(mocks.calls),
     )

@@ -281,6 +281,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str) -> None:
         self.ctx = MockContext(region)
         self.provider_regions: dict[str, str] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        """Every data-source call (token, arguments), for tests of what the program looks up."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         id_ = _resource_id(args)
@@ -302,6 +304,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self, args: pulumi.runtime.MockCallArgs
     ) -> dict[str, Any]:
         region = self.ctx.region
+        self.calls.append((args.token, to_json_safe(dict(args.args))))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             letters = "abcdef"
             return {
