@@ -28,5 +28,8 @@ class CostConfig(ConfigModel):
     alb_lcu: float = Field(default=5.0, ge=0)
     """Average load-balancer capacity units per ALB."""
 
+    deploy_runner_minutes_per_month: float = Field(default=300.0, ge=0)
+    """Build minutes of the in-VPC CodeBuild deploy runner (about ten deploys of 30 min)."""
+
     monthly_budget_usd: float | None = Field(default=None, gt=0)
     """If set, the plan warns when the estimate exceeds it."""

@@ -218,3 +218,20 @@ def test_every_commercial_region_is_priced_or_says_why() -> None:
         for instance in general:
             price = p.lookup(p.EC2_ON_DEMAND_HOURLY, instance, region)
             assert price.hourly is not None or region in price.note or instance in price.note
+
+
+def test_the_deploy_runner_and_backup_scratch_volumes_are_priced() -> None:
+    """Nothing the plan creates is a silent zero: the runner by build minutes, the dump
+    volumes by what the last finished run keeps."""
+    from tests.conftest import REPO
+    from tools.offline.harness import run_program
+    from tools.report.report import build
+
+    report = build(run_program(REPO / "Pulumi.production.yaml"))
+    lines = {line.item: line for line in report.cost.lines}
+    runner = lines["CodeBuild deploy runner"]
+    assert runner.monthly_usd == 3.0  # 300 min x $0.01
+    scratch = [line for item, line in lines.items() if item.startswith("scratch volume")]
+    assert len(scratch) == 2  # pg-dump and restore-check
+    for line in scratch:
+        assert line.monthly_usd == 8.0  # 100 GiB x $0.08

@@ -200,6 +200,17 @@ def _helm_volume_gib(values: object, replicas: int = 1) -> float:
     return total
 
 
+def _ephemeral_volume_gib(cronjob: dict[str, Any]) -> float:
+    """GiB of generic ephemeral volumes a CronJob's pod claims."""
+    spec = (cronjob.get("spec") or {}).get("jobTemplate", {}).get("spec", {})
+    volumes = spec.get("template", {}).get("spec", {}).get("volumes") or []
+    total = 0.0
+    for volume in volumes:
+        claim = (volume.get("ephemeral") or {}).get("volumeClaimTemplate", {}).get("spec", {})
+        total += quantity_gib(claim.get("resources", {}).get("requests", {}).get("storage", 0)) or 0
+    return total
+
+
 def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport:
     """The monthly cost of ``graph`` in ``region`` with the usage assumptions ``usage``."""
     by_urn = graph.by_urn()
@@ -408,6 +419,25 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
         assumption(
             "backup storage", gib * p.BACKUP_WARM_GIB_MONTH, f"{gib:g} GiB (cost.backupStorageGib)"
         )
+
+    for project in graph.of_type("aws:codebuild/project:Project"):
+        compute = str((project.inputs.get("environment") or {}).get("computeType"))
+        per_minute = p.CODEBUILD_LINUX_PER_MINUTE.get(compute)
+        minutes = usage.deploy_runner_minutes_per_month
+        if per_minute is None or not regional:
+            add(project, "CodeBuild deploy runner", None, f"unknown price: {compute} in {region}")
+        else:
+            detail = f"{minutes:g} build min/month x {compute} (cost.deployRunnerMinutesPerMonth)"
+            add(project, "CodeBuild deploy runner", round(minutes * per_minute, 2), detail)
+    for cronjob in graph.of_type("kubernetes:batch/v1:CronJob"):
+        gib = _ephemeral_volume_gib(cronjob.inputs)
+        gp3 = p.ebs_gp3_gib_month(region)
+        if gib:
+            # the pods of the newest finished Job (one kept) hold their volume until it goes
+            add(cronjob, f"scratch volume {cronjob.name}",
+                None if gp3 is None else round(gib * gp3, 2),
+                f"{gib:g} GiB gp3 held by the last finished run" if gp3
+                else f"unknown price: gp3 in {region}")  # fmt: skip
 
     commitment = sum(on_demand_by_kind[k] * d for k, d in p.COMMITMENT_DISCOUNTS.items())
     if any(line.unknown for line in lines):

@@ -134,6 +134,12 @@ CLOUDWATCH_ALARM_MONTH = 0.10
 KMS_KEY_MONTH = 1.00
 SECRETS_MANAGER_SECRET_MONTH = 0.40
 S3_STANDARD_GIB_MONTH = 0.023
+CODEBUILD_LINUX_PER_MINUTE = {
+    "BUILD_GENERAL1_SMALL": 0.005,
+    "BUILD_GENERAL1_MEDIUM": 0.01,
+    "BUILD_GENERAL1_LARGE": 0.02,
+}
+"""CodeBuild on-demand Linux EC2 compute, $/build minute (https://aws.amazon.com/codebuild/pricing/)."""
 BACKUP_WARM_GIB_MONTH = 0.095
 """AWS Backup / RDS snapshot storage beyond the free allowance."""
 
