@@ -259,7 +259,7 @@ class DatabaseRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        reader_policy = aws.iam.RolePolicy(
             f"{name}-secrets-reader",
             role=reader.id,
             policy=pulumi.Output.all(
@@ -294,7 +294,7 @@ class DatabaseRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        assume_policy = aws.iam.RolePolicy(
             f"{name}-assume-secrets-reader",
             role=eso.id,
             policy=reader.arn.apply(
@@ -333,7 +333,10 @@ class DatabaseRoles(pulumi.ComponentResource):
                 },
             },
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.k8s_provider, depends_on=list(args.ready)
+                parent=self,
+                provider=args.k8s_provider,
+                # usable only once both policies exist (IAM first, then external-secrets)
+                depends_on=[*args.ready, reader_policy, assume_policy],
             ),
         )
         return MASTER_STORE

@@ -115,7 +115,9 @@ class RdsPostgres(pulumi.ComponentResource):
             parameters["max_connections"] = (str(args.max_connections), "pending-reboot")
         self.parameter_group = aws.rds.ParameterGroup(
             f"{name}-{family}",
-            name=f"{identifier}-{family}",
+            # a prefix, not a name: a group left behind (retained below) never blocks the
+            # group of a re-created stack or of the next major
+            name_prefix=f"{identifier}-{family}-",
             family=family,
             description=f"{identifier} ({family})",
             parameters=[

@@ -35,7 +35,10 @@ def test_engine_and_parameter_group_family_agree(plan: PlanResult) -> None:
     (pg,) = plan.graph.of_type("aws:rds/parameterGroup:ParameterGroup")
     family = "postgres" + versions.POSTGRES_ENGINE_VERSION.split(".")[0]
     assert pg.inputs["family"] == family
-    assert pg.inputs["name"].endswith(family)  # a new major makes a new group
+    # a new major makes a new group; a prefix (not a fixed name) so a retained group of a
+    # destroyed stack or of the previous major never collides
+    assert pg.inputs["namePrefix"].endswith(f"{family}-")
+    assert "name" not in pg.inputs
     assert db.inputs["parameterGroupName"] == pg.outputs["name"]
     params = {p["name"]: p["value"] for p in pg.inputs["parameters"]}
     assert params["rds.force_ssl"] == "1"

@@ -436,7 +436,7 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
             # the pods of the newest finished Job (one kept) hold their volume until it goes
             add(cronjob, f"scratch volume {cronjob.name}",
                 None if gp3 is None else round(gib * gp3, 2),
-                f"{gib:g} GiB gp3 held by the last finished run" if gp3
+                f"{gib:g} GiB gp3 held by the last finished run (at least)" if gp3
                 else f"unknown price: gp3 in {region}")  # fmt: skip
 
     commitment = sum(on_demand_by_kind[k] * d for k, d in p.COMMITMENT_DISCOUNTS.items())
