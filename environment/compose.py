@@ -244,7 +244,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             database_name=database.database_name,
             database_secrets={w: roles.secret_names[app_role(w)] for w in apps.workloads},
             credentials_rotation=db.credentials_rotation,
-            credentials_ready=roles.secret_versions,
+            credentials_ready=[*roles.secret_versions, roles.job],
             kubernetes_version=cl.kubernetes_version,
             cache_host=cache.endpoint,
             cache_port=cache.port,
@@ -365,7 +365,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[MONITORING_ROLE],
-            database_credentials_ready=roles.secret_versions,
+            database_credentials_ready=[*roles.secret_versions, roles.job],
             credentials_rotation=db.credentials_rotation,
             cache_node_ids=cache_node_ids(
                 f"{env}-cache", cc.cluster_mode, cc.shards, cc.replicas_per_shard
@@ -404,7 +404,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[BACKUP_ROLE],
-            credentials_ready=roles.secret_versions,
+            credentials_ready=[*roles.secret_versions, roles.job],
             credentials_rotation=db.credentials_rotation,
             kubernetes_version=cl.kubernetes_version,
             data_subnet_cidrs=[str(c) for c in subnet_plan.database],

@@ -164,3 +164,20 @@ def test_a_rotation_makes_new_passwords_and_reruns_the_job() -> None:
         and e.inputs["metadata"]["name"] != "postgres-master"
     }
     assert forced == {"1"}
+
+
+def test_consumers_receive_a_new_password_only_after_the_job_set_it(plan: PlanResult) -> None:
+    """Rotation order: Secrets Manager -> ALTER ROLE (Job) -> consumers' Secrets -> Reloader."""
+    (job,) = plan.graph.of_type("kubernetes:batch/v1:Job")
+    consumers = [
+        e for e in plan.graph.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+        if any(f"{plan.stack}/db/" in str(d["remoteRef"]["key"]) for d in e.inputs["spec"]["data"])
+        and e.inputs["metadata"]["namespace"] != "db-admin"
+    ]  # fmt: skip
+    assert len(consumers) == 5  # api, worker, beat, exporter, pg-dump
+    versions_ = {
+        v.urn for v in plan.graph.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    }
+    for external in consumers:
+        assert job.urn in external.dependencies, external.name
+        assert versions_ & set(external.dependencies), external.name
