@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from policies.offline import PolicyReport, evaluate, load_config
+from tools.offline import changes
 from tools.offline.graph import Resource
 from tools.offline.harness import REPO_ROOT, PlanResult, run_program
 from tools.report import report as plan_report
@@ -25,6 +28,7 @@ from .tree import render_outputs, render_tree, summary_line
 EXIT_OK = 0
 EXIT_CONFIG_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
+EXIT_GUARDED_REPLACEMENT = 4
 
 
 def stack_file_for(stack: str, config_file: str | None) -> Path:
@@ -75,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy-report-only",
         action="store_true",
         help="list policy violations but exit 0 even when a mandatory rule fails",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="GIT_REF",
+        help="what changing the stack from its file at GIT_REF to this one does: creates, "
+        "updates, replacements and deletions, replacements first (exit 4 when a stateful or "
+        "slow resource would be replaced or deleted)",
+    )
+    parser.add_argument(
+        "--accept-replacements",
+        action="store_true",
+        help="with --against: exit 0 even when a stateful or slow resource is replaced",
     )
     return parser
 
@@ -139,6 +155,40 @@ class Progress:
             self._stream.flush()
 
 
+def against_main(args: argparse.Namespace, after: PlanResult, program: Any) -> int:
+    """``plan <stack> --against <ref>``: the stack file at ``ref`` versus now."""
+    name = f"Pulumi.{args.stack}.yaml"
+    shown = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "show", f"{args.against}:{name}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if shown.returncode != 0:
+        print(f"plan {args.stack}: no {name} at {args.against}: {shown.stderr.strip()}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_CONFIG_ERROR
+    with tempfile.TemporaryDirectory() as tmp:
+        old_file = Path(tmp) / name
+        old_file.write_text(shown.stdout)
+        before = run_program(old_file, program=program, stack=args.stack)
+    if before.error is not None:
+        print(f"plan {args.stack} at {args.against}: {before.error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    found = changes.compare(before.graph, after.graph)
+    print(f"{args.stack}: {args.against} -> working tree (offline, under mocks)")
+    print(changes.render(found, color=sys.stdout.isatty()), end="")
+    guarded = [c for c in found if c.guarded]
+    if guarded and not args.accept_replacements:
+        print(
+            f"{len(guarded)} stateful or slow resource(s) would be replaced or deleted; "
+            "re-run with --accept-replacements if that is intended",
+            file=sys.stderr,
+        )
+        return EXIT_GUARDED_REPLACEMENT
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["diff"]:
@@ -157,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     if result.error is not None:
         print(f"plan {args.stack}: {path.name}: {result.error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    if args.against:
+        return against_main(args, result, program)
 
     report = plan_report.build(result)
     policy_config = (
