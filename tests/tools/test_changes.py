@@ -139,8 +139,8 @@ def test_ignored_and_nested_changes() -> None:
                        scalingConfig={"minSize": 1, "desiredSize": 1})  # fmt: skip
     after = _resource("u::g", "aws:eks/nodeGroup:NodeGroup",
                       scalingConfig={"minSize": 1, "desiredSize": 4})  # fmt: skip
-    after = Resource(**{**after.__dict__,
-                        "options": ResourceOptions(ignore_changes=("scalingConfig.desiredSize",))})  # fmt: skip
+    ignore = ResourceOptions(ignore_changes=("scalingConfig.desiredSize",))
+    after = Resource(**{**after.__dict__, "options": ignore})
     assert compare([before], [after]) == []
     moved = Resource(**{**before.__dict__, "provider": "urn:prov::aws-dr::id"})
     (change,) = compare([before], [moved])
