@@ -15,6 +15,7 @@ this purpose (see ``EksClusterArgs.api_client_security_group_ids``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,11 @@ from . import versions
 from ._util import policy_document, service_trust_policy
 
 PROJECT_SUFFIX = "deploy-runner"
+
+
+def workflow_pattern(names: Sequence[str]) -> str:
+    """The webhook's WORKFLOW_NAME regular expression: exactly one of ``names``."""
+    return "^(" + "|".join(re.escape(n) for n in names) + ")$"
 
 
 def runs_on_label(project: str) -> str:
@@ -46,8 +52,9 @@ class DeployRunnerArgs:
     """``owner/name`` of the GitHub repository whose workflow jobs this runner takes."""
     connection_arn: str
     """AWS CodeConnections (or CodeStar Connections) connection to GitHub."""
-    workflow_name: str = "deploy"
-    """Only jobs of this workflow start a build (the webhook's ``WORKFLOW_NAME`` filter)."""
+    workflow_names: Sequence[str] = ("deploy", "drift")
+    """Only jobs of these workflows start a build (the webhook's ``WORKFLOW_NAME`` filter):
+    the deploy's Kubernetes phase and the nightly drift check (its refresh reads the API)."""
     compute_type: str = "BUILD_GENERAL1_MEDIUM"
     image: str = versions.CODEBUILD_RUNNER_IMAGE.version
     timeout_minutes: int = 120
@@ -180,7 +187,9 @@ class DeployRunner(pulumi.ComponentResource):
         self.project = aws.codebuild.Project(
             f"{name}-project",
             name=project,
-            description=f"GitHub Actions runner for {args.repository} ({args.workflow_name})",
+            description=(
+                f"GitHub Actions runner for {args.repository} ({', '.join(args.workflow_names)})"
+            ),
             service_role=role.arn,
             build_timeout=args.timeout_minutes,
             artifacts=aws.codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
@@ -221,7 +230,7 @@ class DeployRunner(pulumi.ComponentResource):
                             type="EVENT", pattern="WORKFLOW_JOB_QUEUED"
                         ),
                         aws.codebuild.WebhookFilterGroupFilterArgs(
-                            type="WORKFLOW_NAME", pattern=f"^{args.workflow_name}$"
+                            type="WORKFLOW_NAME", pattern=workflow_pattern(args.workflow_names)
                         ),
                     ]
                 )

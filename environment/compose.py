@@ -77,7 +77,7 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
                 subnet_ids=network.private_subnet_ids,
                 repository=cl.deploy_runner.repository,
                 connection_arn=cl.deploy_runner.connection_arn,
-                workflow_name=cl.deploy_runner.workflow_name,
+                workflow_names=cl.deploy_runner.workflow_names,
                 compute_type=cl.deploy_runner.compute_type,
                 log_retention_days=cl.log_retention_days,
             ),

@@ -98,8 +98,17 @@ class DeployRunnerConfig(ConfigModel):
     )
     """AWS CodeConnections connection to GitHub (created and approved once in the console)."""
 
-    workflow_name: str = Field(default="deploy", pattern=r"^[A-Za-z0-9 _.-]{1,100}$")
-    """Only jobs of this workflow start a runner."""
+    workflow_names: tuple[str, ...] = Field(default=("deploy", "drift"), min_length=1)
+    """Only jobs of these workflows (their ``name:``) start a runner: the deploy and the
+    nightly drift check, whose refresh reads the private API."""
+
+    @field_validator("workflow_names")
+    @classmethod
+    def _workflow_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z0-9 _.-]{1,100}", name):
+                raise ValueError(f"{name!r} is not a workflow name (letters, digits, ' _.-')")
+        return names
 
     compute_type: Literal[
         "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"

@@ -33,7 +33,7 @@ def test_production_has_a_runner_in_its_private_subnets(production: PlanResult) 
     (group,) = webhook.inputs["filterGroups"]
     assert {(f["type"], f["pattern"]) for f in group["filters"]} == {
         ("EVENT", "WORKFLOW_JOB_QUEUED"),
-        ("WORKFLOW_NAME", "^deploy$"),
+        ("WORKFLOW_NAME", "^(deploy|drift)$"),
     }
 
 

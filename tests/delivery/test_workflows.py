@@ -133,12 +133,31 @@ def test_preview_is_skipped_for_forks_and_grouped_per_stack() -> None:
     assert pulumi_step["with"]["comment-on-pr"] is True
 
 
-def test_drift_expects_no_changes_and_reports() -> None:
+def test_drift_reports_only_changes_the_preview_counted() -> None:
     doc = _workflow("drift")
     assert "schedule" in doc["on"]
-    (step,) = [s for s in doc["jobs"]["drift"]["steps"] if "pulumi/actions" in s.get("uses", "")]
-    assert step["with"]["expect-no-changes"] is True
-    assert doc["jobs"]["report"]["permissions"] == {"issues": "write"}
+    job = doc["jobs"]["drift"]
+    (preview,) = [s for s in job["steps"] if s.get("id") == "preview"]
+    # a failed preview fails the job (an error); drift is a successful preview with changes
+    assert "pulumi preview" in preview["run"]
+    assert "--refresh" in preview["run"]
+    assert "--expect-no-changes" not in preview["run"]
+    assert ".changeSummary" in preview["run"]
+    (report,) = [s for s in job["steps"] if s.get("name") == "Report drift"]
+    assert report["if"] == "steps.preview.outputs.changes != '0'"
+    assert "gh label create drift" in report["run"]
+    assert "--force" in report["run"]
+    assert job["permissions"]["issues"] == "write"
+
+
+def test_production_drift_runs_inside_the_vpc() -> None:
+    runners = {
+        m["stack"]: m["runner"]
+        for m in _workflow("drift")["jobs"]["drift"]["strategy"]["matrix"]["include"]
+    }
+    deploy = _workflow("deploy")["jobs"]["production"]["runs-on"]
+    assert runners["production"] == deploy  # the CodeBuild runner in the VPC
+    assert runners["staging"].startswith("ubuntu-")
 
 
 def test_checks_run_the_offline_plan_with_policies() -> None:
