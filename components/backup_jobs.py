@@ -94,7 +94,7 @@ class BackupJobsArgs:
     lock_max_days: int = 400
     bucket_replication: bool = True
     dump_retention_days: int = 35
-    dump_transition_days: int | None = 30
+    dump_transition_days: int | None = None
     pg_dump_schedule: str = "0 * * * *"
     restore_check_schedule: str = "0 7 * * 1"
     dump_volume_gib: int = 100

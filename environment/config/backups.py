@@ -93,8 +93,10 @@ class BackupsConfig(ConfigModel):
     dump_retention_days: int = Field(default=35, ge=1, le=3650)
     """Days logical dumps are kept in S3."""
 
-    dump_transition_days: int | None = Field(default=30, ge=30)
-    """Move dumps to Standard-IA after this many days (None: never)."""
+    dump_transition_days: int | None = Field(default=None, ge=30)
+    """Move dumps to Standard-IA after this many days (None: never). Only worth it when dumps
+    then stay at least 30 more days: Standard-IA bills a 30-day minimum and a transition fee,
+    so moving a dump that expires a few days later costs more than keeping it in Standard."""
 
     pg_dump_schedule: str = "0 * * * *"
     """CronJob schedule of the logical dump (UTC)."""
@@ -153,8 +155,13 @@ class BackupsConfig(ConfigModel):
                 "6 days: its staleness alarm cannot look back that far (CloudWatch evaluates at "
                 "most 7 days); run it daily or every few days"
             )
-        if self.dump_transition_days and self.dump_transition_days >= self.dump_retention_days:
-            raise ValueError("dumpTransitionDays must be shorter than dumpRetentionDays")
+        if self.dump_transition_days and self.dump_retention_days - self.dump_transition_days < 30:
+            raise ValueError(
+                f"dumpTransitionDays {self.dump_transition_days} leaves dumps less than 30 days "
+                f"in Standard-IA before dumpRetentionDays {self.dump_retention_days}: its 30-day "
+                "minimum charge makes that dearer than Standard (set it to null, or keep dumps "
+                "30 days longer)"
+            )
         return self
 
     @property

@@ -86,7 +86,8 @@ def test_dump_bucket_hardened_and_replicated(staging: PlanResult, production: Pl
         if r.name == "production-backups-dumps"
     ]  # fmt: skip
     rule = lifecycle.inputs["rules"][0]
-    assert rule["transitions"][0]["days"] == 30
+    # dumps expire after 35 days: Standard-IA's 30-day minimum would cost more than Standard
+    assert "transitions" not in rule
     assert rule["expiration"]["days"] == 35
     (replication,) = production.graph.of_type(
         "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
@@ -180,6 +181,8 @@ BAD = [
     ("dr-region-equals-primary", {"drRegion": "us-east-1"}, ["backups.drRegion us-east-1 must differ"]),
     ("bad-cron", {"pgDumpSchedule": "every hour"}, ["platform:backups.pgDumpSchedule", "expected 5 fields"]),
     ("cron-out-of-range", {"pgDumpSchedule": "0 25 * * *"}, ["platform:backups.pgDumpSchedule", "hour 25 outside 0-23"]),
+    ("standard-ia-for-a-few-days", {"dumpTransitionDays": 30, "dumpRetentionDays": 35},
+     ["platform:backups", "less than 30 days in Standard-IA"]),
     ("retention-above-vault-lock-max", {"monthlyRetentionDays": 730},
      ["platform:backups", "monthlyRetentionDays 730 is above vaultLock.maxRetentionDays 400"]),
 ]  # fmt: skip

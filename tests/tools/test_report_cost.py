@@ -235,3 +235,17 @@ def test_the_deploy_runner_and_backup_scratch_volumes_are_priced() -> None:
     assert len(scratch) == 2  # pg-dump and restore-check
     for line in scratch:
         assert line.monthly_usd == 8.0  # 100 GiB x $0.08
+
+
+@pytest.mark.parametrize("replicas", [2, 2.0])
+def test_chart_volumes_count_every_replica(replicas: float) -> None:
+    """Prometheus' and Alertmanager's claims are per replica, whatever JSON made of the 2."""
+    from tools.report.cost import _helm_volume_gib
+
+    values = {
+        "prometheus": {"prometheusSpec": {"replicas": replicas, "storageSpec": {
+            "volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "100Gi"}}}}}}},
+        "alertmanager": {"alertmanagerSpec": {"replicas": replicas, "storage": {
+            "volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "10Gi"}}}}}}},
+    }  # fmt: skip
+    assert _helm_volume_gib(values) == 220

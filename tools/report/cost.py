@@ -184,8 +184,10 @@ def _helm_volume_gib(values: object, replicas: int = 1) -> float:
     the nearest enclosing ``replicas`` (e.g. ``prometheusSpec.replicas``)."""
     total = 0.0
     if isinstance(values, dict):
-        if isinstance(values.get("replicas"), int):
-            replicas = values["replicas"]
+        count = values.get("replicas")
+        # values cross the engine as JSON numbers: 2 may arrive as 2.0 (bool is not a count)
+        if isinstance(count, int | float) and not isinstance(count, bool) and count >= 0:
+            replicas = int(count)
         template = values.get("volumeClaimTemplate")
         if isinstance(template, dict):
             requests = ((template.get("spec") or {}).get("resources") or {}).get("requests") or {}
