@@ -22,6 +22,7 @@ def res(
     parent: str | None = None,
     custom: bool = True,
     outputs: dict[str, Any] | None = None,
+    provider: str | None = None,
 ) -> Resource:
     return Resource(
         urn=urn(type_, name),
@@ -29,7 +30,7 @@ def res(
         name=name,
         custom=custom,
         parent=parent or STACK,
-        provider=None,
+        provider=provider,
         dependencies=deps,
         property_dependencies={},
         inputs=inputs or {},

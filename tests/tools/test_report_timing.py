@@ -76,3 +76,15 @@ def test_longest_chain_without_the_data_layer() -> None:
     g = graph(VPC, SUBNET, NAT, EKS, NODES, HELM, MULTI_AZ_DB)
     assert longest_chain_through(g, ["database", "cache"]) == cluster_chain
     assert analyse(g).total_seconds == 2 * DEFAULT_CUSTOM_SECONDS + MULTI_AZ_RDS_SECONDS
+
+
+def test_kubernetes_objects_wait_for_their_provider_and_what_it_waits_for() -> None:
+    """The k8s provider depends on the coredns and EBS CSI add-ons (after the nodes): every
+    Kubernetes object, though it names none of them, waits for all of it."""
+    coredns = res("aws:eks/addon:Addon", "coredns", deps=(NODES.urn,))
+    provider = res("pulumi:providers:kubernetes", "k8s", deps=(coredns.urn,))
+    namespace = res("kubernetes:core/v1:Namespace", "apps", provider=f"{provider.urn}::id-1")
+    result = analyse(graph(VPC, SUBNET, NAT, EKS, NODES, coredns, provider, namespace))
+    names = [step.name for step in result.critical_path]
+    assert names[-3:] == ["nodes", "coredns", "apps"]
+    assert provider.urn in dependency_map(graph(coredns, provider, namespace))[namespace.urn]

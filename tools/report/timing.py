@@ -126,7 +126,8 @@ class DeployTime:
 
 
 def dependency_map(graph: ResourceGraph) -> dict[str, tuple[str, ...]]:
-    """Direct creation dependencies of each resource, with component dependencies expanded.
+    """Direct creation dependencies of each resource, with component dependencies expanded,
+    and the resource's provider (as Pulumi waits for a provider before using it).
 
     A dependency on a component means all its descendants; a resource also waits for what its
     parent components depend on (Pulumi propagates a component's ``depends_on`` to children).
@@ -150,6 +151,10 @@ def dependency_map(graph: ResourceGraph) -> dict[str, tuple[str, ...]]:
     deps: dict[str, tuple[str, ...]] = {}
     for r in graph:
         direct = set(r.dependencies)
+        if r.provider:
+            # a resource waits for its provider (the Kubernetes provider waits for the nodes,
+            # coredns and the EBS CSI driver): "<provider urn>::<id>"
+            direct.add(r.provider.rsplit("::", 1)[0])
         for prop in r.property_dependencies.values():
             direct.update(prop)
         parent = by_urn.get(r.parent) if r.parent else None
