@@ -20,7 +20,11 @@ class CostConfig(ConfigModel):
     """GiB/month ingested into CloudWatch Logs (control plane, flow logs, database, cache)."""
 
     s3_storage_gib: float = Field(default=200.0, ge=0)
-    """Average GiB stored in the platform's S3 buckets (backups, access logs, app data)."""
+    """Average GiB stored in the platform's other S3 buckets (access logs, app data); the
+    database dumps are priced from their schedule, retention and replica."""
+
+    dump_size_gib: float = Field(default=5.0, ge=0)
+    """Size of one compressed database dump (``pg_dump -Fc``)."""
 
     backup_storage_gib: float = Field(default=200.0, ge=0)
     """GiB of AWS Backup recovery points (snapshots beyond the free RDS allowance, copies)."""

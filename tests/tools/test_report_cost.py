@@ -249,3 +249,21 @@ def test_chart_volumes_count_every_replica(replicas: float) -> None:
             "volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "10Gi"}}}}}}},
     }  # fmt: skip
     assert _helm_volume_gib(values) == 220
+
+
+def test_database_dumps_are_priced_from_their_schedule_retention_and_replica() -> None:
+    """Production: hourly dumps kept 35 days + 7 noncurrent days, replicated to the DR region
+    in Standard-IA; 5 GiB each (cost.dumpSizeGib)."""
+    from tests.conftest import REPO
+    from tools.offline.harness import run_program
+    from tools.report.report import build
+
+    report = build(run_program(REPO / "Pulumi.production.yaml"))
+    lines = {line.item: line.monthly_usd for line in report.cost.lines}
+    kept = 24 * (35 + 7)  # dumps alive at any time, noncurrent versions included
+    assert lines["database dumps (S3)"] == round(kept * 5 * 0.023, 2)
+    assert lines["dump replica (DR region)"] == round(kept * 5 * 0.0125, 2)
+    assert lines["dump replication transfer"] == round(24 * 30.4 * 5 * 0.02, 2)
+    assert "dump PUT requests" in lines
+    dumps = sum(v for k, v in lines.items() if k.startswith(("database dumps", "dump ")) and v)
+    assert dumps / report.cost.total_usd > 0.15  # what the flat S3 figure used to hide

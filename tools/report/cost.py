@@ -213,6 +213,88 @@ def _ephemeral_volume_gib(cronjob: dict[str, Any]) -> float:
     return total
 
 
+@dataclass(frozen=True)
+class _Line:
+    resource: Resource
+    item: str
+    amount: float
+    detail: str
+
+
+def _lifecycle(graph: ResourceGraph, bucket: str) -> tuple[float, float]:
+    """(expiration days, noncurrent-version days) of a bucket's lifecycle."""
+    for config in graph.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+        if config.inputs.get("bucket") != bucket:
+            continue
+        for rule in config.inputs.get("rules") or []:
+            expiration = float((rule.get("expiration") or {}).get("days") or 0)
+            noncurrent = float(
+                (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays") or 0
+            )
+            return expiration, noncurrent
+    return 0.0, 0.0
+
+
+def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
+    """The logical dumps from their drivers: one object per CronJob run (its schedule), kept
+    for the bucket's expiration plus its noncurrent days (a versioned bucket's expiration
+    leaves a noncurrent version), PUT requests, and when replicated the copy in the DR bucket
+    (in its storage class) and the cross-region transfer of every dump."""
+    from environment.config.backups import cron_interval_minutes
+
+    lines: list[_Line] = []
+    for cronjob in graph.of_type("kubernetes:batch/v1:CronJob"):
+        spec = cronjob.inputs.get("spec") or {}
+        template = spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec", {})
+        env = {
+            e.get("name"): e.get("value")
+            for c in template.get("containers") or []
+            for e in c.get("env") or []
+        }
+        bucket = env.get("BUCKET")
+        if not bucket or "schedule" not in spec:
+            continue
+        per_day = 1440 / cron_interval_minutes(str(spec["schedule"]))
+        expiration, noncurrent = _lifecycle(graph, bucket)
+        kept = per_day * (expiration + noncurrent)
+        per_month = per_day * 30.4
+        detail = (
+            f"{kept:.0f} dumps x {dump_gib:g} GiB ({per_day:g}/day, kept "
+            f"{expiration:g}+{noncurrent:g} days; cost.dumpSizeGib)"
+        )
+        storage_cost = kept * dump_gib * p.S3_STANDARD_GIB_MONTH
+        lines.append(_Line(cronjob, "database dumps (S3)", storage_cost, detail))
+        lines.append(_Line(cronjob, "dump PUT requests", per_month / 1000 * p.S3_PUT_PER_1000,
+                           f"{per_month:.0f}/month"))  # fmt: skip
+        for replication in graph.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
+            if replication.inputs.get("bucket") != bucket:
+                continue
+            for rule in replication.inputs.get("rules") or []:
+                destination = rule.get("destination") or {}
+                replica = str(destination.get("bucket", "")).rsplit(":", 1)[-1]
+                storage = str(destination.get("storageClass") or "STANDARD")
+                price = (
+                    p.S3_STANDARD_IA_GIB_MONTH
+                    if storage == "STANDARD_IA"
+                    else p.S3_STANDARD_GIB_MONTH
+                )
+                r_exp, r_noncurrent = _lifecycle(graph, replica)
+                r_kept = per_day * (r_exp + r_noncurrent)
+                lines.append(_Line(replication, "dump replica (DR region)",
+                                   r_kept * dump_gib * price,
+                                   f"{r_kept:.0f} dumps x {dump_gib:g} GiB {storage}"))  # fmt: skip
+                transfer = per_month * dump_gib
+                lines.append(
+                    _Line(
+                        replication,
+                        "dump replication transfer",
+                        transfer * p.S3_REPLICATION_TRANSFER_PER_GIB,
+                        f"{transfer:.0f} GiB/month cross-region",
+                    )
+                )
+    return lines
+
+
 def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport:
     """The monthly cost of ``graph`` in ``region`` with the usage assumptions ``usage``."""
     by_urn = graph.by_urn()
@@ -440,6 +522,16 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
                 None if gp3 is None else round(gib * gp3, 2),
                 f"{gib:g} GiB gp3 held by the last finished run (at least)" if gp3
                 else f"unknown price: gp3 in {region}")  # fmt: skip
+
+    for dump in dump_lines(graph, usage.dump_size_gib):
+        lines.append(
+            CostLine(
+                component_of(dump.resource, by_urn),
+                dump.item,
+                round(dump.amount, 2) if regional else None,
+                dump.detail if regional else f"unknown price: no prices for region {region}",
+            )
+        )
 
     commitment = sum(on_demand_by_kind[k] * d for k, d in p.COMMITMENT_DISCOUNTS.items())
     if any(line.unknown for line in lines):
