@@ -331,3 +331,91 @@ def test_config_overrides_level_and_disables() -> None:
     unprotected = _graph(one(RDS_T, {**RDS, "deletionProtection": False})())
     config = {"aws-rds-instance-deletion-protection": {"protectedEnvironment": False}}
     assert evaluate(unprotected, config).violations == ()
+
+
+def _violations(rule: str, resources: list[Resource]) -> list[str]:
+    report = evaluate(_graph(resources), CONFIG)
+    return [v.message for v in report.violations if v.policy == rule]
+
+
+def _deny(name: str, spec: dict[str, Any]) -> Resource:
+    return r(NETPOL, name, {"metadata": {"name": name, "namespace": "apps"}, "spec": spec})
+
+
+VALID_DEFAULT_DENY = [
+    ("one-policy", [_deny("d", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})]),
+    ("separate-ingress-and-egress", [
+        _deny("deny-in", {"podSelector": {}, "policyTypes": ["Ingress"]}),
+        _deny("deny-out", {"podSelector": {}, "policyTypes": ["Egress"]}),
+    ]),
+    ("empty-match-labels", [
+        _deny("d", {"podSelector": {"matchLabels": {}}, "policyTypes": ["Ingress", "Egress"]})]),
+    ("ingress-by-default-type", [
+        _deny("deny-in", {"podSelector": {}}),
+        _deny("deny-out", {"podSelector": {}, "policyTypes": ["Egress"]}),
+    ]),
+]  # fmt: skip
+INVALID_DEFAULT_DENY = [
+    ("ingress-only", [_deny("deny-in", {"podSelector": {}, "policyTypes": ["Ingress"]})]),
+    ("selects-some-pods", [
+        _deny("d", {"podSelector": {"matchLabels": {"app": "api"}},
+                    "policyTypes": ["Ingress", "Egress"]})]),
+    ("allows-egress", [
+        _deny("d", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+                    "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]})]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "policies"), VALID_DEFAULT_DENY, ids=[c[0] for c in VALID_DEFAULT_DENY]
+)
+def test_default_deny_accepts_every_valid_form(case: str, policies: list[Resource]) -> None:
+    assert (
+        _violations("kubernetes-namespace-default-deny", [r(DEP, "api", DEPLOYMENT), *policies])
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "policies"), INVALID_DEFAULT_DENY, ids=[c[0] for c in INVALID_DEFAULT_DENY]
+)
+def test_default_deny_refuses_what_leaves_a_direction_open(
+    case: str, policies: list[Resource]
+) -> None:
+    assert _violations("kubernetes-namespace-default-deny", [r(DEP, "api", DEPLOYMENT), *policies])
+
+
+LB_GROUP = r(SG_T, "alb", {"tags": {"platform/role": "load-balancer"}})
+PLAIN_GROUP = r(SG_T, "db", {})
+WORLD_INGRESS = [
+    # (case, resources, violation expected)
+    ("rule-443-on-a-load-balancer-group", [LB_GROUP, r(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "https",
+        {"fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}, securityGroupId=LB_GROUP.urn)], False),
+    ("rule-443-on-a-plain-group", [PLAIN_GROUP, r(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "https",
+        {"fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0",
+         "tags": {"platform/role": "load-balancer"}}, securityGroupId=PLAIN_GROUP.urn)], True),
+    ("legacy-rule-ssh-from-the-world", [PLAIN_GROUP, r(
+        "aws:ec2/securityGroupRule:SecurityGroupRule", "ssh",
+        {"type": "ingress", "fromPort": 22, "toPort": 22, "protocol": "tcp",
+         "cidrBlocks": ["0.0.0.0/0"]}, securityGroupId=PLAIN_GROUP.urn)], True),
+    ("legacy-rule-egress-to-the-world", [PLAIN_GROUP, r(
+        "aws:ec2/securityGroupRule:SecurityGroupRule", "out",
+        {"type": "egress", "fromPort": 0, "toPort": 0, "protocol": "-1",
+         "cidrBlocks": ["0.0.0.0/0"]}, securityGroupId=PLAIN_GROUP.urn)], False),
+    ("legacy-rule-443-on-a-load-balancer-group", [LB_GROUP, r(
+        "aws:ec2/securityGroupRule:SecurityGroupRule", "https",
+        {"type": "ingress", "fromPort": 443, "toPort": 443, "protocol": "tcp",
+         "ipv6CidrBlocks": ["::/0"]}, securityGroupId=LB_GROUP.urn)], False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "resources", "violation"), WORLD_INGRESS, ids=[c[0] for c in WORLD_INGRESS]
+)
+def test_world_ingress_judges_rules_by_their_group(
+    case: str, resources: list[Resource], violation: bool
+) -> None:
+    found = _violations("aws-ec2-security-group-no-world-ingress", resources)
+    assert bool(found) is violation, found

@@ -8,13 +8,28 @@ from pulumi_policy import StackValidationArgs
 from policies.lib import MANDATORY, WORKLOAD_TYPES, stack_rule
 
 
-def _denies_all(spec: Mapping[str, Any]) -> bool:
-    return (
-        spec.get("podSelector") in ({}, None)
-        and {"Ingress", "Egress"} <= set(spec.get("policyTypes") or [])
-        and not spec.get("ingress")
-        and not spec.get("egress")
+def _selects_all(selector: Any) -> bool:
+    """``{}``, absent, or ``{matchLabels: {}}`` / ``{matchExpressions: []}``: every pod."""
+    if selector in ({}, None):
+        return True
+    return isinstance(selector, Mapping) and not any(
+        selector.get(key) for key in ("matchLabels", "matchExpressions")
     )
+
+
+def _denied_directions(spec: Mapping[str, Any]) -> set[str]:
+    """Directions a policy closes for every pod: listed in ``policyTypes`` (Ingress when
+    absent) with no rule for that direction. A namespace may close them in one policy or in
+    two (deny-ingress, deny-egress)."""
+    if not _selects_all(spec.get("podSelector")):
+        return set()
+    types = set(spec.get("policyTypes") or ["Ingress"])
+    denied = set()
+    if "Ingress" in types and not spec.get("ingress"):
+        denied.add("Ingress")
+    if "Egress" in types and not spec.get("egress"):
+        denied.add("Egress")
+    return denied
 
 
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -23,12 +38,12 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tupl
         if r.resource_type in WORKLOAD_TYPES:
             ns = (r.props.get("metadata") or {}).get("namespace", "default")
             namespaces.setdefault(ns, r.urn)
-    protected = {
-        (r.props.get("metadata") or {}).get("namespace", "default")
-        for r in args.resources
-        if r.resource_type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-        and _denies_all(r.props.get("spec") or {})
-    }
+    closed: dict[str, set[str]] = {}
+    for r in args.resources:
+        if r.resource_type == "kubernetes:networking.k8s.io/v1:NetworkPolicy":
+            ns = (r.props.get("metadata") or {}).get("namespace", "default")
+            closed.setdefault(ns, set()).update(_denied_directions(r.props.get("spec") or {}))
+    protected = {ns for ns, directions in closed.items() if {"Ingress", "Egress"} <= directions}
     for ns, urn in sorted(namespaces.items()):
         if ns not in protected:
             yield f"namespace {ns} runs workloads without a default-deny NetworkPolicy", urn
