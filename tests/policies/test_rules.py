@@ -419,3 +419,57 @@ def test_world_ingress_judges_rules_by_their_group(
 ) -> None:
     found = _violations("aws-ec2-security-group-no-world-ingress", resources)
     assert bool(found) is violation, found
+
+
+PAB = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+       "restrictPublicBuckets": True}  # fmt: skip
+S3_RULES = (
+    "aws-s3-bucket-public-access-block",
+    "aws-s3-bucket-encrypted",
+    "aws-s3-bucket-versioned",
+)
+
+
+def _v2_bucket_by_name() -> list[Resource]:
+    """BucketV2 with V2 companions that name the bucket by a plain string (no dependency)."""
+    return [
+        r("aws:s3/bucketV2:BucketV2", "logs", {"bucket": "acme-logs"}),
+        r("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "logs-pab",
+          {**PAB, "bucket": "acme-logs"}),
+        r("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+          "logs-sse", {"bucket": "acme-logs",
+                       "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
+        r("aws:s3/bucketVersioningV2:BucketVersioningV2", "logs-v",
+          {"bucket": "acme-logs", "versioningConfiguration": {"status": "Enabled"}}),
+    ]  # fmt: skip
+
+
+def _inline_bucket() -> list[Resource]:
+    """A legacy Bucket with inline versioning and encryption."""
+    bucket = r("aws:s3/bucket:Bucket", "data", {
+        "bucket": "acme-data",
+        "versioning": {"enabled": True},
+        "serverSideEncryptionConfiguration": {"rule": {"applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms"}}},
+    })  # fmt: skip
+    return [bucket, r("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data-pab", PAB,
+                      bucket=bucket.urn)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "resources", [_v2_bucket_by_name, _inline_bucket], ids=["v2-by-name", "inline"]
+)
+def test_s3_rules_accept_every_valid_way_to_write_a_bucket(
+    resources: Callable[[], list[Resource]],
+) -> None:
+    for rule in S3_RULES:
+        assert _violations(rule, resources()) == [], rule
+
+
+def test_s3_rules_still_catch_a_missing_setting_in_the_v2_form() -> None:
+    without_versioning = [x for x in _v2_bucket_by_name() if "Versioning" not in x.type]
+    assert _violations("aws-s3-bucket-versioned", without_versioning)
+    other_bucket = [x for x in _v2_bucket_by_name() if "Encryption" not in x.type] + [
+        r("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+          "other-sse", {"bucket": "someone-else", "rules": []})]  # fmt: skip
+    assert _violations("aws-s3-bucket-encrypted", other_bucket)

@@ -6,15 +6,14 @@ from typing import Any
 from pulumi_policy import StackValidationArgs
 
 from policies.lib import MANDATORY, stack_rule
-from policies.rules.aws.s3.buckets import buckets, companions
+from policies.rules.aws.s3.buckets import PUBLIC_ACCESS_BLOCK, buckets, companions
 
 SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 
 
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for bucket in buckets(args):
-        blocks = list(companions(args, bucket, TYPE))
+        blocks = list(companions(args, bucket, PUBLIC_ACCESS_BLOCK))
         if not blocks:
             yield f"bucket {bucket.name} has no public access block", bucket.urn
         for block in blocks:

@@ -6,19 +6,17 @@ from typing import Any
 from pulumi_policy import StackValidationArgs
 
 from policies.lib import MANDATORY, stack_rule
-from policies.rules.aws.s3.buckets import buckets, companions
-
-TYPE = "aws:s3/bucketVersioning:BucketVersioning"
+from policies.rules.aws.s3.buckets import VERSIONING, buckets, companions, inline
 
 
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for bucket in buckets(args):
         enabled = [
             v
-            for v in companions(args, bucket, TYPE)
+            for v in companions(args, bucket, VERSIONING)
             if (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
         ]
-        if not enabled:
+        if not enabled and inline(bucket, "versioning").get("enabled") is not True:
             yield f"bucket {bucket.name} is not versioned", bucket.urn
 
 
