@@ -259,6 +259,9 @@ CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]
          {"Effect": "Allow", "Action": ["s3:GetObject", "ec2:Describe*"], "Resource": "*"}]})}),
      one("aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps({"Statement": [
          {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}]})})),
+    ("aws-iam-no-administrator-access",
+     one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}),
+     one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})),
     ("aws-iam-role-web-identity-scoped", one("aws:iam/role:Role", {"assumeRolePolicy": IRSA}),
      one("aws:iam/role:Role", {"assumeRolePolicy": IRSA.replace("apps:api", "apps:*")})),
     ("eks-cluster-secrets-encryption", one(EKS_T, EKS), one(EKS_T, set_in(EKS, "encryptionConfigKeyArn", _DROP))),
@@ -473,3 +476,47 @@ def test_s3_rules_still_catch_a_missing_setting_in_the_v2_form() -> None:
         r("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
           "other-sse", {"bucket": "someone-else", "rules": []})]  # fmt: skip
     assert _violations("aws-s3-bucket-encrypted", other_bucket)
+
+
+AURORA = {"engine": "aurora-postgresql", "storageEncrypted": True, "kmsKeyId": KEY,
+          "backupRetentionPeriod": 7, "deletionProtection": True, "skipFinalSnapshot": False,
+          "finalSnapshotIdentifier": "final"}  # fmt: skip
+SCOPE = [
+    # (rule, type, valid props, invalid props): every resource type a rule covers
+    ("aws-rds-instance-storage-encrypted", "aws:rds/cluster:Cluster", AURORA,
+     {**AURORA, "storageEncrypted": False}),
+    ("aws-rds-instance-backup-retention", "aws:rds/cluster:Cluster", AURORA,
+     {**AURORA, "backupRetentionPeriod": 1}),
+    ("aws-rds-instance-deletion-protection", "aws:rds/cluster:Cluster", AURORA,
+     {**AURORA, "deletionProtection": False}),
+    ("aws-rds-instance-not-public", "aws:rds/clusterInstance:ClusterInstance",
+     {"publiclyAccessible": False}, {"publiclyAccessible": True}),
+    ("aws-elasticache-replication-group-encrypted", "aws:elasticache/cluster:Cluster",
+     {"engine": "valkey", "replicationGroupId": "rg"}, {"engine": "redis"}),
+    ("aws-elasticache-replication-group-encrypted", "aws:elasticache/cluster:Cluster",
+     {"engine": "valkey", "replicationGroupId": "rg"}, {"engine": "memcached"}),
+    ("aws-elasticache-replication-group-encrypted", "aws:elasticache/serverlessCache:ServerlessCache",
+     {"engine": "valkey", "userGroupId": "ug"}, {"engine": "valkey"}),
+    ("aws-ec2-launch-template-imdsv2", "aws:ec2/instance:Instance",
+     {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1}},
+     {"metadataOptions": {"httpTokens": "optional"}}),
+    ("aws-iam-policy-no-wildcard-actions", "aws:iam/userPolicy:UserPolicy",
+     {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})},
+     {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})}),
+    ("aws-iam-policy-no-wildcard-actions", "aws:iam/groupPolicy:GroupPolicy",
+     {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})},
+     {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]})}),
+    ("aws-iam-no-administrator-access", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"},
+     {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    ("aws-iam-no-administrator-access", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+     {"policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+     {"policyArn": "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rule", "type_", "valid", "invalid"), SCOPE,
+                         ids=[f"{c[0]}-{c[1].rsplit(':', 1)[-1]}-{i}" for i, c in enumerate(SCOPE)])  # fmt: skip
+def test_every_type_in_a_rules_scope(rule: str, type_: str, valid: dict, invalid: dict) -> None:
+    assert _violations(rule, [r(type_, "x", valid)]) == []
+    assert _violations(rule, [r(type_, "x", invalid)])

@@ -36,7 +36,13 @@ POLICY = resource_rule(
     "aws-iam-policy-no-wildcard-actions",
     "IAM policies list the actions they allow; wildcards only for read-only verbs.",
     MANDATORY,
-    ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/role:Role"),
+    (
+        "aws:iam/policy:Policy",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/groupPolicy:GroupPolicy",
+        "aws:iam/role:Role",
+    ),
     check,
     "name each action (e.g. s3:PutObject) and scope Resource to the ARNs needed",
 )
