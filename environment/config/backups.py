@@ -117,6 +117,13 @@ class BackupsConfig(ConfigModel):
     rto_minutes: int = Field(default=60, ge=5, le=10080)
     """Target recovery time objective for the database."""
 
+    region_loss_rpo_minutes: int | None = Field(default=120, ge=1, le=10080)
+    """Target data loss when the whole region is lost (compared in the plan report with the
+    best configured path: replicated dumps or snapshot copies); null: no target."""
+
+    region_loss_rto_minutes: int | None = Field(default=480, ge=5, le=20160)
+    """Target time to run again in the DR region (platform rebuild + database restore)."""
+
     @field_validator("pg_dump_schedule", "restore_check_schedule")
     @classmethod
     def _cron(cls, expression: str) -> str:

@@ -55,6 +55,13 @@ class CacheConfig(ConfigModel):
     log_retention_days: LogRetentionDays = 30
     """Days to keep slow and engine logs."""
 
+    rpo_minutes: int | None = Field(default=5, ge=1, le=10080)
+    """Target data loss of a node or AZ failure (replication is asynchronous: a failover may
+    lose the newest writes, for a Celery broker queued tasks); null: no target."""
+
+    rto_minutes: int | None = Field(default=15, ge=1, le=10080)
+    """Target time to serve again after a node or AZ failure."""
+
     @field_validator("engine_version")
     @classmethod
     def _engine(cls, version: str) -> str:

@@ -91,3 +91,93 @@ def test_missed_target_is_a_warning() -> None:
         rebuild_minutes=30,
     )
     assert any("RPO none misses target 5 min" in w for w in report.warnings)
+
+
+def _region_graph(allocated_gib: int) -> object:
+    rules = [{"schedule": "cron(0 5 ? * * *)", "copyActions": [{"x": 1}]}]
+    plan = res("aws:backup/plan:Plan", "plan", {"rules": rules})
+    dump = res("kubernetes:batch/v1:CronJob", "dump",
+               {"metadata": {"name": "pg-dump"}, "spec": {"schedule": "0 * * * *"}})  # fmt: skip
+    replication = res("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "rep",
+                      {"rules": [{}]})  # fmt: skip
+    return graph(_db(multiAz=False, allocatedStorage=allocated_gib), plan, dump, replication)
+
+
+def test_region_loss_pairs_each_paths_own_loss_and_time() -> None:
+    """The dump loses an hour but restores slowly; the snapshot copy loses a day but restores
+    fast: never the dump's RPO with the snapshot's RTO."""
+    from tools.report.recovery import BACKUP_COPY_MINUTES, PG_RESTORE_GIB_PER_HOUR
+
+    report = analyse(_region_graph(200), rpo_target_minutes=None, rto_target_minutes=None,
+                     rebuild_minutes=30, region_rpo_target_minutes=120,
+                     region_rto_target_minutes=1000)  # fmt: skip
+    region = {s.name: s for s in report.scenarios}["database: region loss"]
+    paths = {p.name: p for p in region.paths}
+    dump, snapshot = paths["replicated dump"], paths["snapshot copy"]
+    assert dump.rpo_minutes == 60 + S3_REPLICATION_MINUTES
+    assert snapshot.rpo_minutes == 1440 + BACKUP_COPY_MINUTES
+    assert dump.rto_minutes - snapshot.rto_minutes == 200 / PG_RESTORE_GIB_PER_HOUR * 60
+    assert (region.rpo_minutes, region.rto_minutes) == (dump.rpo_minutes, dump.rto_minutes)
+    assert region.why == "meets the targets (of 2 paths)"
+    # a tight RTO target and a loose RPO target choose the snapshot copy, with its own pair
+    report = analyse(_region_graph(200), rpo_target_minutes=None, rto_target_minutes=None,
+                     rebuild_minutes=30, region_rpo_target_minutes=2000,
+                     region_rto_target_minutes=snapshot.rto_minutes)  # fmt: skip
+    region = {s.name: s for s in report.scenarios}["database: region loss"]
+    assert (region.rpo_minutes, region.rto_minutes) == (snapshot.rpo_minutes, snapshot.rto_minutes)
+    # no path meets an RPO target of 30 min: the least loss is assumed, and it warns
+    report = analyse(_region_graph(200), rpo_target_minutes=None, rto_target_minutes=None,
+                     rebuild_minutes=30, region_rpo_target_minutes=30,
+                     region_rto_target_minutes=60)  # fmt: skip
+    region = {s.name: s for s in report.scenarios}["database: region loss"]
+    assert region.rpo_minutes == dump.rpo_minutes
+    assert region.why == "no path meets the RPO target: least loss"
+    assert any("region loss: RPO" in w for w in report.warnings)
+
+
+def test_cache_failover_loses_the_newest_writes_and_is_compared_with_its_targets() -> None:
+    from tools.report.recovery import ASYNC_REPLICATION_MINUTES
+
+    cache = res("aws:elasticache/replicationGroup:ReplicationGroup", "c",
+                {"automaticFailoverEnabled": True, "snapshotRetentionLimit": 7})  # fmt: skip
+    report = analyse(graph(cache), rpo_target_minutes=None, rto_target_minutes=None,
+                     rebuild_minutes=30, cache_rpo_target_minutes=0.5,
+                     cache_rto_target_minutes=15)  # fmt: skip
+    (scenario,) = report.scenarios
+    assert scenario.rpo_minutes == ASYNC_REPLICATION_MINUTES > 0
+    assert "asynchronous" in scenario.how
+    assert [w for w in report.warnings if w.startswith("cache")]
+
+
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_committed_stacks_recovery_from_their_config(stack: str) -> None:
+    """The figures follow from the stack file: dump schedule, retention, storage, targets."""
+    from tests.conftest import REPO, stack_config
+    from tools.offline.harness import run_program
+    from tools.report.recovery import APP_SWITCH_MINUTES, PG_RESTORE_GIB_PER_HOUR
+    from tools.report.report import build
+    from tools.report.timing import CREATE_SECONDS, MULTI_AZ_RDS_SECONDS
+
+    config = stack_config(stack)
+    database = config.get("platform:database", {})
+    backups = config.get("platform:backups", {})
+    report = build(run_program(REPO / f"Pulumi.{stack}.yaml"))
+    scenarios = {s.name: s for s in report.recovery.scenarios}
+    region = scenarios["database: region loss"]
+    if backups.get("bucketReplication", True):
+        multi_az = database.get("multiAz", True)
+        create = (
+            MULTI_AZ_RDS_SECONDS if multi_az else CREATE_SECONDS["aws:rds/instance:Instance"]
+        ) / 60
+        restore = database.get("allocatedStorageGib", 100) / PG_RESTORE_GIB_PER_HOUR * 60
+        assert region.rpo_minutes == 60 + S3_REPLICATION_MINUTES  # hourly dumps, replicated
+        assert region.rto_minutes == round(
+            report.deploy.total_seconds / 60 + create + restore + APP_SWITCH_MINUTES
+        )
+        assert region.rpo_target == backups.get("regionLossRpoMinutes", 120)
+    else:
+        assert region.rpo_minutes is None
+        assert region.rpo_target is None  # staging opts out explicitly
+    cache = scenarios["cache: node or AZ failure"]
+    assert cache.rpo_target == config.get("platform:cache", {}).get("rpoMinutes", 5)
+    assert report.warnings == []

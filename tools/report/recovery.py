@@ -26,6 +26,49 @@ APP_SWITCH_MINUTES = 5
 """Point the apps at the restored endpoint (config change + rolling restart)."""
 S3_REPLICATION_MINUTES = 15
 """S3 replication lag allowance (RTC's SLA is 15 minutes)."""
+BACKUP_COPY_MINUTES = 60
+"""Allowance for an AWS Backup cross-region copy to complete after the backup."""
+PG_RESTORE_GIB_PER_HOUR = 20
+"""``pg_restore`` throughput of a logical dump into a fresh instance (data plus index builds):
+a conservative figure for a gp3 volume and a mid-size instance."""
+ASYNC_REPLICATION_MINUTES = 1
+"""ElastiCache replication is asynchronous: writes acknowledged by the primary in the last
+moments before a failover (for a Celery broker: newly queued tasks) may be lost."""
+
+
+@dataclass(frozen=True)
+class Path:
+    """One way to recover: its data loss and its time, computed together."""
+
+    name: str
+    rpo_minutes: float | None
+    rto_minutes: float | None
+    how: str
+
+
+def choose(
+    paths: list[Path], rpo_target: float | None, rto_target: float | None
+) -> tuple[Path | None, str]:
+    """The path a team would take, and why: one that meets both targets (least loss, then
+    fastest); else the one that meets the RPO target fastest; else the least data loss."""
+
+    def loss(path: Path) -> float:
+        return float("inf") if path.rpo_minutes is None else path.rpo_minutes
+
+    def time(path: Path) -> float:
+        return float("inf") if path.rto_minutes is None else path.rto_minutes
+
+    if not paths:
+        return None, "no recovery path"
+    meets_rpo = [p for p in paths if rpo_target is None or loss(p) <= rpo_target]
+    both = [p for p in meets_rpo if rto_target is None or time(p) <= rto_target]
+    if both:
+        best = min(both, key=lambda p: (loss(p), time(p)))
+        reason = "meets the targets" if rpo_target or rto_target else "least data loss"
+        return best, reason + (f" (of {len(paths)} paths)" if len(paths) > 1 else "")
+    if meets_rpo:
+        return min(meets_rpo, key=time), "meets the RPO target, not the RTO target"
+    return min(paths, key=lambda p: (loss(p), time(p))), "no path meets the RPO target: least loss"
 
 
 @dataclass(frozen=True)
@@ -36,6 +79,26 @@ class Scenario:
     how: str
     rpo_target: float | None = None
     rto_target: float | None = None
+    paths: tuple[Path, ...] = ()
+    """Every way to recover that the plan configures (the chosen one gives the figures)."""
+    why: str = ""
+    """Why the chosen path (targets met, or the least data loss)."""
+
+    @classmethod
+    def of(
+        cls, name: str, paths: list[Path], rpo_target: float | None, rto_target: float | None
+    ) -> Scenario:
+        chosen, why = choose(paths, rpo_target, rto_target)
+        return cls(
+            name,
+            chosen.rpo_minutes if chosen else None,
+            chosen.rto_minutes if chosen else None,
+            f"{chosen.name}: {chosen.how}" if chosen else "no recovery path",
+            rpo_target,
+            rto_target,
+            tuple(paths),
+            why,
+        )
 
     @property
     def warnings(self) -> list[str]:
@@ -61,7 +124,7 @@ def fmt(minutes: float | None) -> str:
     if minutes >= 1440 and minutes % 1440 == 0:
         return f"{minutes / 1440:g} d"
     if minutes >= 120:
-        return f"{minutes / 60:g} h"
+        return f"{round(minutes / 60, 1):g} h"
     return f"{minutes:g} min"
 
 
@@ -83,6 +146,16 @@ class RecoveryReport:
                     "rpoTargetMinutes": s.rpo_target,
                     "rtoTargetMinutes": s.rto_target,
                     "how": s.how,
+                    "why": s.why,
+                    "paths": [
+                        {
+                            "name": p.name,
+                            "rpoMinutes": p.rpo_minutes,
+                            "rtoMinutes": p.rto_minutes,
+                            "how": p.how,
+                        }
+                        for p in s.paths
+                    ],
                 }
                 for s in self.scenarios
             ],
@@ -125,6 +198,10 @@ def analyse(
     rpo_target_minutes: float | None,
     rto_target_minutes: float | None,
     rebuild_minutes: float,
+    region_rpo_target_minutes: float | None = None,
+    region_rto_target_minutes: float | None = None,
+    cache_rpo_target_minutes: float | None = None,
+    cache_rto_target_minutes: float | None = None,
 ) -> RecoveryReport:
     """Scenarios for the database, cache and object storage; ``rebuild_minutes`` is the
     modelled first-``up`` time of the whole platform (the region-loss RTO floor)."""
@@ -198,26 +275,50 @@ def analyse(
                     rto_target_minutes,
                 )
             )
-        region_rpos = []
-        hows = []
+        region: list[Path] = []
         copy_intervals = [
             i for i in (cron_interval_minutes(str(r["schedule"])) for r in cross_region) if i
         ]
+        rebuild = f"rebuild the platform in the DR region (~{fmt(round(rebuild_minutes))})"
         if copy_intervals:
-            region_rpos.append(min(copy_intervals))
-            hows.append(f"AWS Backup copy to the DR vault every {fmt(min(copy_intervals))}")
+            interval = min(copy_intervals)
+            region.append(
+                Path(
+                    "snapshot copy",
+                    interval + BACKUP_COPY_MINUTES,
+                    round(rebuild_minutes + create + APP_SWITCH_MINUTES),
+                    f"AWS Backup copy to the DR vault every {fmt(interval)}; {rebuild}, "
+                    "restore the copied snapshot",
+                )
+            )
         if dump_interval and replicated:
-            region_rpos.append(dump_interval + S3_REPLICATION_MINUTES)
-            hows.append(f"pg_dump every {fmt(dump_interval)} replicated to the DR bucket")
+            size = float(db.get("allocatedStorage") or 0)
+            restore_dump = size / PG_RESTORE_GIB_PER_HOUR * 60
+            region.append(
+                Path(
+                    "replicated dump",
+                    dump_interval + S3_REPLICATION_MINUTES,
+                    round(rebuild_minutes + create + restore_dump + APP_SWITCH_MINUTES),
+                    f"pg_dump every {fmt(dump_interval)} replicated to the DR bucket; {rebuild}, "
+                    f"pg_restore ~{size:g} GiB at {PG_RESTORE_GIB_PER_HOUR} GiB/h",
+                )
+            )
         scenarios.append(
-            Scenario(
+            Scenario.of(
                 "database: region loss",
-                min(region_rpos) if region_rpos else None,
-                round(rebuild_minutes + restore) if region_rpos else None,
-                "; ".join(hows)
-                + f"; rebuild the platform in the DR region (~{fmt(round(rebuild_minutes))})"
-                if hows
-                else "no copy outside the primary region",
+                region,
+                region_rpo_target_minutes,
+                region_rto_target_minutes,
+            )
+            if region
+            else Scenario(
+                "database: region loss",
+                None,
+                None,
+                "no copy outside the primary region",
+                region_rpo_target_minutes,
+                region_rto_target_minutes,
+                why="no recovery path",
             )
         )
     if dump_interval:
@@ -232,19 +333,28 @@ def analyse(
 
     for cache in _inputs(graph, "aws:elasticache/replicationGroup:ReplicationGroup"):
         retention = int(cache.get("snapshotRetentionLimit") or 0)
-        failover = bool(cache.get("automaticFailoverEnabled"))
+        paths = []
+        if cache.get("automaticFailoverEnabled"):
+            paths.append(
+                Path(
+                    "replica promotion",
+                    ASYNC_REPLICATION_MINUTES,
+                    MULTI_AZ_FAILOVER_MINUTES,
+                    "automatic failover to a replica in another AZ; replication is "
+                    "asynchronous, so the newest writes (queued Celery tasks) may be lost",
+                )
+            )
+        if retention:
+            paths.append(
+                Path("daily snapshot", 1440, 15, "recreate the group from the daily snapshot")
+            )
+        paths.append(Path("rebuild empty", None, 15, "recreate the group empty"))
         scenarios.append(
-            Scenario(
+            Scenario.of(
                 "cache: node or AZ failure",
-                0 if failover else (1440 if retention else None),
-                MULTI_AZ_FAILOVER_MINUTES if failover else 15,
-                "replica promotion (Multi-AZ)"
-                if failover
-                else (
-                    "recreate from the daily snapshot"
-                    if retention
-                    else "rebuild empty (cache is derivable)"
-                ),
+                paths,
+                cache_rpo_target_minutes,
+                cache_rto_target_minutes,
             )
         )
     return RecoveryReport(tuple(scenarios))

@@ -73,6 +73,10 @@ def build(result: PlanResult) -> PlanReport:
         rpo_target_minutes=_target(cfg, "rpo_minutes"),
         rto_target_minutes=_target(cfg, "rto_minutes"),
         rebuild_minutes=deploy.total_seconds / 60,
+        region_rpo_target_minutes=cfg.backups.region_loss_rpo_minutes,
+        region_rto_target_minutes=cfg.backups.region_loss_rto_minutes,
+        cache_rpo_target_minutes=cfg.cache.rpo_minutes,
+        cache_rto_target_minutes=cfg.cache.rto_minutes,
     )
     facts = collect_facts(graph, result.outputs)
     facts["monthly cost (USD)"] = f"{cost.total_usd:,.0f}" + (" +unknown" if cost.unknown else "")
@@ -210,6 +214,8 @@ def render_text(report: PlanReport) -> list[str]:
     lines.append("Recovery (RPO / RTO):")
     for s in report.recovery.scenarios:
         lines.append(f"  {s.name}: {fmt(s.rpo_minutes)} / {fmt(s.rto_minutes)} — {s.how}")
+        if len(s.paths) > 1 or s.why:
+            lines.append(f"      path assumed: {s.why}")
     for warning in report.warnings:
         lines.append(f"warning: {warning}")
     return lines
@@ -243,7 +249,9 @@ def render_markdown(report: PlanReport) -> str:
     ]
     out += ["", "| recovery scenario | RPO | RTO | how |", "|---|---|---|---|"]
     out += [
-        f"| {s.name} | {fmt(s.rpo_minutes)} | {fmt(s.rto_minutes)} | {s.how} |"
+        f"| {s.name} | {fmt(s.rpo_minutes)} | {fmt(s.rto_minutes)} | {s.how}"
+        + (f" ({s.why})" if s.why else "")
+        + " |"
         for s in report.recovery.scenarios
     ]
     if report.warnings:
