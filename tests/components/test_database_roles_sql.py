@@ -51,7 +51,7 @@ class Server:
         args = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.root),
                 "-p", str(self.port), "-U", user, "-d", database, "-At"]  # fmt: skip
         args += ["-f", str(file)] if file else ["-c", sql or ""]
-        env = {**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"}
+        env = {**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "30"}
         return subprocess.run(args, capture_output=True, text=True, env=env, check=False)
 
     def set_passwords(self, suffix: str) -> dict[str, str]:
