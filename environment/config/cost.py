@@ -27,7 +27,12 @@ class CostConfig(ConfigModel):
     """Size of one compressed database dump (``pg_dump -Fc``)."""
 
     backup_storage_gib: float = Field(default=200.0, ge=0)
-    """GiB of AWS Backup recovery points (snapshots beyond the free RDS allowance, copies)."""
+    """GiB of AWS Backup recovery points in the primary vault (the DR vault holds as much
+    when recovery points are copied)."""
+
+    backup_copy_gib_per_month: float = Field(default=100.0, ge=0)
+    """GiB/month the cross-region copies transfer (after the first full copy, RDS snapshot
+    copies are incremental)."""
 
     alb_lcu: float = Field(default=5.0, ge=0)
     """Average load-balancer capacity units per ALB."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from policies.lib import ADVISORY, MANDATORY
+from policies.lib import ADVISORY, MANDATORY, WORKLOAD_TYPES
 from policies.offline import evaluate
 from policies.registry import ALL_POLICIES
 from tools.offline.graph import Resource, ResourceGraph
@@ -518,5 +518,53 @@ SCOPE = [
 @pytest.mark.parametrize(("rule", "type_", "valid", "invalid"), SCOPE,
                          ids=[f"{c[0]}-{c[1].rsplit(':', 1)[-1]}-{i}" for i, c in enumerate(SCOPE)])  # fmt: skip
 def test_every_type_in_a_rules_scope(rule: str, type_: str, valid: dict, invalid: dict) -> None:
+    assert _violations(rule, [r(type_, "x", valid)]) == []
+    assert _violations(rule, [r(type_, "x", invalid)])
+
+
+def _of_kind(kind: str, container: dict[str, Any]) -> dict[str, Any]:
+    """A workload of ``kind`` whose pods run ``container``."""
+    pod = {
+        "containers": [container],
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+    }
+    template = {"metadata": {"labels": {"app": "x"}}, "spec": pod}
+    group = {"Job": "batch/v1", "CronJob": "batch/v1", "Pod": "v1"}.get(kind, "apps/v1")
+    spec: dict[str, Any]
+    if kind == "Pod":
+        spec = pod
+    elif kind == "CronJob":
+        spec = {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": template}}}
+    elif kind == "Job":
+        spec = {"template": template}
+    else:
+        spec = {"selector": {"matchLabels": {"app": "x"}}, "template": template}
+    return {
+        "apiVersion": group,
+        "kind": kind,
+        "metadata": {"name": "x", "namespace": "apps"},
+        "spec": spec,
+    }
+
+
+POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
+POD_RULES = [
+    ("kubernetes-no-privileged-containers", "securityContext.privileged", True),
+    ("kubernetes-run-as-non-root", "securityContext.runAsNonRoot", False),
+    ("kubernetes-read-only-root-filesystem", "securityContext.readOnlyRootFilesystem", False),
+    ("kubernetes-drop-all-capabilities", "securityContext.capabilities", {"drop": []}),
+    ("kubernetes-resources-set", "resources", _DROP),
+    ("kubernetes-no-latest-image", "image", "nginx:latest"),
+]
+
+
+@pytest.mark.parametrize("kind", POD_KINDS)
+@pytest.mark.parametrize(("rule", "path", "value"), POD_RULES, ids=[c[0] for c in POD_RULES])
+def test_pod_rules_hold_for_every_pod_bearing_kind(
+    kind: str, rule: str, path: str, value: Any
+) -> None:
+    type_ = next(t for t in WORKLOAD_TYPES if t.endswith(f":{kind}"))
+    valid = _of_kind(kind, CONTAINER)
+    invalid = _of_kind(kind, set_in(CONTAINER, path, value))
     assert _violations(rule, [r(type_, "x", valid)]) == []
     assert _violations(rule, [r(type_, "x", invalid)])

@@ -267,3 +267,15 @@ def test_database_dumps_are_priced_from_their_schedule_retention_and_replica() -
     assert "dump PUT requests" in lines
     dumps = sum(v for k, v in lines.items() if k.startswith(("database dumps", "dump ")) and v)
     assert dumps / report.cost.total_usd > 0.15  # what the flat S3 figure used to hide
+
+
+def test_backup_copies_to_the_dr_vault_are_priced(production: object, staging: object) -> None:
+    """Production copies every recovery point to us-west-2: the DR vault's storage and the
+    cross-region transfer; staging copies nothing."""
+    from tools.report.report import build
+
+    prod = {line.item: line.monthly_usd for line in build(production).cost.lines}  # type: ignore[arg-type]
+    assert prod["backup copies (DR vault)"] == round(200 * 0.095, 2)
+    assert prod["backup copy transfer"] == round(100 * 0.02, 2)
+    stg = {line.item for line in build(staging).cost.lines}  # type: ignore[arg-type]
+    assert "backup copies (DR vault)" not in stg

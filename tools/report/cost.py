@@ -503,6 +503,25 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
         assumption(
             "backup storage", gib * p.BACKUP_WARM_GIB_MONTH, f"{gib:g} GiB (cost.backupStorageGib)"
         )
+    copies = [
+        rule
+        for plan in graph.of_type("aws:backup/plan:Plan")
+        for rule in plan.inputs.get("rules") or []
+        if rule.get("copyActions")
+    ]
+    if copies:
+        gib = usage.backup_storage_gib
+        assumption(
+            "backup copies (DR vault)",
+            gib * p.BACKUP_WARM_GIB_MONTH,
+            f"{gib:g} GiB copied by {len(copies)} rule(s) (cost.backupStorageGib)",
+        )
+        gib = usage.backup_copy_gib_per_month
+        assumption(
+            "backup copy transfer",
+            gib * p.S3_REPLICATION_TRANSFER_PER_GIB,
+            f"{gib:g} GiB/month cross-region (cost.backupCopyGibPerMonth)",
+        )
 
     for project in graph.of_type("aws:codebuild/project:Project"):
         compute = str((project.inputs.get("environment") or {}).get("computeType"))

@@ -137,7 +137,8 @@ S3_STANDARD_GIB_MONTH = 0.023
 S3_STANDARD_IA_GIB_MONTH = 0.0125
 S3_PUT_PER_1000 = 0.005
 S3_REPLICATION_TRANSFER_PER_GIB = 0.02
-"""Inter-region data transfer of S3 Cross-Region Replication (US regions)."""
+"""Inter-region data transfer (S3 Cross-Region Replication, AWS Backup cross-region copies)
+between US regions."""
 CODEBUILD_LINUX_PER_MINUTE = {
     "BUILD_GENERAL1_SMALL": 0.005,
     "BUILD_GENERAL1_MEDIUM": 0.01,
