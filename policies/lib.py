@@ -23,6 +23,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
@@ -110,6 +111,16 @@ def stack_rule(
         config_schema=PolicyConfigSchema(properties=dict(config)) if config else None,
         remediation_steps=remediation,
     )
+
+
+def known(read: Callable[..., Any], *args: Any, default: Any = None) -> Any:
+    """``read(*args)``, or ``default`` when it touches a value that is not known yet (a preview of a
+    resource being created). A stack rule must not let that escape: the framework would skip the
+    whole rule, for every resource of the stack."""
+    try:
+        return read(*args)
+    except UnknownValueError:
+        return default
 
 
 def as_json(value: Any) -> Any:

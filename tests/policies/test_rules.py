@@ -568,3 +568,53 @@ def test_pod_rules_hold_for_every_pod_bearing_kind(
     invalid = _of_kind(kind, set_in(CONTAINER, path, value))
     assert _violations(rule, [r(type_, "x", valid)]) == []
     assert _violations(rule, [r(type_, "x", invalid)])
+
+
+def test_stack_rules_survive_values_a_preview_does_not_know() -> None:
+    """In a real preview the framework wraps props so that reading an unknown value raises;
+    a stack rule that lets it escape is skipped entirely. One unknown value must cost one
+    resource's verdict, not the rule's."""
+    from pulumi_policy import PolicyResource, StackValidationArgs
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    from policies.rules.aws.ec2.security_group_no_world_ingress import check as world_check
+    from policies.rules.aws.s3.bucket_versioning import check as versioning_check
+
+    def resource(type_: str, name: str, props: dict[str, Any], **deps: Any) -> PolicyResource:
+        return PolicyResource(type_, unknown_checking_proxy(props), f"urn:{name}", name, None,
+                              None, None, list(deps.values()), {k: [v] for k, v in deps.items()})  # fmt: skip
+
+    new_bucket = resource("aws:s3/bucket:Bucket", "new", {"bucket": UNKNOWN_STRING_VALUE})
+    old_bucket = resource("aws:s3/bucket:Bucket", "old", {"bucket": "old"})
+    versionings = [
+        resource("aws:s3/bucketVersioning:BucketVersioning", "new-v",
+                 {"bucket": UNKNOWN_STRING_VALUE, "versioningConfiguration": {"status": "Enabled"}},
+                 bucket=new_bucket),
+        resource("aws:s3/bucketVersioning:BucketVersioning", "old-v",
+                 {"bucket": "old", "versioningConfiguration": {"status": "Suspended"}},
+                 bucket=old_bucket),
+    ]  # fmt: skip
+    args = StackValidationArgs([new_bucket, old_bucket, *versionings], {})
+    assert [name for name, _ in versioning_check(args, {})] == ["bucket old is not versioned"]
+
+    group = resource("aws:ec2/securityGroup:SecurityGroup", "g", {})
+    rules = [
+        resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "computed",
+                 {"fromPort": 443, "toPort": 443, "cidrIpv4": UNKNOWN_STRING_VALUE},
+                 securityGroupId=group),
+        resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "ssh",
+                 {"fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"}, securityGroupId=group),
+    ]  # fmt: skip
+    found = list(world_check(StackValidationArgs([group, *rules], {}), {}))
+    assert [urn for _, urn in found] == ["urn:ssh"]
+
+
+def test_instances_from_a_launch_template_are_judged_by_the_template() -> None:
+    instance = r("aws:ec2/instance:Instance", "i", {"launchTemplate": {"id": "lt-1"}})
+    assert _violations("aws-ec2-launch-template-imdsv2", [instance]) == []
+
+
+def test_exclusive_attachments_of_administrator_access_are_refused() -> None:
+    exclusive = r("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", "x",
+                  {"roleName": "r", "policyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]})  # fmt: skip
+    assert _violations("aws-iam-no-administrator-access", [exclusive])

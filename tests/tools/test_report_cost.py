@@ -279,3 +279,14 @@ def test_backup_copies_to_the_dr_vault_are_priced(production: object, staging: o
     assert prod["backup copy transfer"] == round(100 * 0.02, 2)
     stg = {line.item for line in build(staging).cost.lines}  # type: ignore[arg-type]
     assert "backup copies (DR vault)" not in stg
+
+
+@pytest.mark.parametrize(
+    ("schedule", "runs"),
+    [("0 * * * *", 24), ("30 3 * * *", 1), ("0 0,12 * * *", 2), ("*/15 9-17 * * *", 36),
+     ("30 1 * * 1-5", 5 / 7), ("0 */6 * * *", 4)],
+)  # fmt: skip
+def test_dump_runs_per_day_follow_the_schedule(schedule: str, runs: float) -> None:
+    from tools.report.cost import cron_runs_per_day
+
+    assert cron_runs_per_day(schedule) == pytest.approx(runs)

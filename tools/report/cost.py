@@ -8,6 +8,7 @@ lower bound. Usage-based items (NAT data, log ingestion, storage) come from the 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -235,13 +236,39 @@ def _lifecycle(graph: ResourceGraph, bucket: str) -> tuple[float, float]:
     return 0.0, 0.0
 
 
+def _field_values(field: str, low: int, high: int) -> set[int]:
+    """The values a cron field selects (``*``, ``a-b``, ``*/n``, ``a-b/n``, lists)."""
+    values: set[int] = set()
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        start, end = (low, high) if base in ("*", "?") else (
+            (int(base.split("-")[0]), int(base.split("-")[-1]))
+        )  # fmt: skip
+        values.update(range(start, end + 1, int(step) if step else 1))
+    return values
+
+
+def cron_runs_per_day(expression: str) -> float:
+    """Average runs a day of a 5-field schedule (day of month assumed ``*``): minutes x hours,
+    times the share of weekdays selected. ``0 0,12 * * *`` -> 2; ``30 1 * * 1-5`` -> 5/7."""
+    minute, hour, _dom, _month, dow = expression.split()
+    runs: float = len(_field_values(minute, 0, 59)) * len(_field_values(hour, 0, 23))
+    if dow not in ("*", "?"):
+        days = {d % 7 for d in _field_values(dow, 0, 7)}
+        runs *= len(days) / 7
+    return float(runs)
+
+
+MULTIPART_CHUNK_GIB = 8 / 1024
+"""``aws s3 cp`` uploads in 8 MiB parts: one PUT per part (plus create and complete)."""
+STANDARD_IA_MINIMUM_DAYS = 30
+
+
 def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
     """The logical dumps from their drivers: one object per CronJob run (its schedule), kept
     for the bucket's expiration plus its noncurrent days (a versioned bucket's expiration
     leaves a noncurrent version), PUT requests, and when replicated the copy in the DR bucket
     (in its storage class) and the cross-region transfer of every dump."""
-    from environment.config.backups import cron_interval_minutes
-
     lines: list[_Line] = []
     for cronjob in graph.of_type("kubernetes:batch/v1:CronJob"):
         spec = cronjob.inputs.get("spec") or {}
@@ -254,8 +281,12 @@ def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
         bucket = env.get("BUCKET")
         if not bucket or "schedule" not in spec:
             continue
-        per_day = 1440 / cron_interval_minutes(str(spec["schedule"]))
+        per_day = cron_runs_per_day(str(spec["schedule"]))
         expiration, noncurrent = _lifecycle(graph, bucket)
+        if not expiration:
+            lines.append(_Line(cronjob, "database dumps (S3)", float("nan"),
+                               "unknown price: the dump bucket has no expiration"))  # fmt: skip
+            continue
         kept = per_day * (expiration + noncurrent)
         per_month = per_day * 30.4
         detail = (
@@ -264,8 +295,9 @@ def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
         )
         storage_cost = kept * dump_gib * p.S3_STANDARD_GIB_MONTH
         lines.append(_Line(cronjob, "database dumps (S3)", storage_cost, detail))
-        lines.append(_Line(cronjob, "dump PUT requests", per_month / 1000 * p.S3_PUT_PER_1000,
-                           f"{per_month:.0f}/month"))  # fmt: skip
+        puts = per_month * (math.ceil(dump_gib / MULTIPART_CHUNK_GIB) + 2)
+        lines.append(_Line(cronjob, "dump PUT requests", puts / 1000 * p.S3_PUT_PER_1000,
+                           f"{puts:.0f}/month (multipart, 8 MiB parts)"))  # fmt: skip
         for replication in graph.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
             if replication.inputs.get("bucket") != bucket:
                 continue
@@ -279,7 +311,10 @@ def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
                     else p.S3_STANDARD_GIB_MONTH
                 )
                 r_exp, r_noncurrent = _lifecycle(graph, replica)
-                r_kept = per_day * (r_exp + r_noncurrent)
+                r_days = r_exp + r_noncurrent
+                if storage == "STANDARD_IA":  # billed for at least 30 days per object
+                    r_days = max(r_days, STANDARD_IA_MINIMUM_DAYS)
+                r_kept = per_day * r_days
                 lines.append(_Line(replication, "dump replica (DR region)",
                                    r_kept * dump_gib * price,
                                    f"{r_kept:.0f} dumps x {dump_gib:g} GiB {storage}"))  # fmt: skip
@@ -543,11 +578,12 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
                 else f"unknown price: gp3 in {region}")  # fmt: skip
 
     for dump in dump_lines(graph, usage.dump_size_gib):
+        known_amount = regional and not math.isnan(dump.amount)
         lines.append(
             CostLine(
                 component_of(dump.resource, by_urn),
                 dump.item,
-                round(dump.amount, 2) if regional else None,
+                round(dump.amount, 2) if known_amount else None,
                 dump.detail if regional else f"unknown price: no prices for region {region}",
             )
         )

@@ -8,6 +8,8 @@ def _what(r: Subject) -> str:
 
 
 def check(r: Subject) -> list[str]:
+    if r.type == "aws:ec2/instance:Instance" and r.props.get("launchTemplate"):
+        return []  # the launch template's own metadata options apply (checked there)
     meta = r.props.get("metadataOptions") or {}
     out = []
     if meta.get("httpTokens") != "required":

@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi_policy import StackValidationArgs
 
-from policies.lib import MANDATORY, stack_rule
+from policies.lib import MANDATORY, known, stack_rule
 
 WORLD = {"0.0.0.0/0", "::/0"}
 WEB_PORTS = {80, 443}
@@ -45,33 +45,47 @@ def _world(*cidr_lists: Any) -> set[str]:
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     allow_web = bool(config.get("allowWebToLoadBalancers", True))
     for r in args.resources:
-        if r.resource_type == GROUP:
-            web_ok = allow_web and _load_balancer(r.props)
-            for rule in r.props.get("ingress") or []:
-                world = _world(rule.get("cidrBlocks"), rule.get("ipv6CidrBlocks"))
-                if world and not (web_ok and _web_only(rule.get("fromPort"), rule.get("toPort"))):
-                    yield (
-                        f"security group {r.name} admits {sorted(world)} on "
-                        f"{rule.get('fromPort')}-{rule.get('toPort')}",
-                        r.urn,
-                    )
-            continue
-        if r.resource_type == INGRESS_RULE:
-            world = _world(r.props.get("cidrIpv4"), r.props.get("cidrIpv6"))
-        elif r.resource_type == LEGACY_RULE and r.props.get("type") == "ingress":
-            world = _world(r.props.get("cidrBlocks"), r.props.get("ipv6CidrBlocks"))
-        else:
-            continue
-        if not world:
-            continue
-        groups = (r.property_dependencies or {}).get("securityGroupId") or []
-        web_ok = allow_web and any(_load_balancer(g.props) for g in groups)
-        if not (web_ok and _web_only(r.props.get("fromPort"), r.props.get("toPort"))):
-            yield (
-                f"ingress rule {r.name} admits {sorted(world)} on "
-                f"{r.props.get('fromPort')}-{r.props.get('toPort')}",
-                r.urn,
-            )
+        # a value not known yet skips this resource (judged at `up`), never the whole rule
+        yield from known(_all_findings, r, allow_web, default=[])
+
+
+def _all_findings(r: Any, allow_web: bool) -> list[tuple[str, str]]:
+    return list(_findings(r, allow_web))
+
+
+def _group_is_load_balancer(group: Any) -> bool:
+    return _load_balancer(group.props)
+
+
+def _findings(r: Any, allow_web: bool) -> Iterator[tuple[str, str]]:
+    """Violations of one resource (an inline group or an ingress rule resource)."""
+    if r.resource_type == GROUP:
+        web_ok = allow_web and _load_balancer(r.props)
+        for rule in r.props.get("ingress") or []:
+            world = _world(rule.get("cidrBlocks"), rule.get("ipv6CidrBlocks"))
+            if world and not (web_ok and _web_only(rule.get("fromPort"), rule.get("toPort"))):
+                yield (
+                    f"security group {r.name} admits {sorted(world)} on "
+                    f"{rule.get('fromPort')}-{rule.get('toPort')}",
+                    r.urn,
+                )
+        return
+    if r.resource_type == INGRESS_RULE:
+        world = _world(r.props.get("cidrIpv4"), r.props.get("cidrIpv6"))
+    elif r.resource_type == LEGACY_RULE and r.props.get("type") == "ingress":
+        world = _world(r.props.get("cidrBlocks"), r.props.get("ipv6CidrBlocks"))
+    else:
+        return
+    if not world:
+        return
+    groups = (r.property_dependencies or {}).get("securityGroupId") or []
+    web_ok = allow_web and any(known(_group_is_load_balancer, g) for g in groups)
+    if not (web_ok and _web_only(r.props.get("fromPort"), r.props.get("toPort"))):
+        yield (
+            f"ingress rule {r.name} admits {sorted(world)} on "
+            f"{r.props.get('fromPort')}-{r.props.get('toPort')}",
+            r.urn,
+        )
 
 
 POLICY = stack_rule(

@@ -8,7 +8,11 @@ ADMIN_POLICIES = frozenset(
 
 
 def check(r: Subject) -> list[str]:
-    arns = [r.props.get("policyArn"), *(r.props.get("managedPolicyArns") or [])]
+    arns = [
+        r.props.get("policyArn"),
+        *(r.props.get("managedPolicyArns") or []),
+        *(r.props.get("policyArns") or []),  # the *PolicyAttachmentsExclusive resources
+    ]
     # any partition: arn:aws:..., arn:aws-us-gov:..., arn:aws-cn:...
     names = {a.split(":", 4)[-1] for a in ADMIN_POLICIES}
     granted = sorted(a for a in arns if isinstance(a, str) and a.split(":", 4)[-1] in names)
@@ -26,6 +30,9 @@ POLICY = resource_rule(
         "aws:iam/userPolicyAttachment:UserPolicyAttachment",
         "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
         "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+        "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
         "aws:iam/role:Role",
     ),
     check,

@@ -5,10 +5,14 @@ from typing import Any
 
 from pulumi_policy import StackValidationArgs
 
-from policies.lib import MANDATORY, stack_rule
+from policies.lib import MANDATORY, known, stack_rule
 from policies.rules.aws.s3.buckets import PUBLIC_ACCESS_BLOCK, buckets, companions
 
 SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+def _setting(block: Any, name: str) -> Any:
+    return block.props.get(name)
 
 
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -17,7 +21,8 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tupl
         if not blocks:
             yield f"bucket {bucket.name} has no public access block", bucket.urn
         for block in blocks:
-            off = [s for s in SETTINGS if block.props.get(s) is not True]
+            # a value not known yet in a preview is judged at `up`, not here
+            off = [s for s in SETTINGS if known(_setting, block, s, default=True) is not True]
             if off:
                 yield f"bucket {bucket.name} public access block leaves {off} off", block.urn
 

@@ -5,8 +5,12 @@ from typing import Any
 
 from pulumi_policy import StackValidationArgs
 
-from policies.lib import MANDATORY, stack_rule
+from policies.lib import MANDATORY, known, stack_rule
 from policies.rules.aws.s3.buckets import VERSIONING, buckets, companions, inline
+
+
+def _status(versioning: Any) -> Any:
+    return (versioning.props.get("versioningConfiguration") or {}).get("status")
 
 
 def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -14,7 +18,7 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tupl
         enabled = [
             v
             for v in companions(args, bucket, VERSIONING)
-            if (v.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
+            if known(_status, v, default="Enabled") == "Enabled"
         ]
         if not enabled and inline(bucket, "versioning").get("enabled") is not True:
             yield f"bucket {bucket.name} is not versioned", bucket.urn
