@@ -112,3 +112,39 @@ def rds_ca_init_container(region: str, image: str, security_context: dict[str, A
 
 def rds_ca_volume() -> dict[str, Any]:
     return {"name": RDS_CA_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}
+
+
+def cluster_secret_store(
+    resource_name: str,
+    *,
+    store: str,
+    region: str,
+    namespaces: Sequence[str],
+    opts: pulumi.ResourceOptions,
+    role_arn: pulumi.Input[str] | None = None,
+) -> k8s.apiextensions.CustomResource:
+    """A ClusterSecretStore for Secrets Manager through external-secrets' IRSA identity,
+    serving only ``namespaces`` (without conditions it serves every namespace); with
+    ``role_arn`` it reads through that role, assumed from the IRSA one."""
+    aws_provider: dict[str, Any] = {
+        "service": "SecretsManager",
+        "region": region,
+        "auth": {
+            "jwt": {
+                "serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}
+            }
+        },
+    }
+    if role_arn is not None:
+        aws_provider["role"] = role_arn
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version="external-secrets.io/v1",
+        kind="ClusterSecretStore",
+        metadata={"name": store},
+        spec={
+            "conditions": [{"namespaces": sorted(namespaces)}],
+            "provider": {"aws": aws_provider},
+        },
+        opts=opts,
+    )

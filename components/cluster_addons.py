@@ -30,6 +30,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import versions
+from ._shared import cluster_secret_store
 from .iam_roles import OidcProvider, service_account_role
 
 SECRET_STORE = "aws-secrets-manager"
@@ -531,30 +532,13 @@ class ClusterAddons(pulumi.ComponentResource):
                 "external-secrets",
                 external_secrets_values(replicas, self.external_secrets_role.arn),
             )
-            store = k8s.apiextensions.CustomResource(
+            # Without conditions a ClusterSecretStore serves every namespace: any namespace
+            # could read what external-secrets' role can.
+            store = cluster_secret_store(
                 f"{name}-secret-store",
-                api_version="external-secrets.io/v1",
-                kind="ClusterSecretStore",
-                metadata={"name": SECRET_STORE},
-                spec={
-                    # Without conditions a ClusterSecretStore serves every namespace: any
-                    # namespace could read the database master secret and the cache token.
-                    "conditions": [{"namespaces": sorted(args.secret_store_namespaces)}],
-                    "provider": {
-                        "aws": {
-                            "service": "SecretsManager",
-                            "region": args.region,
-                            "auth": {
-                                "jwt": {
-                                    "serviceAccountRef": {
-                                        "name": "external-secrets",
-                                        "namespace": "external-secrets",
-                                    }
-                                }
-                            },
-                        }
-                    },
-                },
+                store=SECRET_STORE,
+                region=args.region,
+                namespaces=args.secret_store_namespaces,
                 opts=pulumi.ResourceOptions(
                     parent=self, provider=args.k8s_provider, depends_on=[release]
                 ),

@@ -41,6 +41,7 @@ from ._shared import (
     RDS_CA_DIR,
     RDS_CA_FILE,
     RDS_CA_VOLUME,
+    cluster_secret_store,
     external_secret,
     rds_ca_init_container,
     rds_ca_volume,
@@ -309,29 +310,12 @@ class DatabaseRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.master_store = k8s.apiextensions.CustomResource(
+        self.master_store = cluster_secret_store(
             f"{name}-store",
-            api_version="external-secrets.io/v1",
-            kind="ClusterSecretStore",
-            metadata={"name": MASTER_STORE},
-            spec={
-                "conditions": [{"namespaces": [NAMESPACE]}],
-                "provider": {
-                    "aws": {
-                        "service": "SecretsManager",
-                        "region": args.region,
-                        "role": reader.arn,
-                        "auth": {
-                            "jwt": {
-                                "serviceAccountRef": {
-                                    "name": "external-secrets",
-                                    "namespace": "external-secrets",
-                                }
-                            }
-                        },
-                    }
-                },
-            },
+            store=MASTER_STORE,
+            region=args.region,
+            namespaces=[NAMESPACE],
+            role_arn=reader.arn,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.k8s_provider,
