@@ -48,14 +48,14 @@ def external_secret(
     *,
     namespace: str,
     secret: str,
-    data: Mapping[str, tuple[pulumi.Input[str], str]],
+    data: Mapping[str, tuple[pulumi.Input[str], str | None]],
     store: str,
     opts: pulumi.ResourceOptions,
     refresh_interval: str = "1h",
     annotations: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> k8s.apiextensions.CustomResource:
     """An ExternalSecret making Secret ``secret`` from Secrets Manager: ``data`` maps each key
-    of the Kubernetes Secret to (secret ARN or name, JSON property)."""
+    of the Kubernetes Secret to (secret ARN or name, JSON property; None: the whole string)."""
     return k8s.apiextensions.CustomResource(
         name,
         api_version="external-secrets.io/v1",
@@ -66,7 +66,10 @@ def external_secret(
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
             "target": {"name": secret, "creationPolicy": "Owner"},
             "data": [
-                {"secretKey": key, "remoteRef": {"key": remote, "property": prop}}
+                {
+                    "secretKey": key,
+                    "remoteRef": {"key": remote, **({"property": prop} if prop else {})},
+                }
                 for key, (remote, prop) in data.items()
             ],
         },

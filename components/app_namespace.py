@@ -360,7 +360,8 @@ def aws_policy(secret_arns: list[str], key_arns: list[str], region: str) -> str:
             "Sid": "DecryptViaSecretsManager",
             "Effect": "Allow",
             "Action": "kms:Decrypt",
-            "Resource": sorted(key_arns),
+            # an empty id: a secret under the AWS managed key (no grant needed)
+            "Resource": sorted(k for k in key_arns if k),
             "Condition": {
                 "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
             },

@@ -28,7 +28,12 @@ from .iam_roles import OidcProvider, service_account_role
 from .kms import customer_managed_key
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+ACCESS_POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
+ACCESS_POLICIES = {
+    "cluster-admin": f"{ACCESS_POLICY_PREFIX}AmazonEKSClusterAdminPolicy",
+    "admin-view": f"{ACCESS_POLICY_PREFIX}AmazonEKSAdminViewPolicy",
+    "view": f"{ACCESS_POLICY_PREFIX}AmazonEKSViewPolicy",
+}
 NODE_MANAGED_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
@@ -70,7 +75,8 @@ class EksClusterArgs:
     kubernetes_version: str = versions.KUBERNETES_VERSION
     endpoint_public_access: bool = False
     public_access_cidrs: Sequence[str] = ()
-    admin_role_arns: Sequence[str] = ()
+    access_entries: Mapping[str, str] = field(default_factory=dict)
+    """IAM role ARN -> access (a key of :data:`ACCESS_POLICIES`), cluster scope."""
     api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """Security groups inside the VPC admitted to the private API endpoint (443 on the cluster
     security group): the in-VPC CI runner. The Kubernetes provider waits for these rules."""
@@ -133,17 +139,18 @@ class EksCluster(pulumi.ComponentResource):
             tags={"Name": f"{cluster_name}-nodes"},
             opts=child,
         )
+        # keyed by role name: reordering the config replaces nothing
         access_entries = {
-            f"admin-{i}": eks.AccessEntryArgs(
+            arn.rsplit("/", 1)[-1]: eks.AccessEntryArgs(
                 principal_arn=arn,
                 access_policies={
-                    "cluster-admin": eks.AccessPolicyAssociationArgs(
-                        policy_arn=CLUSTER_ADMIN_POLICY,
+                    access: eks.AccessPolicyAssociationArgs(
+                        policy_arn=ACCESS_POLICIES[access],
                         access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                     )
                 },
             )
-            for i, arn in enumerate(args.admin_role_arns)
+            for arn, access in sorted(args.access_entries.items())
         }
         self.cluster = eks.Cluster(
             f"{name}-control-plane",

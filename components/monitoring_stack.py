@@ -1,11 +1,11 @@
 """MonitoringStack: kube-prometheus-stack, exporters, alert rules and routing, dashboards and
 CloudWatch alarms for the managed services.
 
-Secrets never reach Helm values: Grafana's admin password and the Alertmanager configuration
-(with the Slack webhook and PagerDuty key) are Kubernetes Secrets built from Pulumi secret
-Outputs and referenced by name (``grafana.admin.existingSecret``,
-``alertmanagerSpec.configSecret``); exporters read database and cache credentials from Secrets
-made by external-secrets.
+Secrets never reach Helm values: Grafana's admin password is a Kubernetes Secret built from a
+Pulumi secret Output (``grafana.admin.existingSecret``); the receivers' Slack webhook and
+PagerDuty key stay in Secrets Manager and reach Alertmanager as mounted files through
+external-secrets (``alertmanagerSpec.secrets``); exporters read database and cache credentials
+from Secrets made by external-secrets.
 """
 
 from __future__ import annotations
@@ -26,14 +26,19 @@ from . import versions
 from ._shared import external_secret
 from .app_deployment import RELOADER_ANNOTATION
 from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
-from .monitoring.alertmanager import alertmanager_config
+from .monitoring.alertmanager import (
+    PAGERDUTY_ROUTING_KEY,
+    RECEIVER_SECRET,
+    SLACK_WEBHOOK,
+    alertmanager_config,
+)
 from .monitoring.rules import RuleThresholds, rule_groups
 
 NAMESPACE = "monitoring"
 DASHBOARDS = Path(__file__).parent / "monitoring" / "dashboards"
 ALERTMANAGER_SECRET = "alertmanager-platform"
 GRAFANA_SECRET = "grafana-admin"
-REDACTED = "<secret>"
+ALERTMANAGER_CONFIG_ANNOTATION = "platform/alertmanager-config"
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,11 @@ class MonitoringStackArgs:
     prometheus_replicas: int = 2
     alertmanager_replicas: int = 2
     thresholds: RuleThresholds = field(default_factory=RuleThresholds)
-    slack_webhook_url: pulumi.Output[str] | None = None
+    slack_webhook_secret: pulumi.Input[str] | None = None
+    """Secrets Manager ARN of the Slack webhook URL; None: no Slack receiver."""
     slack_channel: str = "#platform-alerts"
-    pagerduty_routing_key: pulumi.Output[str] | None = None
+    pagerduty_routing_key_secret: pulumi.Input[str] | None = None
+    """Secrets Manager ARN of the PagerDuty routing key; None: no paging."""
     alert_emails: Sequence[str] = ()
     secret_store: str = "aws-secrets-manager"
     # managed services watched by CloudWatch alarms and the exporters
@@ -129,7 +136,7 @@ class MonitoringStack(pulumi.ComponentResource):
             string_data={"admin-user": "admin", "admin-password": password.result},
             opts=in_ns,
         )
-        am_secret = self._alertmanager_secret(in_ns)
+        am_secrets = self._alertmanager_secrets(in_ns)
         dashboards = [
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{path.stem}",
@@ -159,7 +166,7 @@ class MonitoringStack(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.k8s_provider,
-                depends_on=[namespace, grafana_secret, am_secret, *dashboards, *args.ready],
+                depends_on=[namespace, grafana_secret, *am_secrets, *dashboards, *args.ready],
             ),
         )
         after_release = pulumi.ResourceOptions(
@@ -191,38 +198,53 @@ class MonitoringStack(pulumi.ComponentResource):
 
     # --- Kubernetes --------------------------------------------------------------------------
 
-    def _alertmanager_config(self, slack: str | None, pagerduty: str | None) -> dict[str, Any]:
+    def _receiver_secrets(self) -> dict[str, pulumi.Input[str]]:
         a = self._args
-        return alertmanager_config(
-            slack_webhook_url=slack,
+        pairs = ((SLACK_WEBHOOK, a.slack_webhook_secret),
+                 (PAGERDUTY_ROUTING_KEY, a.pagerduty_routing_key_secret))  # fmt: skip
+        return {key: arn for key, arn in pairs if arn is not None}
+
+    def _alertmanager_secrets(self, opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The routing (no secret in it) and, when a receiver needs one, the ExternalSecret
+        that mounts the receivers' secrets; Alertmanager reads them per notification."""
+        a = self._args
+        receivers = self._receiver_secrets()
+        document = alertmanager_config(
+            slack=SLACK_WEBHOOK in receivers,
             slack_channel=a.slack_channel,
-            pagerduty_routing_key=pagerduty,
+            pagerduty=PAGERDUTY_ROUTING_KEY in receivers,
             emails=a.alert_emails,
         )
-
-    def _alertmanager_secret(self, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
-        a = self._args
-        slack = a.slack_webhook_url if a.slack_webhook_url is not None else None
-        pagerduty = a.pagerduty_routing_key
-        # secret because the receivers' URL/key are; kept secret explicitly in case none is set
-        rendered: pulumi.Output[str] = pulumi.Output.all(slack, pagerduty).apply(
-            lambda s: yaml.safe_dump(self._alertmanager_config(s[0], s[1]), sort_keys=False)
-        )
-        document: pulumi.Output[str] = pulumi.Output.secret(rendered)
-        redacted = self._alertmanager_config(
-            REDACTED if slack is not None else None, REDACTED if pagerduty is not None else None
-        )
-        return k8s.core.v1.Secret(
-            f"{self._name}-alertmanager",
-            metadata={
-                "name": ALERTMANAGER_SECRET,
-                "namespace": NAMESPACE,
-                # reviewable copy without the receiver secrets (written by plan --manifests)
-                "annotations": {"platform/redacted-config": json.dumps(redacted, sort_keys=True)},
-            },
-            string_data={"alertmanager.yaml": document},
-            opts=opts,
-        )
+        made: list[pulumi.Resource] = [
+            k8s.core.v1.Secret(
+                f"{self._name}-alertmanager",
+                metadata={
+                    "name": ALERTMANAGER_SECRET,
+                    "namespace": NAMESPACE,
+                    # the provider keeps every Secret's data secret; this document holds none,
+                    # so a reviewable copy (``plan --manifests``, amtool) rides along
+                    "annotations": {ALERTMANAGER_CONFIG_ANNOTATION: json.dumps(document)},
+                },
+                string_data={"alertmanager.yaml": yaml.safe_dump(document, sort_keys=False)},
+                opts=opts,
+            )
+        ]
+        if receivers:
+            made.append(
+                external_secret(
+                    f"{self._name}-alert-receivers",
+                    namespace=NAMESPACE,
+                    secret=RECEIVER_SECRET,
+                    store=a.secret_store,
+                    data={key: (arn, None) for key, arn in receivers.items()},
+                    # a rotated key is read by the next notification after the refresh
+                    refresh_interval="5m",
+                    opts=pulumi.ResourceOptions.merge(
+                        opts, pulumi.ResourceOptions(depends_on=list(a.ready))
+                    ),
+                )
+            )
+        return made
 
     def _values(self) -> dict[str, Any]:
         a = self._args
@@ -257,6 +279,8 @@ class MonitoringStack(pulumi.ComponentResource):
                 "alertmanagerSpec": {
                     "replicas": a.alertmanager_replicas,
                     "configSecret": ALERTMANAGER_SECRET,
+                    # mounted at /etc/alertmanager/secrets/<name>/ (receiver *_file settings)
+                    "secrets": [RECEIVER_SECRET] if self._receiver_secrets() else [],
                     "storage": claim(10),
                 },
                 "podDisruptionBudget": {"enabled": a.alertmanager_replicas > 1},

@@ -29,17 +29,22 @@ from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
 from components.monitoring.alarms import cache_node_ids
+from components.monitoring.alertmanager import (
+    PAGERDUTY_ROUTING_KEY,
+    SLACK_WEBHOOK,
+    receiver_secret_name,
+)
 from components.monitoring.rules import RuleThresholds
 from components.monitoring_stack import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 from components.vpc import Vpc, VpcArgs
 
-from .config import PROJECT, StackConfig, StackSecrets, load_stack_config
+from .config import PROJECT, StackConfig, load_stack_config
 from .config.naming import default_tags
 
 
-def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
+def compose(cfg: StackConfig) -> dict[str, Any]:
     """Create every component of the environment; return the stack outputs."""
     env = cfg.environment
     provider = aws.Provider(
@@ -108,7 +113,10 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
             kubernetes_version=cl.kubernetes_version,
             endpoint_public_access=cl.endpoint_public_access,
             public_access_cidrs=[str(c) for c in cl.public_access_cidrs],
-            admin_role_arns=cl.admin_role_arns,
+            access_entries={
+                **dict.fromkeys(cl.admin_role_arns, "cluster-admin"),
+                **{e.principal_arn: e.access for e in cl.access_entries},
+            },
             api_client_security_group_ids=[runner.security_group_id] if runner else [],
             service_cidr=str(cl.service_cidr),
             log_retention_days=cl.log_retention_days,
@@ -257,13 +265,18 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
         ),
         opts=aws_opts,
     )
+    receivers = alert_receiver_secrets(cfg, provider)
     if addons.external_secrets_role is not None:
         external_secrets_grant(
             f"{env}-external-secrets-data",
             role=addons.external_secrets_role,
             # not the master secret: only db-admin reads it, through its own store and role
-            secret_arns=[cache.auth_secret_arn],
-            key_arns=[database.kms_key_arn, cache.kms_key_arn],
+            secret_arns=[cache.auth_secret_arn, *(r.arn for r in receivers.values())],
+            key_arns=[
+                database.kms_key_arn,
+                cache.kms_key_arn,
+                *(r.kms_key_id for r in receivers.values()),
+            ],
             region=cfg.region,
             opts=aws_opts,
         )
@@ -351,11 +364,9 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
                 queue_backlog=t.queue_backlog,
                 backup_max_age_seconds=2 * cfg.backups.dump_interval_minutes * 60,
             ),
-            slack_webhook_url=secrets.alert_slack_webhook_url if mon.slack_enabled else None,
+            slack_webhook_secret=_arn(receivers.get(SLACK_WEBHOOK)),
             slack_channel=mon.slack_channel,
-            pagerduty_routing_key=(
-                secrets.alert_pagerduty_routing_key if mon.pagerduty_enabled else None
-            ),
+            pagerduty_routing_key_secret=_arn(receivers.get(PAGERDUTY_ROUTING_KEY)),
             alert_emails=mon.alert_emails,
             secret_store=addons.cluster_secret_store_name,
             database_identifier=database.instance_identifier,
@@ -457,8 +468,28 @@ def compose(cfg: StackConfig, secrets: StackSecrets) -> dict[str, Any]:
     }
 
 
+def alert_receiver_secrets(
+    cfg: StackConfig, provider: aws.Provider
+) -> dict[str, pulumi.Output[aws.secretsmanager.GetSecretResult]]:
+    """The receivers' Secrets Manager secrets, looked up by name: the operator creates them
+    once (``bootstrap-backend put-secret``); a missing one fails the preview naming it."""
+    mon = cfg.monitoring
+    wanted = ((SLACK_WEBHOOK, mon.slack_enabled), (PAGERDUTY_ROUTING_KEY, mon.pagerduty_enabled))
+    return {
+        key: aws.secretsmanager.get_secret_output(
+            name=receiver_secret_name(cfg.environment, key),
+            opts=pulumi.InvokeOutputOptions(provider=provider),
+        )
+        for key, enabled in wanted
+        if enabled
+    }
+
+
+def _arn(secret: pulumi.Output[aws.secretsmanager.GetSecretResult] | None) -> Any:
+    return None if secret is None else secret.arn
+
+
 def run() -> None:
     """The program: load config once, compose, export."""
-    cfg, secrets = load_stack_config()
-    for name, value in compose(cfg, secrets).items():
+    for name, value in compose(load_stack_config()).items():
         pulumi.export(name, value)

@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from environment.config.loader import SECRET_KEYS
 from tools.offline.harness import (
-    OFFLINE_SECRET_PLACEHOLDER,
     PlanResult,
     read_stack_file,
     run_program,
@@ -54,18 +52,10 @@ def stack_config(stack: str) -> dict[str, Any]:
     return yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
-def run_stack_config(
-    config: Mapping[str, Any], stack: str = "staging", *, with_secrets: bool = True
-) -> PlanResult:
-    """Run the whole program for a config mapping shaped like a stack file's ``config:``
-    (with the alerting secrets set, as on a real stack, unless ``with_secrets`` is false)."""
+def run_stack_config(config: Mapping[str, Any], stack: str = "staging") -> PlanResult:
+    """Run the whole program for a config mapping shaped like a stack file's ``config:``."""
     flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    secret_keys: set[str] = set()
-    if with_secrets:
-        for key in SECRET_KEYS:
-            flat.setdefault(f"platform:{key}", OFFLINE_SECRET_PLACEHOLDER)
-            secret_keys.add(f"platform:{key}")
-    return run_with_config(flat, stack, secret_keys=secret_keys)
+    return run_with_config(flat, stack)
 
 
 def run_component(program: Callable[[], None], stack: str = "test") -> PlanResult:

@@ -47,7 +47,54 @@ def test_new_stack_template_validates() -> None:
     from environment.config import parse_stack_config
 
     config = yaml.safe_load((REPO / "docs" / "Pulumi.stack.yaml.example").read_text())["config"]
-    secrets = {"platform:alertSlackWebhookUrl": "s", "platform:alertPagerdutyRoutingKey": "p"}
-    cfg = parse_stack_config({**config, **secrets}, "europe")
+    cfg = parse_stack_config(config, "europe")
     assert cfg.region == "eu-west-1"
     assert cfg.protect_stateful_resources is True
+
+
+def _section(title: str) -> str:
+    text = (REPO / "README.md").read_text()
+    start = text.index(f"### {title}\n")
+    return text[start : text.index("\n## ", start)]
+
+
+def test_first_deploy_walkthrough_is_true() -> None:
+    """Every command, flag, role, variable, environment and secret the walkthrough names
+    exists in the code, the workflows and the stack files."""
+    import re
+    import tomllib
+
+    import yaml
+
+    from components.monitoring.alertmanager import PAGERDUTY_ROUTING_KEY, SLACK_WEBHOOK
+    from tools.bootstrap.ci_roles import ci_roles
+    from tools.bootstrap.cli import commands
+
+    section = _section("First deploy")
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    for script in re.findall(r"uv run ([\w-]+)", section):
+        assert script in scripts, script
+    cli = (REPO / "tools" / "bootstrap" / "cli.py").read_text()
+    for flag in set(re.findall(r"bootstrap-backend[^\n]*", section)):
+        for option in re.findall(r"(--[\w-]+)", flag):
+            assert f'"{option}"' in cli, option
+    # the stack-init lines are the ones bootstrap prints, with the stack files' provider
+    for line in commands("<org>-pulumi-state", "us-east-1", "alias/pulumi-secrets"):
+        assert line in section, line
+    for stack in ("staging", "production"):
+        doc = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+        assert f"--secrets-provider '{doc['secretsprovider']}'" in section
+    # every CI role, by name
+    assert set(re.findall(r"`(platform-ci-[\w-]+)`", section)) == {r.name for r in ci_roles()}
+    # the repository variables are exactly those the workflows read
+    workflows = " ".join(p.read_text() for p in (REPO / ".github" / "workflows").glob("*.yml"))
+    used = set(re.findall(r"vars\.(\w+)", workflows))
+    assert used == {"AWS_ACCOUNT_ID", "PULUMI_BACKEND_URL"}
+    for name in used:
+        assert f"`{name}`" in section
+    environments = set(re.findall(r"environment: (\w+)", workflows))
+    assert environments == {"staging", "production"}
+    assert "environments\n   `staging` and `production`" in section
+    # the secrets put are the ones the program looks up
+    paths = set(re.findall(r"put-secret --stack \w+ (alerting/[\w-]+)", section))
+    assert paths == {f"alerting/{SLACK_WEBHOOK}", f"alerting/{PAGERDUTY_ROUTING_KEY}"}

@@ -5,14 +5,13 @@ namespace, one key per section, plus ``aws:region``. ``load_stack_config`` valid
 at the edge, before any resource is registered.
 """
 
-from .loader import PROJECT, ConfigError, StackSecrets, load_stack_config, parse_stack_config
+from .loader import PROJECT, ConfigError, load_stack_config, parse_stack_config
 from .model import StackConfig
 
 __all__ = [
     "PROJECT",
     "ConfigError",
     "StackConfig",
-    "StackSecrets",
     "load_stack_config",
     "parse_stack_config",
 ]

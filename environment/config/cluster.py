@@ -116,6 +116,22 @@ class DeployRunnerConfig(ConfigModel):
     """CodeBuild compute size (MEDIUM: 4 GiB, 2 vCPU; the program plans in about a minute)."""
 
 
+ClusterAccess = Literal["cluster-admin", "admin-view", "view"]
+"""EKS access policies by name: ``cluster-admin`` (AmazonEKSClusterAdminPolicy: deploys,
+which create namespaces, CRDs and cluster roles), ``admin-view`` (AmazonEKSAdminViewPolicy:
+reads everything incl. Secrets, for a refresh), ``view`` (AmazonEKSViewPolicy: no Secrets)."""
+
+
+class AccessEntryConfig(ConfigModel):
+    """An IAM role's access to the cluster through an EKS access entry (cluster scope)."""
+
+    principal_arn: str = Field(pattern=IAM_ROLE_ARN)
+    """The IAM role (e.g. a CI role ``bootstrap-backend`` created)."""
+
+    access: ClusterAccess
+    """What the role may do in Kubernetes."""
+
+
 class ClusterConfig(ConfigModel):
     """The EKS control plane and its node groups."""
 
@@ -131,6 +147,11 @@ class ClusterConfig(ConfigModel):
 
     admin_role_arns: tuple[str, ...] = ()
     """IAM roles granted cluster-admin through EKS access entries (no aws-auth ConfigMap)."""
+
+    access_entries: tuple[AccessEntryConfig, ...] = ()
+    """More roles and their access, e.g. the CI roles: preview ``view``, drift ``admin-view``,
+    the environment's deploy role ``cluster-admin``. Never list the principal that created the
+    cluster: EKS made it an admin already, and a second entry fails (ResourceInUseException)."""
 
     deploy_runner: DeployRunnerConfig | None = None
     """In-VPC CI runner for the private API endpoint; required when ``endpointPublicAccess``
@@ -172,6 +193,18 @@ class ClusterConfig(ConfigModel):
             if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", name):
                 raise ValueError(f"node group name {name!r}: lowercase letters, digits, '-'")
         return groups
+
+    @model_validator(mode="after")
+    def _one_entry_per_principal(self) -> ClusterConfig:
+        seen: set[str] = set()
+        for arn in [*self.admin_role_arns, *(e.principal_arn for e in self.access_entries)]:
+            if arn in seen:
+                raise ValueError(
+                    f"accessEntries: {arn} is listed twice (adminRoleArns and accessEntries "
+                    "share one EKS access entry per principal)"
+                )
+            seen.add(arn)
+        return self
 
     @model_validator(mode="after")
     def _endpoint(self) -> ClusterConfig:

@@ -12,7 +12,6 @@ import contextlib
 import ipaddress
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,26 @@ from .network import NetworkConfig
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Where ``Pulumi.yaml`` and the committed ``Pulumi.<stack>.yaml`` files live."""
 
+PROJECT_NAME = "platform"
+
 REFUSED_KEYS = {
     "region": "the region is the AWS provider's: set aws:region (one source of truth)",
+    **{
+        key: (
+            f"receiver secrets live in Secrets Manager as <stack>/alerting/{name}, never in "
+            f"Pulumi config or state: `uv run bootstrap-backend put-secret --stack <stack> "
+            f"alerting/{name}` (value on stdin), then `pulumi config rm {PROJECT_NAME}:{key}`"
+        )
+        for key, name in (
+            ("alertSlackWebhookUrl", "slack-webhook-url"),
+            ("alertPagerdutyRoutingKey", "pagerduty-routing-key"),
+        )
+    },
 }
-"""Project keys that would shadow another namespace's setting."""
+"""Project keys refused with a hint: they would shadow another namespace's setting, or
+would put a secret into Pulumi config."""
 
-PROJECT = "platform"
-
-SECRET_KEYS = ("alertSlackWebhookUrl", "alertPagerdutyRoutingKey")
-"""Secret config keys (``pulumi config set --secret``); read as Output secrets, never modelled."""
+PROJECT = PROJECT_NAME
 
 
 class ConfigError(pulumi.RunError):
@@ -42,14 +52,6 @@ class ConfigError(pulumi.RunError):
 
     A ``RunError``: the Pulumi CLI prints its message, not a traceback.
     """
-
-
-@dataclass(frozen=True)
-class StackSecrets:
-    """Secret config values, kept as ``Output`` secrets (``None`` when not set)."""
-
-    alert_slack_webhook_url: pulumi.Output[str] | None
-    alert_pagerduty_routing_key: pulumi.Output[str] | None
 
 
 def _field_keys(model: type[BaseModel]) -> list[str]:
@@ -128,7 +130,7 @@ def parse_stack_config(
             data["region"] = value
         elif namespace == PROJECT and name in REFUSED_KEYS:
             refused.append(f"  {key}: not a project key; {REFUSED_KEYS[name]}")
-        elif namespace == PROJECT and name not in SECRET_KEYS:
+        elif namespace == PROJECT:
             data[name] = value
         elif namespace not in ("aws", "kubernetes", "eks", "random", PROJECT):
             unknown_namespaces.append(key)
@@ -146,17 +148,6 @@ def parse_stack_config(
         cfg = StackConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc)) from None
-    missing = [
-        f"  platform:monitoring.{flag}: true needs the secret {PROJECT}:{key} "
-        f"(pulumi config set --secret {PROJECT}:{key} ...)"
-        for flag, key, enabled in (
-            ("slackEnabled", "alertSlackWebhookUrl", cfg.monitoring.slack_enabled),
-            ("pagerdutyEnabled", "alertPagerdutyRoutingKey", cfg.monitoring.pagerduty_enabled),
-        )
-        if enabled and f"{PROJECT}:{key}" not in raw
-    ]
-    if missing:
-        raise ConfigError("invalid stack config:\n" + "\n".join(missing))
     overlaps = [
         f"  platform:network.cidr: {cfg.network.cidr} overlaps stack {other!r} ({cidr}); "
         "every environment needs its own range (peering, VPN and the DR region need them "
@@ -184,14 +175,8 @@ def committed_stack_cidrs(project_dir: Path = PROJECT_DIR) -> dict[str, ipaddres
     return cidrs
 
 
-def load_stack_config() -> tuple[StackConfig, StackSecrets]:
-    """Read the running stack's config (``pulumi.Config``) and secrets; validate once."""
+def load_stack_config() -> StackConfig:
+    """Read the running stack's config (``pulumi.Config``); validate once."""
     from pulumi.runtime.config import CONFIG
 
-    cfg = parse_stack_config(dict(CONFIG.get()), pulumi.get_stack(), committed_stack_cidrs())
-    project = pulumi.Config(PROJECT)
-    secrets = StackSecrets(
-        alert_slack_webhook_url=project.get_secret("alertSlackWebhookUrl"),
-        alert_pagerduty_routing_key=project.get_secret("alertPagerdutyRoutingKey"),
-    )
-    return cfg, secrets
+    return parse_stack_config(dict(CONFIG.get()), pulumi.get_stack(), committed_stack_cidrs())

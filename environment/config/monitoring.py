@@ -61,13 +61,15 @@ class MonitoringConfig(ConfigModel):
     """Alert thresholds."""
 
     slack_enabled: bool = True
-    """Route warnings (and criticals) to Slack; needs the secret ``alertSlackWebhookUrl``."""
+    """Route warnings (and criticals) to Slack; its webhook URL is the Secrets Manager
+    secret ``<stack>/alerting/slack-webhook-url`` (``bootstrap-backend put-secret``)."""
 
     slack_channel: str = Field(default="#platform-alerts", pattern=r"^#[a-z0-9_-]{1,79}$")
     """Slack channel for alerts."""
 
     pagerduty_enabled: bool = True
-    """Page on critical alerts; needs the secret ``alertPagerdutyRoutingKey``."""
+    """Page on critical alerts; its routing key is the Secrets Manager secret
+    ``<stack>/alerting/pagerduty-routing-key`` (``bootstrap-backend put-secret``)."""
 
     alert_emails: tuple[str, ...] = Field(default=())
     """Addresses subscribed to the CloudWatch alarm topic (and warning emails)."""

@@ -37,8 +37,9 @@ def test_production_has_a_runner_in_its_private_subnets(production: PlanResult) 
     }
 
 
-def test_staging_uses_its_allow_listed_public_endpoint(staging: PlanResult) -> None:
-    assert not staging.graph.of_type(PROJECT)
+def test_each_stack_has_its_own_runner(staging: PlanResult) -> None:
+    (project,) = staging.graph.of_type(PROJECT)
+    assert project.inputs["name"] == "staging-deploy-runner"
 
 
 def test_runner_is_closed_and_admitted_to_the_api_only(production: PlanResult) -> None:

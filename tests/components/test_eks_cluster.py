@@ -52,15 +52,35 @@ def test_all_control_plane_logs_with_retention(plan: PlanResult) -> None:
     assert log_group.urn in cluster.dependencies
 
 
-def test_endpoint_access_per_stack(staging: PlanResult, production: PlanResult) -> None:
-    prod = _cluster(production)
-    assert prod["endpointPrivateAccess"] is True
-    assert prod["endpointPublicAccess"] is False
-    assert "publicAccessCidrs" not in prod
-    stg = _cluster(staging)
-    assert stg["endpointPrivateAccess"] is True
-    assert stg["endpointPublicAccess"] is True
-    assert stg["publicAccessCidrs"] == ["203.0.113.0/24"]
+def test_both_stacks_keep_the_api_private(staging: PlanResult, production: PlanResult) -> None:
+    """No documentation-range allow-list: the pipeline reaches both APIs from inside the VPC
+    (each stack has its own in-VPC runner, admitted on 443)."""
+    for plan in (staging, production):
+        cluster = _cluster(plan)
+        assert cluster["endpointPrivateAccess"] is True
+        assert cluster["endpointPublicAccess"] is False
+        assert "publicAccessCidrs" not in cluster
+        (project,) = plan.graph.of_type("aws:codebuild/project:Project")
+        assert project.inputs["name"] == f"{plan.stack}-deploy-runner"
+
+
+def test_ci_roles_get_access_entries_from_config(plan: PlanResult) -> None:
+    """The preview role reads without Secrets, the drift role reads everything a refresh
+    needs; the deploy role is the cluster creator (admin by EKS) and has no second entry."""
+    entries = _cluster(plan)["accessEntries"]
+    policy = "arn:aws:eks::aws:cluster-access-policy/"
+    granted = {
+        e["principalArn"].rsplit("/", 1)[-1]: [
+            (p["policyArn"].removeprefix(policy), p["accessScope"]["type"])
+            for p in e["accessPolicies"].values()
+        ]
+        for e in entries.values()
+    }
+    assert granted == {
+        "platform-ci-preview": [("AmazonEKSViewPolicy", "cluster")],
+        "platform-ci-drift": [("AmazonEKSAdminViewPolicy", "cluster")],
+    }
+    assert set(entries) == set(granted)  # keyed by role name: reordering replaces nothing
 
 
 def test_node_groups_per_stack(staging: PlanResult, production: PlanResult) -> None:

@@ -284,9 +284,9 @@ def test_backup_job_failed_tracks_the_latest_run(
 @pytest.mark.parametrize("emails", [(), ("oncall@example.com",)])
 def test_amtool_check_config(tmp_path: Path, emails: tuple[str, ...]) -> None:
     config = alertmanager_config(
-        slack_webhook_url="https://hooks.slack.com/services/T000/B000/XXXX",
+        slack=True,
         slack_channel="#alerts",
-        pagerduty_routing_key="0123456789abcdef0123456789abcdef",
+        pagerduty=True,
         emails=emails,
     )
     path = tmp_path / "alertmanager.yaml"
@@ -297,9 +297,7 @@ def test_amtool_check_config(tmp_path: Path, emails: tuple[str, ...]) -> None:
 
 
 def test_routing_by_severity_and_inhibition() -> None:
-    config = alertmanager_config(
-        slack_webhook_url="u", slack_channel="#a", pagerduty_routing_key="k", emails=()
-    )
+    config = alertmanager_config(slack=True, slack_channel="#a", pagerduty=True, emails=())
     route = config["route"]
     assert route["group_by"] == ["alertname", "namespace"]
     receivers = {r["matchers"][0]: r["receiver"] for r in route["routes"]}

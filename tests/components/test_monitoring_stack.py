@@ -55,7 +55,62 @@ def test_no_plain_secret_in_helm_values(plan: PlanResult) -> None:
     assert values["grafana"]["admin"]["existingSecret"] == "grafana-admin"
     assert values["alertmanager"]["alertmanagerSpec"]["configSecret"] == "alertmanager-platform"
     for secret in plan.graph.of_type("kubernetes:core/v1:Secret"):
+        if secret.inputs["metadata"]["name"] == "alertmanager-platform":
+            continue  # routing only: receivers read their secrets from mounted files
         assert secret.inputs["stringData"] == "[secret]"
+
+
+def _alertmanager(plan: PlanResult) -> dict:
+    (secret,) = [
+        s for s in plan.graph.of_type("kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["name"] == "alertmanager-platform"
+    ]  # fmt: skip
+    return json.loads(secret.inputs["metadata"]["annotations"]["platform/alertmanager-config"])
+
+
+def test_receiver_secrets_come_from_secrets_manager_as_files(production: PlanResult) -> None:
+    """No receiver secret in config, state or the routing document: each is a Secrets Manager
+    secret named <stack>/alerting/<key>, synced by external-secrets into the Secret the
+    operator mounts, and read per notification through a *_file setting."""
+    receivers = {r["name"]: r for r in _alertmanager(production)["receivers"]}
+    directory = "/etc/alertmanager/secrets/alert-receivers"
+    (pagerduty,) = receivers["critical"]["pagerduty_configs"]
+    assert pagerduty["routing_key_file"] == f"{directory}/pagerduty-routing-key"
+    assert "routing_key" not in pagerduty
+    (slack,) = receivers["warning"]["slack_configs"]
+    assert slack["api_url_file"] == f"{directory}/slack-webhook-url"
+    assert "api_url" not in slack
+    spec = _release(production, "kube-prometheus-stack")["values"]["alertmanager"][
+        "alertmanagerSpec"
+    ]
+    assert spec["secrets"] == ["alert-receivers"]
+    (external,) = [
+        e for e in production.graph.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+        if e.inputs["metadata"]["name"] == "alert-receivers"
+    ]  # fmt: skip
+    assert external.inputs["metadata"]["namespace"] == "monitoring"
+    looked_up = {
+        args["name"]: token for token, args in production.calls
+        if token == "aws:secretsmanager/getSecret:getSecret"
+    }  # fmt: skip
+    assert set(looked_up) == {
+        "production/alerting/slack-webhook-url",
+        "production/alerting/pagerduty-routing-key",
+    }
+    remote = {d["secretKey"]: d["remoteRef"] for d in external.inputs["spec"]["data"]}
+    assert set(remote) == {"slack-webhook-url", "pagerduty-routing-key"}
+    for key, ref in remote.items():
+        assert ref["key"].startswith("arn:aws:secretsmanager:")
+        assert f"alerting/{key}" in ref["key"]
+        assert "property" not in ref  # the whole string is the value
+    # the external-secrets role may read exactly these two (and the data stores' secrets)
+    grant = next(
+        r
+        for r in production.graph.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name == "production-external-secrets-data"
+    )
+    readable = json.loads(grant.inputs["policy"])["Statement"][0]["Resource"]
+    assert {ref["key"] for ref in remote.values()} <= set(readable)
 
 
 def test_every_alarm_notifies_the_encrypted_topic(plan: PlanResult) -> None:
@@ -145,14 +200,13 @@ def test_rules_and_service_monitor_wait_for_the_operator(plan: PlanResult) -> No
 
 
 def test_staging_never_pages(staging: PlanResult) -> None:
-    (secret,) = [
-        s for s in staging.graph.of_type("kubernetes:core/v1:Secret")
-        if s.inputs["metadata"]["name"] == "alertmanager-platform"
-    ]  # fmt: skip
-    redacted = json.loads(secret.inputs["metadata"]["annotations"]["platform/redacted-config"])
-    receivers = {r["name"]: r for r in redacted["receivers"]}
+    receivers = {r["name"]: r for r in _alertmanager(staging)["receivers"]}
     assert "pagerduty_configs" not in receivers["critical"]
-    assert receivers["critical"]["slack_configs"][0]["api_url"] == "<secret>"
+    assert receivers["critical"]["slack_configs"][0]["api_url_file"].endswith("slack-webhook-url")
+    looked_up = [
+        a["name"] for t, a in staging.calls if t.startswith("aws:secretsmanager/getSecret")
+    ]
+    assert looked_up == ["staging/alerting/slack-webhook-url"]
 
 
 BAD = [
@@ -178,11 +232,15 @@ def test_bad_monitoring_config(monitoring: dict, fragments: list[str]) -> None:
     assert len(result.graph) == 0
 
 
-def test_receiver_without_its_secret_is_rejected() -> None:
-    result = run_stack_config(stack_config("production"), "production", with_secrets=False)
+@pytest.mark.parametrize("key", ["alertSlackWebhookUrl", "alertPagerdutyRoutingKey"])
+def test_receiver_secret_in_pulumi_config_is_refused(key: str) -> None:
+    """The old secure config keys are refused with the way to move the value."""
+    config = stack_config("production")
+    config[f"platform:{key}"] = {"secure": "AAABAKm..."}
+    result = run_stack_config(config, "production")
     assert result.error is not None
-    assert "platform:monitoring.slackEnabled: true needs the secret" in result.error
-    assert "platform:alertPagerdutyRoutingKey" in result.error
+    assert f"platform:{key}: not a project key" in result.error
+    assert "bootstrap-backend put-secret" in result.error
     assert len(result.graph) == 0
 
 

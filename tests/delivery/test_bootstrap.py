@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,17 +11,24 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tools.bootstrap.ci_roles import GITHUB_OIDC_HOST, ci_roles, managed_policy, trust_policy
 from tools.bootstrap.cli import (
     BootstrapError,
     bootstrap,
     commands,
-    github_trust_policy,
     main,
 )
+from tools.bootstrap.secrets import SecretError, put_secret
 
 REGION = "us-east-1"
 BUCKET = "acme-pulumi-state"
 ALIAS = "alias/pulumi-secrets"
+
+
+@pytest.fixture(autouse=True)
+def _aws_managed_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto knows ReadOnlyAccess/PowerUserAccess only when told to load AWS's policies."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 
 @pytest.fixture
@@ -69,10 +78,104 @@ def test_cli_prints_the_exact_commands(capsys: pytest.CaptureFixture[str]) -> No
     assert "repo:acme/platform:pull_request" in out
 
 
-def test_github_trust_is_scoped_to_one_repository() -> None:
-    policy = github_trust_policy("123456789012", "acme/platform", ["environment:production"])
-    condition = policy["Statement"][0]["Condition"]["StringEquals"]
-    assert condition["token.actions.githubusercontent.com:sub"] == [
-        "repo:acme/platform:environment:production"
+def test_ci_roles_one_per_purpose_each_trusting_one_claim(session: Any) -> None:
+    main(["--region", REGION, "--bucket", BUCKET, "--github-repo", "acme/platform"])
+    iam = session.client("iam")
+    providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert [p["Arn"].rsplit("/", 1)[-1] for p in providers] == [GITHUB_OIDC_HOST]
+    subjects = {}
+    for role in ci_roles():
+        got = iam.get_role(RoleName=role.name)["Role"]
+        (statement,) = got["AssumeRolePolicyDocument"]["Statement"]
+        condition = statement["Condition"]["StringEquals"]
+        assert condition[f"{GITHUB_OIDC_HOST}:aud"] == "sts.amazonaws.com"
+        subjects[role.name] = condition[f"{GITHUB_OIDC_HOST}:sub"]
+        attached = iam.list_attached_role_policies(RoleName=role.name)["AttachedPolicies"]
+        assert [a["PolicyArn"] for a in attached] == [managed_policy(role)]
+    assert subjects == {
+        "platform-ci-preview": "repo:acme/platform:pull_request",
+        "platform-ci-drift": "repo:acme/platform:ref:refs/heads/main",
+        "platform-ci-deploy-staging": "repo:acme/platform:environment:staging",
+        "platform-ci-deploy-production": "repo:acme/platform:environment:production",
+    }
+
+
+def _inline(session: Any, role: str) -> dict[str, Any]:
+    doc = session.client("iam").get_role_policy(RoleName=role, PolicyName="platform-ci")
+    return {s["Sid"]: s for s in doc["PolicyDocument"]["Statement"]}
+
+
+def test_ci_role_permissions_follow_their_purpose(session: Any) -> None:
+    main(["--region", REGION, "--bucket", BUCKET, "--github-repo", "acme/platform"])
+    preview = _inline(session, "platform-ci-preview")
+    assert preview["Locks"]["Resource"] == f"arn:aws:s3:::{BUCKET}/.pulumi/locks/*"
+    assert preview["StackSecrets"]["Action"] == "kms:Decrypt"
+    assert "EnvironmentRolesAndPolicies" not in preview
+    assert "RefreshSecretVersions" not in preview  # a pull request reads no secret values
+    drift = _inline(session, "platform-ci-drift")
+    assert drift["RefreshSecretVersions"]["Action"] == "secretsmanager:GetSecretValue"
+    staging = _inline(session, "platform-ci-deploy-staging")
+    # identity writes only on the environment's own names: staging cannot touch production's
+    assert staging["EnvironmentRolesAndPolicies"]["Resource"] == [
+        "arn:aws:iam::123456789012:role/staging-*",
+        "arn:aws:iam::123456789012:policy/staging-*",
     ]
-    assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    assert staging["WriteState"]["Resource"] == f"arn:aws:s3:::{BUCKET}/*"
+    for statement in staging.values():
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        assert not any(a.endswith("*") for a in actions), statement
+
+
+def test_ci_roles_converge_when_run_again(session: Any) -> None:
+    main(["--region", REGION, "--bucket", BUCKET, "--github-repo", "acme/platform"])
+    iam = session.client("iam")
+    widened = trust_policy("123456789012", "acme/platform", ci_roles()[0])
+    widened["Statement"][0]["Condition"]["StringEquals"][f"{GITHUB_OIDC_HOST}:sub"] = "repo:*"
+    iam.update_assume_role_policy(
+        RoleName="platform-ci-preview", PolicyDocument=json.dumps(widened)
+    )
+    main(["--region", REGION, "--bucket", BUCKET, "--github-repo", "acme/platform"])
+    role = iam.get_role(RoleName="platform-ci-preview")["Role"]
+    sub = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+    assert sub[f"{GITHUB_OIDC_HOST}:sub"] == "repo:acme/platform:pull_request"
+    assert len(iam.list_roles()["Roles"]) == 4
+
+
+def test_put_secret_creates_then_rotates_from_stdin(session: Any) -> None:
+    client = session.client("secretsmanager")
+    first = put_secret(client, "staging", "alerting/slack-webhook-url", "https://hooks/a\n")
+    assert first.created
+    second = put_secret(client, "staging", "alerting/slack-webhook-url", "https://hooks/b")
+    assert not second.created
+    assert second.arn == first.arn
+    value = client.get_secret_value(SecretId="staging/alerting/slack-webhook-url")
+    assert value["SecretString"] == "https://hooks/b"
+    tags = {t["Key"]: t["Value"] for t in client.describe_secret(SecretId=first.arn)["Tags"]}
+    assert tags["environment"] == "staging"
+
+
+@pytest.mark.parametrize(
+    ("stack", "path", "value", "message"),
+    [
+        ("staging", "alerting/slack-webhook-url", "  \n", "empty value"),
+        ("staging", "slack", "x", "'<group>/<name>'"),
+        ("Staging", "alerting/x", "x", "lowercase"),
+    ],
+)
+def test_put_secret_refusals(session: Any, stack: str, path: str, value: str, message: str) -> None:
+    with pytest.raises(SecretError, match=message):
+        put_secret(session.client("secretsmanager"), stack, path, value)
+
+
+def test_put_secret_cli_reads_stdin(
+    session: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("routing-key"))
+    assert main(["put-secret", "--stack", "production", "alerting/pagerduty-routing-key"]) == 0
+    assert "created: arn:aws:secretsmanager:us-east-1:" in capsys.readouterr().out
+    value = session.client("secretsmanager").get_secret_value(
+        SecretId="production/alerting/pagerduty-routing-key"
+    )
+    assert value["SecretString"] == "routing-key"

@@ -93,27 +93,88 @@ def test_no_long_lived_keys_and_pinned_actions(path: Path) -> None:
                 assert SHA.match(step["uses"]) or EXACT.match(step["uses"]), step["uses"]
 
 
-def test_production_deploys_only_through_its_environment() -> None:
+def test_each_stack_deploys_in_two_phases_through_its_environment() -> None:
     jobs = _workflow("deploy")["jobs"]
-    production = [j for j in jobs.values() if "production" in str(j.get("steps"))]
-    assert len(production) == 2
-    for job in production:
-        assert job["environment"] == "production"
+    assert list(jobs) == ["staging-aws", "staging", "production-aws", "production"]
+    assert jobs["staging-aws"].get("needs") is None
+    assert jobs["staging"]["needs"] == "staging-aws"
     assert jobs["production-aws"]["needs"] == "staging"
     assert jobs["production"]["needs"] == "production-aws"
     groups = [job["concurrency"]["group"] for job in jobs.values()]
     assert len(set(groups)) == len(groups)  # a pending job never replaces another stack's
     for name, job in jobs.items():
+        stack = name.removesuffix("-aws")
+        assert job["environment"] == stack
         assert job["concurrency"]["cancel-in-progress"] is False
         assert job["concurrency"]["group"].startswith("deploy-")
         text = json.dumps(job["steps"])
-        # every stack is refreshed before `up`, from where its API is reachable; the hosted
-        # AWS-only phase of production must not refresh (Kubernetes objects: private API)
-        if name == "production-aws":
+        if name.endswith("-aws"):
+            # hosted: everything but the Kubernetes provider and its dependents, no refresh
+            # (refreshing Kubernetes objects would call the private API)
+            assert job["runs-on"].startswith("ubuntu-")
             assert "--refresh" not in text
+            assert "--exclude-dependents" in text
+            urn = job["env"]["K8S_PROVIDER_URN"]
+            assert urn.startswith(f"urn:pulumi:{stack}::platform::")
+            assert urn.endswith(f"::{stack}-eks-k8s")
         else:
+            # inside the VPC: the stack's own CodeBuild runner, refreshed before `up`
+            assert job["runs-on"].startswith(f"codebuild-{stack}-deploy-runner-")
             assert '"refresh": true' in text
     assert _workflow("deploy")["on"]["push"]["branches"] == ["main"]
+
+
+ACCOUNT = "123456789012"
+REPOSITORY = "acme/platform"
+
+
+def _claim(doc: dict[str, Any], job: dict[str, Any]) -> str:
+    """The OIDC ``sub`` suffix GitHub presents for a job (GitHub docs, "About security
+    hardening with OpenID Connect": environment, else pull_request, else the ref)."""
+    if "environment" in job:
+        return f"environment:{job['environment']}"
+    if set(doc["on"]) == {"pull_request"}:
+        return "pull_request"
+    return "ref:refs/heads/main"  # schedule and dispatch run on the default branch
+
+
+def _stack_of(step: dict[str, Any]) -> str | None:
+    if "with" in step and "stack-name" in step["with"]:
+        return str(step["with"]["stack-name"])
+    match = re.search(r"--stack (\S+)", step.get("run", ""))
+    return match.group(1) if match else None
+
+
+def test_every_jobs_claim_is_trusted_by_exactly_the_role_it_assumes() -> None:
+    from tools.bootstrap.ci_roles import ci_roles, trust_policy
+
+    roles = {role.name: role for role in ci_roles()}
+    subject = {
+        name: trust_policy(ACCOUNT, REPOSITORY, role)["Statement"][0]["Condition"]["StringEquals"][
+            "token.actions.githubusercontent.com:sub"
+        ]
+        for name, role in roles.items()
+    }
+    assumed = set()
+    for path in WORKFLOWS:
+        doc = _load(path)
+        for job_name, job in doc["jobs"].items():
+            steps = job.get("steps", [])
+            for step in steps:
+                if "configure-aws-credentials" not in step.get("uses", ""):
+                    continue
+                arn = step["with"]["role-to-assume"]
+                prefix = "arn:aws:iam::${{ vars.AWS_ACCOUNT_ID }}:role/"
+                assert arn.startswith(prefix), (path.stem, job_name, arn)
+                role = roles[arn.removeprefix(prefix)]
+                claim = f"repo:{REPOSITORY}:{_claim(doc, job)}"
+                trusted_by = sorted(name for name, sub in subject.items() if sub == claim)
+                assert trusted_by == [role.name], (path.stem, job_name, claim)
+                assumed.add(role.name)
+                if role.deploys is not None:  # a deploy role only ever deploys its own stack
+                    stacks = {_stack_of(s) for s in steps} - {None}
+                    assert stacks == {role.deploys}, (job_name, stacks)
+    assert assumed == set(roles)
 
 
 def test_preview_is_skipped_for_forks_and_grouped_per_stack() -> None:
@@ -150,14 +211,13 @@ def test_drift_reports_only_changes_the_preview_counted() -> None:
     assert job["permissions"]["issues"] == "write"
 
 
-def test_production_drift_runs_inside_the_vpc() -> None:
-    runners = {
-        m["stack"]: m["runner"]
-        for m in _workflow("drift")["jobs"]["drift"]["strategy"]["matrix"]["include"]
-    }
-    deploy = _workflow("deploy")["jobs"]["production"]["runs-on"]
-    assert runners["production"] == deploy  # the CodeBuild runner in the VPC
-    assert runners["staging"].startswith("ubuntu-")
+def test_drift_runs_inside_each_stacks_vpc() -> None:
+    job = _workflow("drift")["jobs"]["drift"]
+    assert job["strategy"]["matrix"]["stack"] == ["staging", "production"]
+    deploy = _workflow("deploy")["jobs"]
+    for stack in ("staging", "production"):
+        runner = job["runs-on"].replace("${{ matrix.stack }}", stack)
+        assert runner == deploy[stack]["runs-on"]  # the stack's CodeBuild runner in its VPC
 
 
 def test_checks_run_the_offline_plan_with_policies() -> None:

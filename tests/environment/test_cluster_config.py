@@ -25,6 +25,14 @@ BAD_CLUSTERS = [
      ["platform:cluster", "explicit publicAccessCidrs"]),
     ("bad-admin-arn", {"adminRoleArns": ["arn:aws:iam::123:user/bob"]},
      ["platform:cluster.adminRoleArns", "not an IAM role ARN"]),
+    ("unknown-access", {"accessEntries": [
+        {"principalArn": "arn:aws:iam::123456789012:role/r", "access": "edit"}]},
+     ["platform:cluster.accessEntries[0].access", "'cluster-admin', 'admin-view' or 'view'"]),
+    ("principal-twice", {"deployRunner": {"repository": "a/b", "connectionArn":
+        "arn:aws:codeconnections:us-east-1:123456789012:connection/7d3f2c1a-5b6e-4f8a-9c0d-1e2f3a4b5c6d"},
+        "adminRoleArns": ["arn:aws:iam::123456789012:role/r"],
+        "accessEntries": [{"principalArn": "arn:aws:iam::123456789012:role/r", "access": "view"}]},
+     ["platform:cluster", "arn:aws:iam::123456789012:role/r is listed twice"]),
     ("bad-taint-effect", {"nodeGroups": {"g": {"taints": [{"key": "k", "effect": "Evict"}]}}},
      ["platform:cluster.nodeGroups.g.taints[0].effect", "NO_SCHEDULE"]),
 ]  # fmt: skip

@@ -34,7 +34,7 @@ def _with(stack: str, path: str, value: Any) -> dict[str, Any]:
 
 
 _DELETE = object()
-SECRETS = {"platform:alertSlackWebhookUrl": "s", "platform:alertPagerdutyRoutingKey": "p"}
+SECRETS: dict[str, str] = {}  # receiver secrets live in Secrets Manager, not in config
 
 BAD_INPUTS = [
     # (id, stack, key path, value, expected fragments in the message)

@@ -2,9 +2,12 @@
 
 Creates (or verifies) a versioned, SSE-KMS, public-access-blocked, TLS-only S3 bucket for the
 Pulumi state and a rotating KMS key with an alias for the stacks' secrets provider; prints the
-exact ``pulumi login`` / ``pulumi stack init`` commands; optionally prints the IAM trust policy
-for GitHub Actions OIDC scoped to one repository (pull requests for the preview role, ``main``
-and the ``production`` environment for the deploy role).
+exact ``pulumi login`` / ``pulumi stack init`` commands; with ``--github-repo`` it also creates
+(or converges) GitHub's OIDC provider and one role per purpose and environment, each trusting
+exactly the claim its workflow jobs present (``tools/bootstrap/ci_roles.py``), and prints them.
+
+``bootstrap-backend put-secret --stack <stack> <group>/<name>`` stores a secret the platform
+reads by name (value on stdin; ``tools/bootstrap/secrets.py``).
 
 It never weakens or rewrites an existing bucket silently: a bucket that exists without the
 expected settings is refused unless ``--adopt-existing`` is given, which then applies them.
@@ -157,29 +160,6 @@ def ensure_bucket(
     report.updated.append(f"s3 bucket {bucket}: {'; '.join(problems)} (fixed)")
 
 
-def github_trust_policy(account: str, repository: str, subjects: list[str]) -> dict[str, Any]:
-    """Trust for GitHub Actions OIDC, scoped to one repository and the given subjects."""
-    provider = f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": provider},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                        "token.actions.githubusercontent.com:sub": [
-                            f"repo:{repository}:{s}" for s in subjects
-                        ],
-                    }
-                },
-            }
-        ],
-    }
-
-
 def commands(bucket: str, region: str, alias: str) -> list[str]:
     secrets = f"awskms://{alias}?region={region}"
     return [
@@ -200,12 +180,72 @@ def bootstrap(session: Any, bucket: str, region: str, alias: str, *, adopt: bool
     return report
 
 
+def put_secret_main(argv: list[str]) -> int:
+    from .secrets import SecretError, put_secret
+
+    parser = argparse.ArgumentParser(
+        prog="bootstrap-backend put-secret",
+        description="Create or rotate <stack>/<path> in Secrets Manager; the value is read "
+        "from stdin (never an argument).",
+    )
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--region", help="default: the stack file's aws:region")
+    parser.add_argument("path", help="e.g. alerting/slack-webhook-url")
+    args = parser.parse_args(argv)
+    region = args.region or _stack_region(args.stack)
+    import boto3
+
+    client = boto3.session.Session(region_name=region).client("secretsmanager")
+    try:
+        result = put_secret(client, args.stack, args.path, sys.stdin.read())
+    except SecretError as error:
+        print(f"bootstrap-backend put-secret: {error}", file=sys.stderr)
+        return 1
+    verb = "created" if result.created else "rotated (new current version)"
+    print(f"{verb}: {result.arn} version {result.version_id}")
+    return 0
+
+
+def _stack_region(stack: str) -> str:
+    import yaml
+
+    from environment.config.loader import PROJECT_DIR
+
+    path = PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise SystemExit(f"bootstrap-backend put-secret: no {path.name}; pass --region")
+    return str((yaml.safe_load(path.read_text())["config"])["aws:region"])
+
+
+def print_ci_roles(session: Any, repository: str, bucket: str, key_arn: str, branch: str) -> None:
+    from .ci_roles import ci_roles, ensure_ci_roles, trust_policy
+
+    account = session.client("sts").get_caller_identity()["Account"]
+    created, updated = ensure_ci_roles(
+        session.client("iam"), account, repository, bucket, key_arn, branch
+    )
+    for verb, items in (("created", created), ("updated", updated)):
+        for item in items:
+            print(f"{verb}: {item}")
+    print("\nGitHub repository variables: AWS_ACCOUNT_ID=" + account)
+    for role in ci_roles(branch):
+        arn = f"arn:aws:iam::{account}:role/{role.name}"
+        print(f"\n{arn} ({role.purpose}) trusts:")
+        print(json.dumps(trust_policy(account, repository, role)["Statement"][0]["Condition"]))
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["put-secret"]:
+        return put_secret_main(argv[1:])
     parser = argparse.ArgumentParser(prog="bootstrap-backend", description=__doc__.split("\n")[0])
     parser.add_argument("--region", required=True)
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--kms-alias", default="alias/pulumi-secrets")
-    parser.add_argument("--github-repo", metavar="OWNER/NAME", help="print OIDC trust policies")
+    parser.add_argument(
+        "--github-repo", metavar="OWNER/NAME", help="create the CI roles GitHub Actions assumes"
+    )
+    parser.add_argument("--default-branch", default="main", help="drift runs from this branch")
     parser.add_argument("--adopt-existing", action="store_true")
     args = parser.parse_args(argv)
     if not args.kms_alias.startswith("alias/"):
@@ -228,13 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in commands(args.bucket, args.region, args.kms_alias):
         print(f"  {line}")
     if args.github_repo:
-        account = session.client("sts").get_caller_identity()["Account"]
-        for role, subjects in (
-            ("preview (read-only)", ["pull_request"]),
-            ("deploy", ["ref:refs/heads/main", "environment:staging", "environment:production"]),
-        ):
-            print(f"\nTrust policy for the {role} role:")
-            print(json.dumps(github_trust_policy(account, args.github_repo, subjects), indent=2))
+        key_arn = session.client("kms").describe_key(KeyId=args.kms_alias)["KeyMetadata"]["Arn"]
+        print_ci_roles(session, args.github_repo, args.bucket, key_arn, args.default_branch)
     return 0
 
 

@@ -186,17 +186,9 @@ def run_program(
 ) -> PlanResult:
     """Run ``program`` (default: the project's ``environment.compose.run``) for a stack file.
 
-    Secrets are set per stack with ``pulumi config set --secret`` and never committed; the
-    offline plan stands in a placeholder for each secret the stack file does not hold.
+    ``secure:`` values (which cannot be decrypted offline) become an opaque placeholder.
     """
-    from environment.config.loader import SECRET_KEYS
-
     config, secret_keys = read_stack_file(stack_file)
-    for key in SECRET_KEYS:
-        full = f"{PROJECT}:{key}"
-        if full not in config:
-            config[full] = OFFLINE_SECRET_PLACEHOLDER
-            secret_keys.add(full)
     config.update(extra_config or {})
     return run_with_config(
         config, stack or stack_name_of(stack_file), program, secret_keys, progress=progress

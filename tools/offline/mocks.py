@@ -344,8 +344,16 @@ def _get_load_balancer(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> d
     }
 
 
+def _get_secret(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[str, Any]:
+    """A secret the operator created out of band (under the AWS managed key)."""
+    name = str(args.args.get("name") or "secret")
+    arn = ctx.arn("secretsmanager", f"secret:{name}-{digest(name, length=6)}")
+    return {"arn": arn, "name": name, "kmsKeyId": "", "id": arn, "tags": {}}
+
+
 CALLS: dict[str, CallRule] = {
     "aws:lb/getLoadBalancer:getLoadBalancer": _get_load_balancer,
+    "aws:secretsmanager/getSecret:getSecret": _get_secret,
 }
 """Per-token invoke answers beyond the built-in ones."""
 

@@ -71,8 +71,8 @@ def write_manifests(graph: ResourceGraph, directory: Path) -> list[Path]:
 
 def write_monitoring_files(graph: ResourceGraph, directory: Path) -> list[Path]:
     """Plain files for ``promtool check rules`` / ``amtool check-config``: every
-    PrometheusRule's groups as a rule file, and the Alertmanager config (receiver secrets
-    redacted) from its Secret's ``platform/redacted-config`` annotation."""
+    PrometheusRule's groups as a rule file, and the Alertmanager config (it holds no secret:
+    receivers read theirs from mounted files)."""
     written: list[Path] = []
     for r in graph.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"):
         name = (r.inputs.get("metadata") or {}).get("name", r.name)
@@ -82,10 +82,10 @@ def write_monitoring_files(graph: ResourceGraph, directory: Path) -> list[Path]:
         written.append(path)
     for r in graph.of_type("kubernetes:core/v1:Secret"):
         annotations = (r.inputs.get("metadata") or {}).get("annotations") or {}
-        if "platform/redacted-config" in annotations:
+        if "platform/alertmanager-config" in annotations:
             path = directory / "alertmanager.yaml"
             path.parent.mkdir(parents=True, exist_ok=True)
-            config = json.loads(annotations["platform/redacted-config"])
+            config = json.loads(annotations["platform/alertmanager-config"])
             path.write_text(yaml.safe_dump(config, sort_keys=False))
             written.append(path)
     return written
