@@ -26,6 +26,7 @@ from . import versions
 from ._util import policy_document
 from .iam_roles import OidcProvider, service_account_role
 from .kms import customer_managed_key
+from .live import LiveNodeGroup, desired_size
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 ACCESS_POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
@@ -73,6 +74,12 @@ class EksClusterArgs:
     zone per group: with a group spanning zones, zone-bound pods stay Pending). Empty: one
     group over ``private_subnet_ids``."""
     kubernetes_version: str = versions.KUBERNETES_VERSION
+    control_plane_version: pulumi.Input[str] | None = None
+    """``kubernetes_version`` once the caller has checked the step from the live version
+    (one minor at a time, no downgrade); the control plane takes its version only through
+    this input, so a refused step fails the run before anything changes. None: unchecked."""
+    live_node_groups: pulumi.Input[Sequence[LiveNodeGroup]] = ()
+    """The running node groups (``components.live``): their desired sizes are kept."""
     endpoint_public_access: bool = False
     public_access_cidrs: Sequence[str] = ()
     access_entries: Mapping[str, str] = field(default_factory=dict)
@@ -155,7 +162,7 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster = eks.Cluster(
             f"{name}-control-plane",
             name=cluster_name,
-            version=args.kubernetes_version,
+            version=args.control_plane_version or args.kubernetes_version,
             vpc_id=args.vpc_id,
             private_subnet_ids=args.private_subnet_ids,
             endpoint_private_access=True,
@@ -247,6 +254,7 @@ class EksCluster(pulumi.ComponentResource):
                 node_role,
                 depends_on=[self.cluster, *before_nodes, *attachments],
                 kubernetes_version=args.kubernetes_version,
+                live=args.live_node_groups,
             )
             for group_name, spec in args.node_groups.items()
             for index, subnets in enumerate(zones)
@@ -375,7 +383,13 @@ class EksCluster(pulumi.ComponentResource):
         role: aws.iam.Role,
         depends_on: Sequence[pulumi.Resource],
         kubernetes_version: str = versions.KUBERNETES_VERSION,
+        live: pulumi.Input[Sequence[LiveNodeGroup]] = (),
     ) -> aws.eks.NodeGroup:
+        desired = pulumi.Output.from_input(live).apply(
+            lambda groups: desired_size(
+                list(groups), f"{group}-", spec.min_size, spec.max_size, spec.desired_size
+            )
+        )
         return aws.eks.NodeGroup(
             f"{name}-{group}",
             cluster_name=name,
@@ -390,7 +404,7 @@ class EksCluster(pulumi.ComponentResource):
             instance_types=list(spec.instance_types),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=spec.min_size,
-                desired_size=spec.desired_size,
+                desired_size=desired,
                 max_size=spec.max_size,
             ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
@@ -404,12 +418,9 @@ class EksCluster(pulumi.ComponentResource):
                 "k8s.io/cluster-autoscaler/enabled": "true",
                 f"k8s.io/cluster-autoscaler/{name}": "owned",
             },
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=list(depends_on),
-                # the autoscaler owns the size after creation
-                ignore_changes=["scalingConfig.desiredSize"],
-            ),
+            # the autoscaler owns the size after creation: ``desired`` is the live size, moved
+            # only into new min/max bounds (no ignore_changes: it would resend a stale size)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
 
 

@@ -28,6 +28,7 @@ from components.database_roles import (
 from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
+from components.live import live_cluster_version, live_node_groups
 from components.monitoring.alarms import cache_node_ids
 from components.monitoring.alertmanager import (
     PAGERDUTY_ROUTING_KEY,
@@ -41,6 +42,7 @@ from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 from components.vpc import Vpc, VpcArgs
 
 from .config import PROJECT, StackConfig, load_stack_config
+from .config.cluster import kubernetes_version_step
 from .config.naming import default_tags
 
 
@@ -91,6 +93,9 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
         if cl.deploy_runner
         else None
     )
+    # EKS changes are judged against the running cluster (nothing yet on a first deploy)
+    invoke_opts = pulumi.InvokeOutputOptions(provider=provider)
+    live_version = live_cluster_version(f"{env}-eks", invoke_opts)
     cluster = EksCluster(
         f"{env}-eks",
         EksClusterArgs(
@@ -111,6 +116,12 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
                 for name, group in cl.node_groups.items()
             },
             kubernetes_version=cl.kubernetes_version,
+            control_plane_version=live_version.apply(
+                lambda live: kubernetes_version_step(live, cl.kubernetes_version)
+            ),
+            live_node_groups=live_node_groups(
+                f"{env}-eks", live_version.apply(lambda v: v is not None), invoke_opts
+            ),
             endpoint_public_access=cl.endpoint_public_access,
             public_access_cidrs=[str(c) for c in cl.public_access_cidrs],
             access_entries={

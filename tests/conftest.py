@@ -52,10 +52,13 @@ def stack_config(stack: str) -> dict[str, Any]:
     return yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
-def run_stack_config(config: Mapping[str, Any], stack: str = "staging") -> PlanResult:
-    """Run the whole program for a config mapping shaped like a stack file's ``config:``."""
+def run_stack_config(
+    config: Mapping[str, Any], stack: str = "staging", live: Mapping[str, Any] | None = None
+) -> PlanResult:
+    """Run the whole program for a config mapping shaped like a stack file's ``config:``
+    (``live``: what already runs, see ``PlatformMocks.live``)."""
     flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    return run_with_config(flat, stack)
+    return run_with_config(flat, stack, live=live)
 
 
 def run_component(program: Callable[[], None], stack: str = "test") -> PlanResult:

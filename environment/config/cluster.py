@@ -214,3 +214,29 @@ class ClusterConfig(ConfigModel):
         if self.endpoint_public_access and not self.public_access_cidrs:
             raise ValueError("endpointPublicAccess needs an explicit publicAccessCidrs allow-list")
         return self
+
+
+def kubernetes_version_step(live: str | None, wanted: str) -> str:
+    """``wanted`` if EKS can move the running control plane (``live``; None: none yet) there
+    in one update: the same minor or the next one. Otherwise a ``ConfigError`` naming the key:
+    EKS refuses downgrades and upgrades one minor at a time (and the node groups must have
+    followed before the next)."""
+    from .loader import ConfigError
+
+    if live is None or live == wanted:
+        return wanted
+    (live_major, live_minor), (major, minor) = (
+        tuple(map(int, v.split("."))) for v in (live, wanted)
+    )
+    if (major, minor) < (live_major, live_minor):
+        raise ConfigError(
+            f"invalid stack config:\n  platform:cluster.kubernetesVersion: {wanted} is older than "
+            f"the running control plane ({live}); EKS cannot downgrade a cluster"
+        )
+    if major != live_major or minor != live_minor + 1:
+        step = f"{live_major}.{live_minor + 1}"
+        raise ConfigError(
+            f"invalid stack config:\n  platform:cluster.kubernetesVersion: {live} -> {wanted} "
+            f"skips a minor; EKS upgrades one minor at a time: deploy {step} first"
+        )
+    return wanted

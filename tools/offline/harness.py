@@ -201,8 +201,10 @@ def run_with_config(
     program: Callable[[], None] | None = None,
     secret_keys: set[str] | frozenset[str] = frozenset(),
     progress: Callable[[int, Resource], None] | None = None,
+    live: Mapping[str, Any] | None = None,
 ) -> PlanResult:
-    """Run ``program`` under mocks with a flat engine-style config (``{"ns:key": "value"}``).
+    """Run ``program`` under mocks with a flat engine-style config (``{"ns:key": "value"}``);
+    ``live`` describes what already runs (``PlatformMocks.live``; default: a first deploy).
     ``progress`` is called after each registration with the count so far and the resource.
 
     Config errors do not raise: they come back in ``PlanResult.error`` together with the graph
@@ -218,7 +220,7 @@ def run_with_config(
     region = config.get("aws:region", "us-east-1")
     _reset_runtime()
     pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
-    mocks = PlatformMocks(region)
+    mocks = PlatformMocks(region, live)
     monitor = CapturingMonitor(mocks, progress)
     if not hasattr(rpc.deserialize_resource, "__wrapped__"):
         rpc.deserialize_resource = _deserialize_resource_off_main_thread(rpc.deserialize_resource)
@@ -234,12 +236,15 @@ def run_with_config(
     outputs: dict[str, Any] = {}
     secret_outputs: set[str] = set()
     root = settings.get_root_resource()
-    for name, value in (getattr(root, "outputs", None) or {}).items():
-        out = pulumi.Output.from_input(value)
-        resolved = _sync_await(out.future(with_unknowns=True))
-        if _sync_await(out.is_secret()):
-            secret_outputs.add(name)
-        outputs[name] = to_json_safe(resolved)
+    try:
+        for name, value in (getattr(root, "outputs", None) or {}).items():
+            out = pulumi.Output.from_input(value)
+            resolved = _sync_await(out.future(with_unknowns=True))
+            if _sync_await(out.is_secret()):
+                secret_outputs.add(name)
+            outputs[name] = to_json_safe(resolved)
+    except ConfigError as exc:  # judged against live state, inside an apply
+        error = error or str(exc)
     _reset_runtime()
     return PlanResult(
         stack=stack,

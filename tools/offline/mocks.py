@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -278,8 +278,12 @@ def generic_outputs(
 class PlatformMocks(pulumi.runtime.Mocks):
     """Mocks for the whole platform program."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, live: Mapping[str, Any] | None = None) -> None:
         self.ctx = MockContext(region)
+        self.live = dict(live or {})
+        """What runs already: ``{"clusters": {name: {"version": "1.35", "nodeGroups":
+        {group name: {"desiredSize": 3, "minSize": 1, "maxSize": 4}}}}}``; empty: a first
+        deploy."""
         self.provider_regions: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         """Every data-source call (token, arguments), for tests of what the program looks up."""
@@ -323,10 +327,29 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"name": region, "region": region, "id": region}
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}
+        live = self._live_call(args)
+        if live is not None:
+            return live
         rule = CALLS.get(args.token)
         if rule is not None:
             return rule(args, self.ctx)
         return {}
+
+    def _live_call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any] | None:
+        """EKS lookups answered from :attr:`live` (components/live.py)."""
+        clusters: dict[str, Any] = self.live.get("clusters", {})
+        cluster = clusters.get(str(args.args.get("name") or args.args.get("clusterName")), {})
+        groups: dict[str, Any] = cluster.get("nodeGroups", {})
+        if args.token == "aws:eks/getClusters:getClusters":
+            return {"names": sorted(clusters), "id": self.ctx.region}
+        if args.token == "aws:eks/getCluster:getCluster":
+            return {"name": args.args["name"], "version": cluster["version"], "id": "x"}
+        if args.token == "aws:eks/getNodeGroups:getNodeGroups":
+            return {"names": sorted(groups), "id": "x"}
+        if args.token == "aws:eks/getNodeGroup:getNodeGroup":
+            group = groups[str(args.args["nodeGroupName"])]
+            return {"scalingConfigs": [group], "id": "x"}
+        return None
 
 
 CallRule = Callable[[pulumi.runtime.MockCallArgs, MockContext], dict[str, Any]]

@@ -1,0 +1,84 @@
+"""Day two on EKS: changes judged against what runs (components/live.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_stack_config, stack_config
+from tools.offline.harness import PlanResult
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+
+
+def _live(version: str, desired: dict[str, int] | None = None) -> dict[str, Any]:
+    groups = {
+        f"{group}-20261201": {"desiredSize": size, "minSize": 0, "maxSize": 10}
+        for group, size in (desired or {}).items()
+    }
+    return {"clusters": {"staging-eks": {"version": version, "nodeGroups": groups}}}
+
+
+def _staging(**cluster: Any) -> dict[str, Any]:
+    config = stack_config("staging")
+    config["platform:cluster"] = {**config["platform:cluster"], **cluster}
+    return config
+
+
+@pytest.mark.parametrize(
+    ("live", "wanted", "message"),
+    [
+        (
+            "1.34",
+            "1.36",
+            "1.34 -> 1.36 skips a minor; EKS upgrades one minor at a time: deploy 1.35",
+        ),
+        ("1.36", "1.35", "1.35 is older than the running control plane (1.36)"),
+    ],
+)
+def test_kubernetes_steps_eks_refuses_are_config_errors(
+    live: str, wanted: str, message: str
+) -> None:
+    result = run_stack_config(_staging(kubernetesVersion=wanted), "staging", live=_live(live))
+    assert result.error is not None
+    assert "platform:cluster.kubernetesVersion" in result.error
+    assert message in result.error
+    assert not result.graph.of_type("eks:index:Cluster")
+
+
+@pytest.mark.parametrize(("live", "wanted"), [(None, "1.36"), ("1.35", "1.36"), ("1.35", "1.35")])
+def test_one_minor_or_a_first_deploy_is_accepted(live: str | None, wanted: str) -> None:
+    result = run_stack_config(
+        _staging(kubernetesVersion=wanted), "staging", live=_live(live) if live else None
+    )
+    assert result.error is None, result.error
+    (cluster,) = result.graph.of_type("eks:index:Cluster")
+    assert cluster.inputs["version"] == wanted
+    assert {g.inputs["version"] for g in result.graph.of_type(NODE_GROUP)} == {wanted}
+
+
+def _desired(plan: PlanResult) -> dict[str, int]:
+    return {
+        g.name.removeprefix("staging-eks-"): g.inputs["scalingConfig"]["desiredSize"]
+        for g in plan.graph.of_type(NODE_GROUP)
+    }
+
+
+def test_live_desired_size_is_kept_and_only_moved_into_new_bounds() -> None:
+    """The autoscaler owns the size: the program sends the live size (so nothing scales in),
+    lifted to a raised minSize (EKS refuses min > desired) and cut to a lowered maxSize."""
+    live = _live("1.35", {"general-az1": 4, "general-az2": 1, "general-az3": 1})
+    groups = stack_config("staging")["platform:cluster"]["nodeGroups"]
+    kept = run_stack_config(_staging(), "staging", live=live)
+    assert _desired(kept) == {"general-az1": 2, "general-az2": 1, "general-az3": 1}
+    raised = {**groups["general"], "minSize": 6, "desiredSize": 6, "maxSize": 9}
+    lifted = run_stack_config(_staging(nodeGroups={"general": raised}), "staging", live=live)
+    # per zone: min 2, max 3 -> live 4 is cut to 3, live 1 lifted to 2
+    assert _desired(lifted) == {"general-az1": 3, "general-az2": 2, "general-az3": 2}
+    for group in lifted.graph.of_type(NODE_GROUP):
+        assert group.options.ignore_changes == ()
+
+
+def test_first_deploy_uses_the_configured_desired_size(staging: PlanResult) -> None:
+    assert sum(_desired(staging).values()) == 2
