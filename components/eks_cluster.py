@@ -113,6 +113,7 @@ class EksCluster(pulumi.ComponentResource):
         self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:components:EksCluster", name, None, opts)
+        self._kubernetes_version = args.kubernetes_version
         child = pulumi.ResourceOptions(parent=self)
         cluster_name = name
 
@@ -325,7 +326,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-{addon}",
             cluster_name=name,
             addon_name=addon,
-            addon_version=versions.EKS_ADDONS[addon].version,
+            addon_version=versions.eks_addon_version(addon, self._kubernetes_version),
             service_account_role_arn=role_arn,
             configuration_values=json.dumps(configuration, sort_keys=True)
             if configuration

@@ -49,17 +49,39 @@ EKS_VERSION_SOURCE = (
     "https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html (release calendar)"
 )
 
-EKS_ADDONS: dict[str, Pin] = {
-    "vpc-cni": Pin("v1.20.4-eksbuild.1", "aws eks describe-addon-versions --addon-name vpc-cni"),
-    "coredns": Pin("v1.12.4-eksbuild.1", "aws eks describe-addon-versions --addon-name coredns"),
-    "kube-proxy": Pin(
-        "v1.35.0-eksbuild.2", "aws eks describe-addon-versions --addon-name kube-proxy"
-    ),
-    "aws-ebs-csi-driver": Pin(
-        "v1.53.0-eksbuild.1", "aws eks describe-addon-versions --addon-name aws-ebs-csi-driver"
-    ),
+_ADDON_SOURCE = (
+    "Amazon EKS User Guide, managing-<add-on> version tables "
+    "(tests/fixtures/upstream/addons/eks-addon-versions)"
+)
+
+EKS_ADDON_VERSIONS: dict[str, dict[str, Pin]] = {
+    minor: {
+        addon: Pin(version, _ADDON_SOURCE)
+        for addon, version in (
+            ("vpc-cni", "v1.20.4-eksbuild.1"),
+            ("coredns", coredns),
+            ("kube-proxy", kube_proxy),
+            ("aws-ebs-csi-driver", "v1.53.0-eksbuild.1"),
+        )
+    }
+    for minor, coredns, kube_proxy in (
+        ("1.34", "v1.13.2-eksbuild.11", "v1.34.6-eksbuild.13"),
+        ("1.35", "v1.14.3-eksbuild.3", "v1.35.3-eksbuild.13"),
+        ("1.36", "v1.14.3-eksbuild.3", "v1.36.0-eksbuild.14"),
+    )
 }
-"""EKS managed add-ons, pinned for :data:`KUBERNETES_VERSION`."""
+"""EKS managed add-ons per Kubernetes minor: kube-proxy follows the minor, CoreDNS groups of
+minors, vpc-cni and the EBS CSI driver one version for all. A ``kubernetesVersion`` bump moves
+the add-ons with the control plane (each minor's staging can move before production's)."""
+
+EKS_ADDONS: dict[str, Pin] = EKS_ADDON_VERSIONS[KUBERNETES_VERSION]
+"""The add-ons of the default minor."""
+
+
+def eks_addon_version(addon: str, kubernetes_version: str = KUBERNETES_VERSION) -> str:
+    """``("kube-proxy", "1.36")`` -> ``"v1.36.0-eksbuild.14"``."""
+    return EKS_ADDON_VERSIONS[kubernetes_version][addon].version
+
 
 # --- Helm charts -----------------------------------------------------------------------------
 

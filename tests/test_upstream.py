@@ -329,3 +329,15 @@ def test_every_controller_reference_policy_is_vendored_at_the_pinned_version(
     folder = UPSTREAM / "iam" / f"{controller}-{version()}"
     assert (folder / "iam_policy.json").is_file(), f"re-vendor the reference policy into {folder}"
     assert "Fetched:" in (folder / "SOURCE.md").read_text()
+
+
+def test_eks_addon_pins_are_the_vendored_listing() -> None:
+    """Every supported minor has every add-on, at the version the vendored EKS listing gives."""
+    listing = yaml.safe_load(
+        (UPSTREAM / "addons" / "eks-addon-versions" / "versions.yaml").read_text()
+    )
+    assert set(versions.EKS_ADDON_VERSIONS) == set(versions.SUPPORTED_KUBERNETES_VERSIONS)
+    for minor, pins in versions.EKS_ADDON_VERSIONS.items():
+        assert {addon: pin.version for addon, pin in pins.items()} == {
+            addon: by_minor[minor] for addon, by_minor in listing.items()
+        }, minor

@@ -82,3 +82,50 @@ def test_live_desired_size_is_kept_and_only_moved_into_new_bounds() -> None:
 
 def test_first_deploy_uses_the_configured_desired_size(staging: PlanResult) -> None:
     assert sum(_desired(staging).values()) == 2
+
+
+def test_addons_follow_the_kubernetes_minor() -> None:
+    """A minor bump moves kube-proxy (and CoreDNS where its version changes) with the control
+    plane, exactly as the EKS user guide lists them per minor."""
+    from components import versions
+
+    for minor in versions.SUPPORTED_KUBERNETES_VERSIONS:
+        plan = run_stack_config(_staging(kubernetesVersion=minor), "staging")
+        addons = {
+            a.inputs["addonName"]: a.inputs["addonVersion"]
+            for a in plan.graph.of_type("aws:eks/addon:Addon")
+        }
+        assert addons == {
+            name: pin.version for name, pin in versions.EKS_ADDON_VERSIONS[minor].items()
+        }
+        assert addons["kube-proxy"].startswith(f"v{minor}.")
+
+
+def _waits_for(plan: PlanResult, urn: str) -> set[str]:
+    """Every URN ``urn`` waits for, directly or not (dependencies, parents and providers)."""
+    by_urn = plan.graph.by_urn()
+    seen: set[str] = set()
+    todo = [urn]
+    while todo:
+        resource = by_urn[todo.pop()]
+        provider = (resource.provider or "").rsplit("::", 1)[0]  # "<urn>::<id>"
+        for dep in [*resource.dependencies, resource.parent or "", provider]:
+            if dep in by_urn and dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
+def test_an_upgrade_runs_in_eks_order(staging: PlanResult) -> None:
+    """control plane -> kube-proxy/vpc-cni -> node groups -> CoreDNS/EBS -> Kubernetes provider
+    -> charts that follow the minor (the autoscaler): the engine cannot reorder a bump."""
+    g = staging.graph
+    (plane,) = [c.urn for c in g.of_type("eks:index:Cluster")]
+    proxy = g.named("staging-eks-kube-proxy", "aws:eks/addon:Addon").urn
+    coredns = g.named("staging-eks-coredns", "aws:eks/addon:Addon").urn
+    autoscaler = g.named("staging-addons-cluster-autoscaler", "kubernetes:helm.sh/v3:Release").urn
+    assert plane in _waits_for(staging, proxy)
+    for group in g.of_type(NODE_GROUP):
+        assert proxy in _waits_for(staging, group.urn)
+        assert group.urn in _waits_for(staging, coredns)
+    assert coredns in _waits_for(staging, autoscaler)

@@ -65,6 +65,9 @@ def test_kubernetes_minor_bump_moves_control_plane_nodes_and_what_follows_the_mi
         "update": {
             "staging-eks-control-plane",
             *(f"staging-eks-general-az{i}" for i in (1, 2, 3)),
+            # kube-proxy follows the minor (CoreDNS has one version for 1.35 and 1.36; vpc-cni
+            # and the EBS driver one for all)
+            "staging-eks-kube-proxy",
             "staging-addons-cluster-autoscaler",  # image follows the minor
             "staging-apps-namespace", "staging-backups-namespace", "staging-db-roles-namespace",
         }
