@@ -286,7 +286,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
             key_arns=[
                 database.kms_key_arn,
                 cache.kms_key_arn,
-                *(r.kms_key_id for r in receivers.values()),
+                *(_key_arn(r.kms_key_id, invoke_opts) for r in receivers.values()),
             ],
             region=cfg.region,
             opts=aws_opts,
@@ -494,6 +494,12 @@ def alert_receiver_secrets(
         for key, enabled in wanted
         if enabled
     }
+
+
+def _key_arn(key_id: pulumi.Output[str], opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """A secret's key as an ARN (DescribeSecret may give a key id or alias ARN; an IAM grant
+    needs the key's ARN); empty under the AWS managed key, which needs no grant."""
+    return key_id.apply(lambda k: aws.kms.get_key_output(key_id=k, opts=opts).arn if k else "")
 
 
 def _arn(secret: pulumi.Output[aws.secretsmanager.GetSecretResult] | None) -> Any:

@@ -275,3 +275,15 @@ def test_connections_alarm_follows_a_max_connections_override() -> None:
                         connections_percent=80, max_connections=500)  # fmt: skip
     (connections,) = [a for a in alarms if a.metric == "DatabaseConnections"]
     assert connections.threshold == 400
+
+
+def test_a_receiver_secret_under_a_customer_key_is_decryptable_by_its_arn() -> None:
+    """DescribeSecret may name the key by id: the grant resolves it to the key's ARN."""
+    key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    live = {"secrets": {"staging/alerting/slack-webhook-url": {"kmsKeyId": key_id}}}
+    plan = run_stack_config(stack_config("staging"), "staging", live=live)
+    grant = plan.graph.named("staging-external-secrets-data", "aws:iam/rolePolicy:RolePolicy")
+    statements = {s["Sid"]: s for s in json.loads(grant.inputs["policy"])["Statement"]}
+    keys = statements["DecryptViaSecretsManager"]["Resource"]
+    assert f"arn:aws:kms:us-east-1:123456789012:key/{key_id}" in keys
+    assert all(k.startswith("arn:aws:kms:") for k in keys)

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tools.bootstrap.ci_roles import GITHUB_OIDC_HOST, ci_roles, managed_policy, trust_policy
+from tools.bootstrap.ci_roles import GITHUB_OIDC_HOST, ci_roles, managed_policies, trust_policy
 from tools.bootstrap.cli import (
     BootstrapError,
     bootstrap,
@@ -91,7 +91,7 @@ def test_ci_roles_one_per_purpose_each_trusting_one_claim(session: Any) -> None:
         assert condition[f"{GITHUB_OIDC_HOST}:aud"] == "sts.amazonaws.com"
         subjects[role.name] = condition[f"{GITHUB_OIDC_HOST}:sub"]
         attached = iam.list_attached_role_policies(RoleName=role.name)["AttachedPolicies"]
-        assert [a["PolicyArn"] for a in attached] == [managed_policy(role)]
+        assert sorted(a["PolicyArn"] for a in attached) == sorted(managed_policies(role))
     assert subjects == {
         "platform-ci-preview": "repo:acme/platform:pull_request",
         "platform-ci-drift": "repo:acme/platform:ref:refs/heads/main",
@@ -108,24 +108,40 @@ def _inline(session: Any, role: str) -> dict[str, Any]:
 def test_ci_role_permissions_follow_their_purpose(session: Any) -> None:
     main(["--region", REGION, "--bucket", BUCKET, "--github-repo", "acme/platform"])
     preview = _inline(session, "platform-ci-preview")
-    assert preview["Locks"]["Resource"] == f"arn:aws:s3:::{BUCKET}/.pulumi/locks/*"
+    assert preview["ReadState"]["Action"] == "s3:GetObject"  # a preview takes no lock
+    assert not any("s3:PutObject" in str(s["Action"]) for s in preview.values())
     assert preview["StackSecrets"]["Action"] == "kms:Decrypt"
     assert "EnvironmentRolesAndPolicies" not in preview
     assert "RefreshSecretVersions" not in preview  # a pull request reads no secret values
     drift = _inline(session, "platform-ci-drift")
     assert drift["RefreshSecretVersions"]["Action"] == "secretsmanager:GetSecretValue"
+    # the program's own secrets; never the operator's alert receiver keys
+    assert not any("alerting" in r for r in drift["RefreshSecretVersions"]["Resource"])
     staging = _inline(session, "platform-ci-deploy-staging")
     # identity writes only on the environment's own names: staging cannot touch production's
     assert staging["EnvironmentRolesAndPolicies"]["Resource"] == [
         "arn:aws:iam::123456789012:role/staging-*",
         "arn:aws:iam::123456789012:policy/staging-*",
     ]
-    assert staging["WriteState"]["Resource"] == f"arn:aws:s3:::{BUCKET}/*"
+    # its own stack's state only (project-scoped diy layout)
+    assert staging["WriteOwnState"]["Resource"] == [
+        f"arn:aws:s3:::{BUCKET}/.pulumi/stacks/platform/staging.json*",
+        f"arn:aws:s3:::{BUCKET}/.pulumi/history/platform/staging/*",
+        f"arn:aws:s3:::{BUCKET}/.pulumi/backups/platform/staging/*",
+        f"arn:aws:s3:::{BUCKET}/.pulumi/locks/platform/staging/*",
+    ]
+    # fenced off production's resources (one account): by their tag and at creation
+    fence = staging["NotOtherEnvironments"]
+    assert (fence["Effect"], fence["Action"]) == ("Deny", "*")
+    assert fence["Condition"] == {"StringEquals": {"aws:ResourceTag/environment": ["production"]}}
+    create = staging["NoResourcesForOtherEnvironments"]["Condition"]["StringEquals"]
+    assert create == {"aws:RequestTag/environment": ["production"]}
     for statement in staging.values():
-        actions = (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
-        assert not any(a.endswith("*") for a in actions), statement
+        actions = statement["Action"]
+        if statement["Effect"] == "Allow":  # no wildcard grant (denies may be broad)
+            assert not any(
+                a.endswith("*") for a in ([actions] if isinstance(actions, str) else actions)
+            )
 
 
 def test_ci_roles_converge_when_run_again(session: Any) -> None:

@@ -9,6 +9,12 @@ nightly drift check runs from the default branch alone.
 
 ``tests/delivery/test_workflows.py`` holds every workflow job's claim against these trust
 policies; the stack files grant the same roles EKS access entries.
+
+Both environments share one account here, so a deploy role is also fenced off from the other
+environment: it is denied every action on resources tagged ``environment=<other>`` (every
+resource the program creates carries the tag) and every request creating one, and it reads
+and writes only its own stack's state objects. Separate accounts per environment remain the
+stronger boundary (README "First deploy").
 """
 
 from __future__ import annotations
@@ -23,6 +29,12 @@ GITHUB_THUMBPRINT = "6938fd4d98bab03faadb97b34396831e3780aea1"
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
+IAM_READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+"""PowerUserAccess has no IAM reads (only ``ListRoles``); the provider reads back every role,
+inline policy, attachment and OIDC provider it creates, and refreshes read them all."""
+
+ENVIRONMENTS = ("staging", "production")
+PROJECT = "platform"
 
 
 @dataclass(frozen=True)
@@ -78,20 +90,46 @@ def trust_policy(account: str, repository: str, role: CiRole) -> dict[str, Any]:
     }
 
 
-def _state_statements(bucket: str, key_arn: str, *, write: bool) -> list[dict[str, Any]]:
-    objects = f"arn:aws:s3:::{bucket}/*" if write else f"arn:aws:s3:::{bucket}/.pulumi/locks/*"
+def _state_statements(bucket: str, key_arn: str, deploys: str | None) -> list[dict[str, Any]]:
+    """The diy backend's objects (project-scoped layout): a read-only role reads them (a
+    preview takes no lock); a deploy role reads and writes its own stack's objects only."""
+    if deploys is None:
+        return [
+            {"Sid": "ListState", "Effect": "Allow", "Action": "s3:ListBucket",
+             "Resource": f"arn:aws:s3:::{bucket}"},
+            {"Sid": "ReadState", "Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*"},
+            # stack secrets' data key, and the bucket's SSE-KMS objects
+            {"Sid": "StackSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
+             "Resource": key_arn},
+        ]  # fmt: skip
+    own = [
+        f"arn:aws:s3:::{bucket}/.pulumi/stacks/{PROJECT}/{deploys}.json*",
+        *(f"arn:aws:s3:::{bucket}/.pulumi/{kind}/{PROJECT}/{deploys}/*"
+          for kind in ("history", "backups", "locks")),
+    ]  # fmt: skip
     return [
         {"Sid": "ListState", "Effect": "Allow", "Action": "s3:ListBucket",
          "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Sid": "ReadState", "Effect": "Allow", "Action": "s3:GetObject",
-         "Resource": f"arn:aws:s3:::{bucket}/*"},
-        # the diy backend takes a lock object for every operation; deploys write checkpoints
-        {"Sid": "WriteState" if write else "Locks", "Effect": "Allow",
-         "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": objects},
-        # stack secrets: decrypt the data key; a deploy may also create one (stack init)
+        {"Sid": "ReadBackendMetadata", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/.pulumi/meta.yaml"},
+        {"Sid": "WriteOwnState", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": own},
+        # stack secrets (Encrypt creates the data key at stack init) and SSE-KMS state objects
         {"Sid": "StackSecrets", "Effect": "Allow",
-         "Action": ["kms:Decrypt", "kms:Encrypt"] if write else "kms:Decrypt",
-         "Resource": key_arn},
+         "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], "Resource": key_arn},
+    ]  # fmt: skip
+
+
+def _fence_statements(environment: str) -> list[dict[str, Any]]:
+    """Deny everything on, and every creation of, the other environments' resources."""
+    others = [e for e in ENVIRONMENTS if e != environment]
+    return [
+        {"Sid": "NotOtherEnvironments", "Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/environment": others}}},
+        {"Sid": "NoResourcesForOtherEnvironments", "Effect": "Deny", "Action": "*",
+         "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/environment": others}}},
     ]  # fmt: skip
 
 
@@ -128,14 +166,17 @@ def _identity_statements(account: str, environment: str) -> list[dict[str, Any]]
 
 
 def _secret_value_statements(account: str) -> list[dict[str, Any]]:
+    """The values a refresh reads: the program's own secrets (database logins, the cache's
+    token), not the operator's (alert receivers are looked up, never read)."""
     return [
         {
             "Sid": "RefreshSecretVersions",
             "Effect": "Allow",
             "Action": "secretsmanager:GetSecretValue",
             "Resource": [
-                f"arn:aws:secretsmanager:*:{account}:secret:{stack}/*"
-                for stack in ("staging", "production")
+                f"arn:aws:secretsmanager:*:{account}:secret:{stack}/{group}/*"
+                for stack in ENVIRONMENTS
+                for group in ("db", "cache")
             ],
         },
         {
@@ -150,16 +191,17 @@ def _secret_value_statements(account: str) -> list[dict[str, Any]]:
 
 def permission_policy(account: str, bucket: str, key_arn: str, role: CiRole) -> dict[str, Any]:
     """The role's inline policy (its managed policy is :func:`managed_policy`)."""
-    statements = _state_statements(bucket, key_arn, write=role.deploys is not None)
+    statements = _state_statements(bucket, key_arn, role.deploys)
     if role.deploys is not None:
         statements += _identity_statements(account, role.deploys)
+        statements += _fence_statements(role.deploys)
     if role.reads_secret_values:
         statements += _secret_value_statements(account)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def managed_policy(role: CiRole) -> str:
-    return POWER_USER if role.deploys is not None else READ_ONLY
+def managed_policies(role: CiRole) -> tuple[str, ...]:
+    return (POWER_USER, IAM_READ_ONLY) if role.deploys is not None else (READ_ONLY,)
 
 
 def _ensure_oidc_provider(iam: Any, account: str, created: list[str]) -> None:
@@ -198,7 +240,8 @@ def ensure_ci_roles(
         else:
             iam.update_assume_role_policy(RoleName=role.name, PolicyDocument=trust)
             updated.append(f"iam role {role.name}: trust and permissions converged")
-        iam.attach_role_policy(RoleName=role.name, PolicyArn=managed_policy(role))
+        for arn in managed_policies(role):
+            iam.attach_role_policy(RoleName=role.name, PolicyArn=arn)
         iam.put_role_policy(
             RoleName=role.name,
             PolicyName="platform-ci",

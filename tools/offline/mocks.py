@@ -282,8 +282,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self.ctx = MockContext(region)
         self.live = dict(live or {})
         """What runs already: ``{"clusters": {name: {"version": "1.35", "nodeGroups":
-        {group name: {"desiredSize": 3, "minSize": 1, "maxSize": 4}}}}}``; empty: a first
-        deploy."""
+        {group name: {"desiredSize": 3, "minSize": 1, "maxSize": 4}}}}, "secrets": {name:
+        {"kmsKeyId": ...}}}``; empty: a first deploy (and receiver secrets under the AWS
+        managed key)."""
         self.provider_regions: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         """Every data-source call (token, arguments), for tests of what the program looks up."""
@@ -346,6 +347,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"name": args.args["name"], "version": cluster["version"], "id": "x"}
         if args.token == "aws:eks/getNodeGroups:getNodeGroups":
             return {"names": sorted(groups), "id": "x"}
+        secrets: dict[str, Any] = self.live.get("secrets", {})
+        if args.token == "aws:secretsmanager/getSecret:getSecret" and args.args["name"] in secrets:
+            return {**_get_secret(args, self.ctx), **secrets[args.args["name"]]}
         if args.token == "aws:eks/getNodeGroup:getNodeGroup":
             group = groups[str(args.args["nodeGroupName"])]
             return {"scalingConfigs": [group], "id": "x"}
@@ -374,7 +378,14 @@ def _get_secret(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[str
     return {"arn": arn, "name": name, "kmsKeyId": "", "id": arn, "tags": {}}
 
 
+def _get_key(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[str, Any]:
+    key_id = str(args.args.get("keyId"))
+    arn = key_id if key_id.startswith("arn:") else ctx.arn("kms", f"key/{key_id}")
+    return {"arn": arn, "id": arn, "keyId": arn.rsplit("/", 1)[-1]}
+
+
 CALLS: dict[str, CallRule] = {
+    "aws:kms/getKey:getKey": _get_key,
     "aws:lb/getLoadBalancer:getLoadBalancer": _get_load_balancer,
     "aws:secretsmanager/getSecret:getSecret": _get_secret,
 }
