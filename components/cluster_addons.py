@@ -23,17 +23,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import yaml
 
 from . import versions
 from ._shared import cluster_secret_store
 from .iam_roles import OidcProvider, service_account_role
 
 SECRET_STORE = "aws-secrets-manager"
+CRDS = Path(__file__).parent / "crds"
+"""Charts' CRDs vendored per chart version (``<chart>-<version>/``), applied by the program."""
 BALANCING_IGNORE_LABELS = (
     "eks.amazonaws.com/nodegroup-image",
     "eks.amazonaws.com/sourceLaunchTemplateId",
@@ -483,7 +487,9 @@ class ClusterAddons(pulumi.ComponentResource):
             self._release(
                 "aws-load-balancer-controller",
                 "kube-system",
-                {
+                skip_crds=True,
+                depends_on=self._crds("aws-load-balancer-controller"),
+                values={
                     "replicaCount": replicas,
                     "podDisruptionBudget": _pdb(replicas, enabled_flag=False, maxUnavailable=1),
                     "clusterName": args.cluster_name,
@@ -637,7 +643,43 @@ class ClusterAddons(pulumi.ComponentResource):
             parent=self,
         )
 
-    def _release(self, key: str, namespace: str, values: Mapping[str, Any]) -> k8s.helm.v3.Release:
+    def _crds(self, key: str) -> list[k8s.apiextensions.v1.CustomResourceDefinition]:
+        """A chart's CRDs, applied by the program from the files vendored for the pinned
+        chart version (Helm installs ``crds/`` once and never upgrades it). Kept on delete:
+        deleting a CRD deletes every object of its kind."""
+        chart = versions.HELM_CHARTS[key]
+        directory = CRDS / f"{key}-{chart.version}"
+        documents = [
+            doc
+            for path in sorted(directory.glob("*.yaml"))
+            for doc in yaml.safe_load_all(path.read_text())
+            if doc and doc.get("kind") == "CustomResourceDefinition"
+        ]
+        return [
+            k8s.apiextensions.v1.CustomResourceDefinition(
+                f"{self._name}-crd-{doc['metadata']['name']}",
+                metadata={
+                    "name": doc["metadata"]["name"],
+                    "annotations": doc["metadata"].get("annotations") or {},
+                    "labels": doc["metadata"].get("labels") or {},
+                },
+                spec=doc["spec"],
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=self._args.k8s_provider, retain_on_delete=True
+                ),
+            )
+            for doc in documents
+        ]
+
+    def _release(
+        self,
+        key: str,
+        namespace: str,
+        values: Mapping[str, Any],
+        *,
+        skip_crds: bool = False,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> k8s.helm.v3.Release:
         chart = versions.HELM_CHARTS[key]
         release = k8s.helm.v3.Release(
             f"{self._name}-{key}",
@@ -648,12 +690,15 @@ class ClusterAddons(pulumi.ComponentResource):
             namespace=namespace,
             create_namespace=namespace != "kube-system",
             values=dict(values),
+            skip_crds=skip_crds,
             atomic=True,
             cleanup_on_fail=True,
             wait_for_jobs=True,
             timeout=600,
             max_history=5,
-            opts=pulumi.ResourceOptions(parent=self, provider=self._args.k8s_provider),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=self._args.k8s_provider, depends_on=list(depends_on)
+            ),
         )
         self.releases[key] = release
         return release

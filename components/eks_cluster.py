@@ -300,7 +300,16 @@ class EksCluster(pulumi.ComponentResource):
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"},
             ),
             provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "fsType": "ext4",
+                # the environment's tags on every volume (cost, and day-two lookups by tag)
+                **{
+                    f"tagSpecification_{i}": f"{key}={value}"
+                    for i, (key, value) in enumerate(sorted(args.tags.items()), start=1)
+                },
+            },
             reclaim_policy="Delete",
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,

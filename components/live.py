@@ -72,3 +72,37 @@ def desired_size(live: list[LiveNodeGroup], prefix: str, min_size: int, max_size
         if group.name.startswith(prefix):
             return min(max(group.desired_size, min_size), max_size)
     return initial
+
+
+def live_claim_sizes(
+    environment: str,
+    namespace: str,
+    claims: list[str],
+    opts: pulumi.InvokeOutputOptions | None = None,
+) -> pulumi.Output[dict[str, int]]:
+    """GiB of the EBS volume behind each existing PersistentVolumeClaim (by the tags the EBS
+    CSI driver and the platform's StorageClass put on every volume); absent claims omitted."""
+
+    def size_of(claim: str) -> pulumi.Output[tuple[str, int | None]]:
+        ids = aws.ebs.get_ebs_volumes_output(
+            tags={
+                "kubernetes.io/created-for/pvc/name": claim,
+                "kubernetes.io/created-for/pvc/namespace": namespace,
+                "environment": environment,
+            },
+            opts=opts,
+        ).ids
+
+        def describe(found: list[str]) -> pulumi.Output[tuple[str, int | None]] | tuple:
+            if not found:
+                return (claim, None)
+            volume = aws.ebs.get_volume_output(
+                filters=[{"name": "volume-id", "values": [sorted(found)[0]]}], opts=opts
+            )
+            return volume.size.apply(lambda gib: (claim, gib))
+
+        return ids.apply(describe)
+
+    return pulumi.Output.all(*[size_of(c) for c in claims]).apply(
+        lambda pairs: {claim: gib for claim, gib in pairs if gib is not None}
+    )

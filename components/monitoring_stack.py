@@ -11,7 +11,7 @@ from Secrets made by external-secrets.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,18 @@ from .monitoring.rules import RuleThresholds, rule_groups
 NAMESPACE = "monitoring"
 DASHBOARDS = Path(__file__).parent / "monitoring" / "dashboards"
 ALERTMANAGER_SECRET = "alertmanager-platform"
+PROMETHEUS_CR = "kps-prometheus"
+"""The Prometheus resource kube-prometheus-stack creates (``fullnameOverride: kps``)."""
+
+
+def prometheus_claims(replicas: int) -> list[str]:
+    """The operator's claim names (prometheus-operator pkg/prometheus: volume
+    ``prometheus-<name>-db`` in StatefulSet ``prometheus-<name>``), one per replica."""
+    return [
+        f"prometheus-{PROMETHEUS_CR}-db-prometheus-{PROMETHEUS_CR}-{i}" for i in range(replicas)
+    ]
+
+
 GRAFANA_SECRET = "grafana-admin"
 ALERTMANAGER_CONFIG_ANNOTATION = "platform/alertmanager-config"
 
@@ -52,6 +64,9 @@ class MonitoringStackArgs:
     prometheus_retention_days: int = 30
     prometheus_storage_gib: int = 100
     prometheus_replicas: int = 2
+    live_claim_gib: pulumi.Input[Mapping[str, int]] = field(default_factory=dict)
+    """GiB of the running Prometheus volumes by claim (``components.live``): smaller ones are
+    expanded to ``prometheus_storage_gib`` (the operator never expands a claim)."""
     alertmanager_replicas: int = 2
     thresholds: RuleThresholds = field(default_factory=RuleThresholds)
     slack_webhook_secret: pulumi.Input[str] | None = None
@@ -172,6 +187,9 @@ class MonitoringStack(pulumi.ComponentResource):
         after_release = pulumi.ResourceOptions(
             parent=self, provider=args.k8s_provider, depends_on=[self.release]
         )
+        self.expanded_claims: pulumi.Output[list[str]] = pulumi.Output.from_input(
+            args.live_claim_gib
+        ).apply(lambda live: self._expand_claims(dict(live), after_release))
         k8s.apiextensions.CustomResource(
             f"{name}-rules",
             api_version="monitoring.coreos.com/v1",
@@ -197,6 +215,28 @@ class MonitoringStack(pulumi.ComponentResource):
         self.register_outputs({"alarmTopicArn": self.alarm_topic_arn})
 
     # --- Kubernetes --------------------------------------------------------------------------
+
+    def _expand_claims(self, live: dict[str, int], opts: pulumi.ResourceOptions) -> list[str]:
+        """Grow every existing Prometheus claim smaller than the configured storage (gp3 with
+        ``allowVolumeExpansion``: EBS grows the volume and the filesystem online). Growing the
+        storage spec alone only makes the operator recreate its StatefulSet over the old
+        claims (prometheus-operator Documentation/platform/storage.md, "Resizing volumes"),
+        while ``retentionSize`` would follow the new size and fill the old disks."""
+        wanted = self._args.prometheus_storage_gib
+        grown = sorted(claim for claim, gib in live.items() if gib < wanted)
+        for claim in grown:
+            k8s.core.v1.PersistentVolumeClaimPatch(
+                f"{self._name}-expand-{claim}",
+                metadata={
+                    "name": claim,
+                    "namespace": NAMESPACE,
+                    # the StatefulSet controller owns the request: take it over
+                    "annotations": {"pulumi.com/patchForce": "true"},
+                },
+                spec={"resources": {"requests": {"storage": f"{wanted}Gi"}}},
+                opts=opts,
+            )
+        return grown
 
     def _receiver_secrets(self) -> dict[str, pulumi.Input[str]]:
         a = self._args
@@ -262,6 +302,20 @@ class MonitoringStack(pulumi.ComponentResource):
 
         return {
             "fullnameOverride": "kps",
+            # Helm never upgrades crds/: the chart's own pre-install/pre-upgrade hook Job applies
+            # the CRDs of the pinned chart (server-side) before the operator rolls, so a chart
+            # bump never runs a new operator on old CRDs. Images pinned (busybox from ECR Public,
+            # not Docker Hub's "latest"); kubectl follows the cluster's version.
+            "crds": {
+                "upgradeJob": {
+                    "enabled": True,
+                    "image": {"busybox": versions.CRD_UPGRADE_BUSYBOX_IMAGE},
+                    "resources": {
+                        "requests": {"cpu": "50m", "memory": "64Mi"},
+                        "limits": {"cpu": "500m", "memory": "256Mi"},
+                    },
+                }
+            },
             "prometheus": {
                 "prometheusSpec": {
                     "replicas": a.prometheus_replicas,

@@ -225,6 +225,14 @@ def valkey_parameter_group_family(engine_version: str = VALKEY_ENGINE_VERSION) -
 
 # --- Images ----------------------------------------------------------------------------------
 
+CRD_UPGRADE_BUSYBOX_IMAGE = {
+    "registry": "public.ecr.aws",
+    "repository": "docker/library/busybox",
+    "tag": "1.37.0",
+}
+"""kube-prometheus-stack's CRD upgrade Job unpacks the CRDs with busybox (chart default:
+docker.io ``busybox:latest``). Source: https://gallery.ecr.aws/docker/library/busybox."""
+
 CODEBUILD_RUNNER_IMAGE = Pin(
     "aws/codebuild/amazonlinux-x86_64-standard:5.0",
     "https://docs.aws.amazon.com/codebuild/latest/userguide/ec2-compute-images.html",

@@ -28,7 +28,7 @@ from components.database_roles import (
 from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
-from components.live import live_cluster_version, live_node_groups
+from components.live import live_claim_sizes, live_cluster_version, live_node_groups
 from components.monitoring.alarms import cache_node_ids
 from components.monitoring.alertmanager import (
     PAGERDUTY_ROUTING_KEY,
@@ -37,7 +37,7 @@ from components.monitoring.alertmanager import (
 )
 from components.monitoring.rules import RuleThresholds
 from components.monitoring_stack import NAMESPACE as MONITORING_NAMESPACE
-from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, prometheus_claims
 from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 from components.vpc import Vpc, VpcArgs
 
@@ -361,6 +361,9 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
             prometheus_retention_days=mon.prometheus_retention_days,
             prometheus_storage_gib=mon.prometheus_storage_gib,
             prometheus_replicas=mon.prometheus_replicas,
+            live_claim_gib=live_claim_sizes(
+                env, MONITORING_NAMESPACE, prometheus_claims(mon.prometheus_replicas), invoke_opts
+            ),
             alertmanager_replicas=mon.alertmanager_replicas,
             thresholds=RuleThresholds(
                 api_error_ratio_critical=t.api_error_ratio_critical_percent / 100,

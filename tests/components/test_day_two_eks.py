@@ -129,3 +129,61 @@ def test_an_upgrade_runs_in_eks_order(staging: PlanResult) -> None:
         assert proxy in _waits_for(staging, group.urn)
         assert group.urn in _waits_for(staging, coredns)
     assert coredns in _waits_for(staging, autoscaler)
+
+
+def test_chart_crds_move_with_the_chart(staging: PlanResult) -> None:
+    """Helm installs crds/ once: the LB controller's CRDs are applied by the program from the
+    files vendored for the pinned chart (the chart skips its own), kept on delete; the
+    kube-prometheus-stack CRDs are applied by the chart's pre-upgrade hook Job."""
+    import yaml
+
+    from components import versions
+    from components.cluster_addons import CRDS
+
+    chart = versions.HELM_CHARTS["aws-load-balancer-controller"]
+    vendored = {
+        doc["metadata"]["name"]
+        for path in (CRDS / f"aws-load-balancer-controller-{chart.version}").glob("*.yaml")
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc
+    }
+    crds = staging.graph.of_type("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+    assert {c.inputs["metadata"]["name"] for c in crds} == vendored
+    assert "targetgroupbindings.elbv2.k8s.aws" in vendored
+    release = staging.graph.named(
+        "staging-addons-aws-load-balancer-controller", "kubernetes:helm.sh/v3:Release"
+    )
+    assert release.inputs["skipCrds"] is True
+    for crd in crds:
+        assert crd.options.retain_on_delete
+        assert crd.urn in release.dependencies
+    kps = staging.graph.named(
+        "staging-monitoring-kube-prometheus-stack", "kubernetes:helm.sh/v3:Release"
+    )
+    job = kps.inputs["values"]["crds"]["upgradeJob"]
+    assert job["enabled"] is True
+    assert job["image"]["busybox"]["tag"] != "latest"
+
+
+def test_raising_prometheus_storage_expands_the_running_claims() -> None:
+    """The operator recreates its StatefulSet over the old claims; the program grows each
+    existing claim smaller than the new size (and only those), on an expandable class."""
+    from components.monitoring_stack import prometheus_claims
+
+    config = stack_config("staging")
+    config["platform:monitoring"] = {**config["platform:monitoring"], "prometheusStorageGib": 60}
+    (claim,) = prometheus_claims(1)
+    assert claim == "prometheus-kps-prometheus-db-prometheus-kps-prometheus-0"
+    grown = run_stack_config(config, "staging", live={"claims": {claim: 30}})
+    (patch,) = grown.graph.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")
+    assert patch.inputs["metadata"]["name"] == claim
+    assert patch.inputs["metadata"]["namespace"] == "monitoring"
+    assert patch.inputs["spec"]["resources"]["requests"]["storage"] == "60Gi"
+    (storage_class,) = grown.graph.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage_class.inputs["allowVolumeExpansion"] is True
+    tags = set(storage_class.inputs["parameters"].values())
+    assert "environment=staging" in tags  # the lookup finds this environment's volumes only
+    # first deploy (no claim yet) and an unchanged size: nothing to patch
+    for live in (None, {"claims": {claim: 60}}):
+        plan = run_stack_config(config, "staging", live=live)
+        assert not plan.graph.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")

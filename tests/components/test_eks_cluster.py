@@ -206,7 +206,12 @@ def test_node_security_group_does_not_wait_for_the_cluster(plan: PlanResult) -> 
 def test_default_storage_class_is_encrypted_gp3(plan: PlanResult) -> None:
     (sc,) = plan.graph.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
     assert sc.inputs["provisioner"] == "ebs.csi.aws.com"
-    assert sc.inputs["parameters"] == {"type": "gp3", "encrypted": "true", "fsType": "ext4"}
+    parameters = dict(sc.inputs["parameters"])
+    tags = {parameters.pop(k) for k in list(parameters) if k.startswith("tagSpecification_")}
+    assert parameters == {"type": "gp3", "encrypted": "true", "fsType": "ext4"}
+    # every volume carries the environment's required tags (EBS CSI tagSpecification_N)
+    assert {t.split("=", 1)[0] for t in tags} >= {"project", "environment", "owner", "cost-center"}
+    assert sc.inputs["allowVolumeExpansion"] is True
     annotations = sc.inputs["metadata"]["annotations"]
     assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
 

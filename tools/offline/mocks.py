@@ -283,8 +283,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self.live = dict(live or {})
         """What runs already: ``{"clusters": {name: {"version": "1.35", "nodeGroups":
         {group name: {"desiredSize": 3, "minSize": 1, "maxSize": 4}}}}, "secrets": {name:
-        {"kmsKeyId": ...}}}``; empty: a first deploy (and receiver secrets under the AWS
-        managed key)."""
+        {"kmsKeyId": ...}}, "claims": {PVC name: GiB}}``; empty: a first deploy (and receiver
+        secrets under the AWS managed key)."""
         self.provider_regions: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         """Every data-source call (token, arguments), for tests of what the program looks up."""
@@ -347,6 +347,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"name": args.args["name"], "version": cluster["version"], "id": "x"}
         if args.token == "aws:eks/getNodeGroups:getNodeGroups":
             return {"names": sorted(groups), "id": "x"}
+        volumes: dict[str, int] = self.live.get("claims", {})
+        if args.token == "aws:ebs/getEbsVolumes:getEbsVolumes":
+            claim = str((args.args.get("tags") or {}).get("kubernetes.io/created-for/pvc/name"))
+            found = [f"vol-{digest(claim, length=17)}"] if claim in volumes else []
+            return {"ids": found, "id": self.ctx.region}
+        if args.token == "aws:ebs/getVolume:getVolume":
+            volume_id = args.args["filters"][0]["values"][0]
+            sizes = {f"vol-{digest(c, length=17)}": gib for c, gib in volumes.items()}
+            return {"size": sizes[volume_id], "volumeId": volume_id, "id": volume_id}
         secrets: dict[str, Any] = self.live.get("secrets", {})
         if args.token == "aws:secretsmanager/getSecret:getSecret" and args.args["name"] in secrets:
             return {**_get_secret(args, self.ctx), **secrets[args.args["name"]]}
