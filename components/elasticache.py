@@ -54,6 +54,8 @@ class ElastiCacheArgs:
     log_retention_days: int = 30
     protect: bool = True
     """Pulumi ``protect`` on the group, a final snapshot on delete, key retained on delete."""
+    apply_immediately: bool = False
+    """Modify now rather than in the maintenance window."""
 
 
 def spread_over(zones: list[str], nodes: int) -> list[str] | None:
@@ -181,7 +183,7 @@ class ElastiCache(pulumi.ComponentResource):
             maintenance_window=args.maintenance_window,
             final_snapshot_identifier=f"{group_id}-final" if args.protect else None,
             auto_minor_version_upgrade=True,
-            apply_immediately=False,
+            apply_immediately=args.apply_immediately,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name,

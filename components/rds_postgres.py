@@ -52,6 +52,8 @@ class RdsPostgresArgs:
     deletion_protection: bool = True
     slow_query_ms: int = 500
     max_connections: int | None = None
+    apply_immediately: bool = False
+    """Modify now rather than in the maintenance window (a Multi-AZ class change fails over)."""
     performance_insights_retention_days: int = 7
     log_retention_days: int = 90
     protect: bool = True
@@ -168,7 +170,7 @@ class RdsPostgres(pulumi.ComponentResource):
             "copy_tags_to_snapshot": True,
             "deletion_protection": args.deletion_protection,
             "maintenance_window": args.maintenance_window,
-            "apply_immediately": False,
+            "apply_immediately": args.apply_immediately,
         }
         snapshot_suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child)
         self.instance = aws.rds.Instance(

@@ -176,6 +176,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     database = RdsPostgres(
         f"{env}-postgres",
         RdsPostgresArgs(
+            apply_immediately=db.apply_immediately,
             vpc_id=network.vpc_id,
             subnet_ids=network.database_subnet_ids,
             source_security_group_ids=[cluster.node_security_group_id],
@@ -202,6 +203,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     cache = ElastiCache(
         f"{env}-cache",
         ElastiCacheArgs(
+            apply_immediately=cc.apply_immediately,
             vpc_id=network.vpc_id,
             subnet_ids=network.database_subnet_ids,
             source_security_group_ids=[cluster.node_security_group_id],
@@ -471,6 +473,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
         "oidcIssuer": cluster.oidc_issuer,
         "kubeconfig": cluster.kubeconfig,
         "deployRunnerProject": runner.project_name if runner else None,
+        "databaseIdentifier": database.instance_identifier,
         "databaseEndpoint": database.endpoint,
         "databasePort": database.port,
         "databaseSecretArn": database.master_secret_arn,

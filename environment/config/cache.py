@@ -22,6 +22,12 @@ CACHE_NODE_FAMILIES: dict[str, tuple[str, ...]] = {
 class CacheConfig(ConfigModel):
     """The application cache."""
 
+    apply_immediately: bool = False
+    """Apply modifications (node type, engine version) in this ``pulumi up``, not in
+    the next maintenance window. Off (production-safe: no failover mid-day): the change waits
+    for the window, and until then every refreshed preview shows it again; the nightly drift
+    check reports it as pending, not as drift (``tools/drift/classify.py``)."""
+
     engine_version: str = VALKEY_ENGINE_VERSION
     """Valkey version; the parameter-group family follows its major."""
 

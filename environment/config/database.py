@@ -55,6 +55,12 @@ def window_inside(window: str, bounds: tuple[int, int]) -> bool:
 class DatabaseConfig(ConfigModel):
     """The application database."""
 
+    apply_immediately: bool = False
+    """Apply modifications (instance class, storage type, Multi-AZ) in this ``pulumi up``, not in
+    the next maintenance window. Off (production-safe: no failover mid-day): the change waits
+    for the window, and until then every refreshed preview shows it again; the nightly drift
+    check reports it as pending, not as drift (``tools/drift/classify.py``)."""
+
     engine_version: str = POSTGRES_ENGINE_VERSION
     """PostgreSQL **major** version (``"17"``). AWS applies minor versions in the maintenance
     window; the parameter-group family and the backup client image follow the major."""

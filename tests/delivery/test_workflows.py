@@ -204,8 +204,13 @@ def test_drift_reports_only_changes_the_preview_counted() -> None:
     assert "--refresh" in preview["run"]
     assert "--expect-no-changes" not in preview["run"]
     assert ".changeSummary" in preview["run"]
+    # changes held for the maintenance window are classified as pending, not drift
+    assert "uv run python -m tools.drift.classify preview.json" in preview["run"]
+    assert '>> "$GITHUB_OUTPUT"' in preview["run"]
     (report,) = [s for s in job["steps"] if s.get("name") == "Report drift"]
-    assert report["if"] == "steps.preview.outputs.changes != '0'"
+    assert report["if"] == "steps.preview.outputs.drift != '0'"
+    (reboot,) = [s for s in job["steps"] if s.get("name") == "Report a pending reboot"]
+    assert reboot["if"] == "steps.preview.outputs.reboot != '0'"
     assert "gh label create drift" in report["run"]
     assert "--force" in report["run"]
     assert job["permissions"]["issues"] == "write"
