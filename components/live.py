@@ -24,17 +24,50 @@ class LiveNodeGroup:
     max_size: int
 
 
-def live_cluster_version(
-    cluster_name: str, opts: pulumi.InvokeOutputOptions | None = None
-) -> pulumi.Output[str | None]:
-    """The running control plane's Kubernetes minor, or None when the cluster does not exist."""
+def _field(value: object, attribute: str, wire: str) -> str:
+    """A field of a nested invoke result: the SDK's output type, or its plain mapping."""
+    if hasattr(value, attribute):
+        return str(getattr(value, attribute))
+    mapping = dict(value)  # type: ignore[call-overload]
+    return str(mapping.get(wire, mapping.get(attribute)))
 
-    def describe(names: list[str]) -> pulumi.Output[str | None] | None:
+
+@dataclass(frozen=True)
+class LiveCluster:
+    version: str
+    service_cidr: str
+
+
+def live_cluster(
+    cluster_name: str, opts: pulumi.InvokeOutputOptions | None = None
+) -> pulumi.Output[LiveCluster | None]:
+    """The running control plane (Kubernetes minor, Service CIDR), or None before it exists."""
+
+    def describe(names: list[str]) -> pulumi.Output[LiveCluster] | None:
         if cluster_name not in names:
             return None
-        return aws.eks.get_cluster_output(name=cluster_name, opts=opts).version
+        cluster = aws.eks.get_cluster_output(name=cluster_name, opts=opts)
+        return pulumi.Output.all(cluster.version, cluster.kubernetes_network_configs).apply(
+            lambda a: LiveCluster(a[0], _field(a[1][0], "service_ipv4_cidr", "serviceIpv4Cidr"))
+        )
 
     return aws.eks.get_clusters_output(opts=opts).names.apply(describe)
+
+
+def live_database_name(
+    identifier: str, opts: pulumi.InvokeOutputOptions | None = None
+) -> pulumi.Output[str | None]:
+    """The running database instance's initial database name, or None before it exists."""
+
+    def describe(found: list[str]) -> pulumi.Output[str] | None:
+        if identifier not in found:
+            return None
+        return aws.rds.get_instance_output(db_instance_identifier=identifier, opts=opts).db_name
+
+    instances = aws.rds.get_instances_output(
+        filters=[{"name": "db-instance-id", "values": [identifier]}], opts=opts
+    )
+    return instances.instance_identifiers.apply(describe)
 
 
 def live_node_groups(

@@ -41,7 +41,8 @@ class RdsPostgresArgs:
     """The only security groups allowed to connect on 5432 (the EKS nodes)."""
     engine_version: str = versions.POSTGRES_ENGINE_VERSION
     instance_class: str = "db.m7g.large"
-    database_name: str = "app"
+    database_name: pulumi.Input[str] = "app"
+    """The initial database (a change replaces the instance: callers gate it on the live one)."""
     allocated_storage_gib: int = 100
     max_allocated_storage_gib: int = 1000
     multi_az: bool = True

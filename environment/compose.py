@@ -28,7 +28,7 @@ from components.database_roles import (
 from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
-from components.live import live_claim_sizes, live_cluster_version, live_node_groups
+from components.live import live_claim_sizes, live_cluster, live_database_name, live_node_groups
 from components.monitoring.alarms import cache_node_ids
 from components.monitoring.alertmanager import (
     PAGERDUTY_ROUTING_KEY,
@@ -41,8 +41,7 @@ from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, pr
 from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 from components.vpc import Vpc, VpcArgs
 
-from .config import PROJECT, StackConfig, load_stack_config
-from .config.cluster import kubernetes_version_step
+from .config import PROJECT, StackConfig, load_stack_config, replacements
 from .config.naming import default_tags
 
 
@@ -95,7 +94,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     )
     # EKS changes are judged against the running cluster (nothing yet on a first deploy)
     invoke_opts = pulumi.InvokeOutputOptions(provider=provider)
-    live_version = live_cluster_version(f"{env}-eks", invoke_opts)
+    running = live_cluster(f"{env}-eks", invoke_opts)
     cluster = EksCluster(
         f"{env}-eks",
         EksClusterArgs(
@@ -116,11 +115,9 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
                 for name, group in cl.node_groups.items()
             },
             kubernetes_version=cl.kubernetes_version,
-            control_plane_version=live_version.apply(
-                lambda live: kubernetes_version_step(live, cl.kubernetes_version)
-            ),
+            control_plane_version=running.apply(lambda c: replacements.cluster_version(c, cfg)),
             live_node_groups=live_node_groups(
-                f"{env}-eks", live_version.apply(lambda v: v is not None), invoke_opts
+                f"{env}-eks", running.apply(lambda c: c is not None), invoke_opts
             ),
             endpoint_public_access=cl.endpoint_public_access,
             public_access_cidrs=[str(c) for c in cl.public_access_cidrs],
@@ -182,7 +179,9 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
             source_security_group_ids=[cluster.node_security_group_id],
             engine_version=db.engine_version,
             instance_class=db.instance_class,
-            database_name=db.database_name,
+            database_name=live_database_name(f"{env}-postgres", invoke_opts).apply(
+                lambda live: replacements.database_name(live, cfg)
+            ),
             allocated_storage_gib=db.allocated_storage_gib,
             max_allocated_storage_gib=db.max_allocated_storage_gib,
             multi_az=db.multi_az,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from components.regions import COMMERCIAL_REGIONS
@@ -34,6 +36,11 @@ class StackConfig(ConfigModel):
     protect_stateful_resources: bool = True
     """Pulumi ``protect`` on databases, caches, buckets and vaults, ``retain_on_delete`` on KMS
     keys: a ``pulumi destroy`` or an accidental replace cannot lose data."""
+
+    accept_replacement: tuple[Literal["cluster", "database"], ...] = ()
+    """Replacements of a live cluster or database this change may cause (``serviceCidr``,
+    ``databaseName``: they cannot change in place). Without it such a change is refused
+    before anything is touched; remove it again after the deploy."""
 
     tags: TagsConfig
     """Cost-allocation tags. Required (``owner``, ``costCenter``)."""

@@ -187,3 +187,35 @@ def test_raising_prometheus_storage_expands_the_running_claims() -> None:
     for live in (None, {"claims": {claim: 60}}):
         plan = run_stack_config(config, "staging", live=live)
         assert not plan.graph.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")
+
+
+@pytest.mark.parametrize(
+    ("change", "live", "key"),
+    [
+        ({"platform:cluster": {"serviceCidr": "10.100.0.0/16"}},
+         {"clusters": {"staging-eks": {"version": "1.35", "serviceCidr": "172.20.0.0/16"}}},
+         "platform:cluster.serviceCidr: 172.20.0.0/16 -> 10.100.0.0/16 replaces the EKS cluster"),
+        ({"platform:database": {"databaseName": "shop"}},
+         {"databases": {"staging-postgres": {"dbName": "app"}}},
+         "platform:database.databaseName: app -> shop replaces the database instance"),
+    ],
+)  # fmt: skip
+def test_replacing_a_running_cluster_or_database_needs_acceptance(
+    change: dict[str, Any], live: dict[str, Any], key: str
+) -> None:
+    config = stack_config("staging")
+    for section, values in change.items():
+        config[section] = {**config[section], **values}
+    refused = run_stack_config(config, "staging", live=live)
+    assert refused.error is not None
+    assert key in refused.error
+    assert "platform:acceptReplacement" in refused.error
+    kind = "eks:index:Cluster" if "cluster" in key else "aws:rds/instance:Instance"
+    assert not refused.graph.of_type(kind)  # stopped before the resource was touched
+    what = "cluster" if "cluster" in key else "database"
+    accepted = run_stack_config(
+        {**config, "platform:acceptReplacement": [what]}, "staging", live=live
+    )
+    assert accepted.error is None, accepted.error
+    # a first deploy has nothing to replace
+    assert run_stack_config(config, "staging").error is None

@@ -283,8 +283,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self.live = dict(live or {})
         """What runs already: ``{"clusters": {name: {"version": "1.35", "nodeGroups":
         {group name: {"desiredSize": 3, "minSize": 1, "maxSize": 4}}}}, "secrets": {name:
-        {"kmsKeyId": ...}}, "claims": {PVC name: GiB}}``; empty: a first deploy (and receiver
-        secrets under the AWS managed key)."""
+        {"kmsKeyId": ...}}, "claims": {PVC name: GiB},
+        "databases": {identifier: {"dbName": ...}}}`` (a cluster may give "serviceCidr");
+        empty: a first deploy (and receiver secrets under the AWS managed key)."""
         self.provider_regions: dict[str, str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         """Every data-source call (token, arguments), for tests of what the program looks up."""
@@ -344,7 +345,21 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if args.token == "aws:eks/getClusters:getClusters":
             return {"names": sorted(clusters), "id": self.ctx.region}
         if args.token == "aws:eks/getCluster:getCluster":
-            return {"name": args.args["name"], "version": cluster["version"], "id": "x"}
+            network = {
+                "serviceIpv4Cidr": cluster.get("serviceCidr", "172.20.0.0/16"),
+                "serviceIpv6Cidr": "",
+                "ipFamily": "ipv4",
+                "elasticLoadBalancings": [],
+            }
+            return {"name": args.args["name"], "version": cluster["version"], "id": "x",
+                    "kubernetesNetworkConfigs": [network]}  # fmt: skip
+        databases: dict[str, Any] = self.live.get("databases", {})
+        if args.token == "aws:rds/getInstances:getInstances":
+            wanted = args.args["filters"][0]["values"][0]
+            return {"instanceIdentifiers": [wanted] if wanted in databases else [], "id": "x"}
+        if args.token == "aws:rds/getInstance:getInstance":
+            identifier = args.args["dbInstanceIdentifier"]
+            return {"dbName": databases[identifier]["dbName"], "id": identifier}
         if args.token == "aws:eks/getNodeGroups:getNodeGroups":
             return {"names": sorted(groups), "id": "x"}
         volumes: dict[str, int] = self.live.get("claims", {})
