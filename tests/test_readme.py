@@ -98,3 +98,19 @@ def test_first_deploy_walkthrough_is_true() -> None:
     # the secrets put are the ones the program looks up
     paths = set(re.findall(r"put-secret --stack \w+ (alerting/[\w-]+)", section))
     assert paths == {f"alerting/{SLACK_WEBHOOK}", f"alerting/{PAGERDUTY_ROUTING_KEY}"}
+
+
+def test_day_two_names_only_real_config_keys_and_paths() -> None:
+    import re
+
+    text = (REPO / "README.md").read_text()
+    start = text.index("## Day two\n")
+    section = text[start : text.index("### Before changing a live stack", start)]
+    reference = text[text.index("## Config reference") :]
+    keys = set(re.findall(r"`((?:cluster|database|cache|monitoring)\.[a-zA-Z.]+)", section))
+    assert {"cluster.kubernetesVersion", "database.engineVersion"} <= keys
+    for key in keys:
+        assert f"`platform:{key}`" in reference, key
+    assert "`platform:acceptReplacement`" in reference
+    for path in re.findall(r"`((?:components|tools)/[\w/.]+\.py)", section):
+        assert (REPO / path.split(":")[0]).exists(), path
