@@ -4,8 +4,13 @@ Per workload: a ServiceAccount bound to its own IRSA role, a Deployment that sat
 Security Standards ``restricted`` (non-root high UID, read-only root filesystem, no privilege
 escalation, no capabilities, RuntimeDefault seccomp), requests and limits, probes, zone spread,
 rolling updates that never drop below the desired count; a Service and an HPA where they apply,
-a PodDisruptionBudget when more than one replica runs, NetworkPolicies that open only what the
-workload needs, and for the http workload an HTTPS-only ALB Ingress.
+a PodDisruptionBudget when more than one replica runs, a PodMonitor-ready metrics port,
+NetworkPolicies that open exactly the calls the config allows, and secret environment
+variables by reference (ExternalSecret). Public workloads are routed by the stack's one
+ALB (``components/app_ingress.py``); their Service carries the ALB health check path.
+
+A ``migration`` is a one-shot Job instead of a Deployment, named after its image and command
+so that a new image runs it again; the Deployments of the same image wait for it.
 
 A ``scheduler`` (Celery beat) runs exactly one replica with the ``Recreate`` strategy: the old
 pod is gone before the new one starts, so two schedulers never run at once.
@@ -13,15 +18,25 @@ pod is gone before the new one starts, so two schedulers never run at once.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from . import versions
-from ._shared import RDS_CA_DIR, RDS_CA_VOLUME, rds_ca_init_container, rds_ca_volume
+from ._shared import (
+    RDS_CA_DIR,
+    RDS_CA_VOLUME,
+    external_secret,
+    rds_ca_init_container,
+    rds_ca_volume,
+)
 from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT
 from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
@@ -60,6 +75,26 @@ class WorkloadSpec:
     termination_grace_period_seconds: int = 30
     env: Mapping[str, str] = field(default_factory=dict)
     s3_access: str = "none"
+    expose: str = "none"
+    """``public`` (routed by the ALB), ``internal`` (ClusterIP) or ``none`` (no Service)."""
+    liveness_path: str = LIVE_PATH
+    readiness_path: str = READY_PATH
+    startup_path: str | None = LIVE_PATH
+    probe_port: int | None = None
+    """Default: ``port``."""
+    metrics_path: str | None = None
+    """Scraped path (None: not scraped)."""
+    metrics_port: int | None = None
+    secrets: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Env var -> (Secrets Manager name or ARN, JSON property or None)."""
+    generated_secrets: Mapping[str, int] = field(default_factory=dict)
+    """Env var -> length of a value the platform generates."""
+    run_as_user: int = 10001
+    run_as_group: int = 10001
+    fs_group: int = 10001
+    writable_paths: Sequence[tuple[str, str]] = ()
+    """(mount path, size limit) emptyDirs besides /tmp."""
+    active_deadline_seconds: int = 1800
 
     @property
     def autoscaled(self) -> bool:
@@ -74,16 +109,6 @@ class WorkloadSpec:
     @property
     def max_possible_replicas(self) -> int:
         return self.max_replicas if self.autoscaled and self.max_replicas else self.replicas
-
-
-@dataclass(frozen=True)
-class IngressSpec:
-    host: str
-    certificate_arn: str
-    ssl_policy: str
-    access_log_bucket: pulumi.Input[str]
-    load_balancer_name: str
-    waf_acl_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,22 +131,30 @@ class AppDeploymentArgs:
     zone_spread: str = "required"
     region: str = "us-east-1"
     """For the regional RDS CA bundle."""
-    ingress: IngressSpec | None = None
-    ready: Sequence[pulumi.Resource] = ()
-    """Controllers the Ingress must wait for (the AWS Load Balancer Controller)."""
+    name: str = ""
+    """The workload's name (Kubernetes names, labels, the IRSA subject)."""
+    callers: Sequence[str] = ()
+    """Workloads allowed to call this one on its port."""
+    callees: Mapping[str, int] = field(default_factory=dict)
+    """Workloads this one may call, with their ports."""
+    secret_store: str = "aws-secrets-manager"
+    """ClusterSecretStore serving the namespace (secret environment variables)."""
+    protect: bool = True
+    """Pulumi ``protect`` (and a recovery window) on generated secrets."""
     depends_on: Sequence[pulumi.Resource] = ()
-    """Namespace baseline objects (ConfigMap, ExternalSecret)."""
+    """Namespace baseline objects (ConfigMap, ExternalSecret), and for workloads of a
+    migration's image, that migration."""
 
 
 def labels(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "product"}
 
 
-def container_security_context() -> dict[str, Any]:
+def container_security_context(uid: int = UID, gid: int = UID) -> dict[str, Any]:
     return {
         "runAsNonRoot": True,
-        "runAsUser": UID,
-        "runAsGroup": UID,
+        "runAsUser": uid,
+        "runAsGroup": gid,
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
         "privileged": False,
@@ -133,15 +166,30 @@ def container_security_context() -> dict[str, Any]:
 def probes(spec: WorkloadSpec) -> dict[str, Any]:
     """Startup/liveness/readiness for http workloads; exec or none for the others."""
     if spec.probe == "http":
+        port: int | str = spec.probe_port if spec.probe_port not in (None, spec.port) else "http"
 
         def get(path: str) -> dict[str, Any]:
-            return {"httpGet": {"path": path, "port": "http"}}
+            return {"httpGet": {"path": path, "port": port}}
 
-        return {
-            "startupProbe": {**get(LIVE_PATH), "periodSeconds": 5, "failureThreshold": 30},
-            "livenessProbe": {**get(LIVE_PATH), "periodSeconds": 10, "failureThreshold": 3},
-            "readinessProbe": {**get(READY_PATH), "periodSeconds": 5, "failureThreshold": 2},
+        probes_ = {
+            "livenessProbe": {
+                **get(spec.liveness_path),
+                "periodSeconds": 10,
+                "failureThreshold": 3,
+            },
+            "readinessProbe": {
+                **get(spec.readiness_path),
+                "periodSeconds": 5,
+                "failureThreshold": 2,
+            },
         }
+        if spec.startup_path:
+            probes_["startupProbe"] = {
+                **get(spec.startup_path),
+                "periodSeconds": 5,
+                "failureThreshold": 30,
+            }
+        return probes_
     if spec.probe == "exec":
         check = {"exec": {"command": list(spec.probe_command)}}
         return {
@@ -150,14 +198,36 @@ def probes(spec: WorkloadSpec) -> dict[str, Any]:
     return {}
 
 
+def app_secret(name: str) -> str:
+    """The Secret (made by external-secrets) holding a workload's secret variables."""
+    return f"{name}-app-secrets"
+
+
+def secret_env(name: str, spec: WorkloadSpec) -> list[dict[str, Any]]:
+    """Secret variables by reference: ``valueFrom.secretKeyRef``, never a value."""
+    return [
+        {"name": var, "valueFrom": {"secretKeyRef": {"name": app_secret(name), "key": var}}}
+        for var in sorted({*spec.secrets, *spec.generated_secrets})
+    ]
+
+
+def writable_volume(index: int) -> str:
+    return f"writable-{index}"
+
+
 def pod_template(
     name: str, spec: WorkloadSpec, environment: str, zone_spread: str, region: str = "us-east-1"
 ) -> dict[str, Any]:
+    ports = []
+    if spec.kind == "http":
+        ports.append({"name": "http", "containerPort": spec.port, "protocol": "TCP"})
+    if spec.metrics_port is not None and spec.metrics_port != spec.port:
+        ports.append({"name": "metrics", "containerPort": spec.metrics_port, "protocol": "TCP"})
     container: dict[str, Any] = {
         "name": name,
         "image": spec.image,
         "imagePullPolicy": "IfNotPresent",
-        "securityContext": container_security_context(),
+        "securityContext": container_security_context(spec.run_as_user, spec.run_as_group),
         "resources": {
             "requests": {"cpu": spec.cpu_request, "memory": spec.memory_request},
             "limits": {"cpu": spec.cpu_limit, "memory": spec.memory_limit},
@@ -167,10 +237,15 @@ def pod_template(
             {"secretRef": {"name": credentials_secret(name)}},
         ],
         "env": [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
-        + [{"name": "WORKLOAD", "value": name}],
+        + [{"name": "WORKLOAD", "value": name}]
+        + secret_env(name, spec),
         "volumeMounts": [
             {"name": "tmp", "mountPath": "/tmp"},
             {"name": RDS_CA_VOLUME, "mountPath": RDS_CA_DIR, "readOnly": True},
+            *(
+                {"name": writable_volume(i), "mountPath": path}
+                for i, (path, _) in enumerate(spec.writable_paths)
+            ),
         ],
         **probes(spec),
     }
@@ -178,8 +253,9 @@ def pod_template(
         container["command"] = list(spec.command)
     if spec.args:
         container["args"] = list(spec.args)
+    if ports:
+        container["ports"] = ports
     if spec.kind == "http":
-        container["ports"] = [{"name": "http", "containerPort": spec.port, "protocol": "TCP"}]
         container["lifecycle"] = {"preStop": {"sleep": {"seconds": 10}}}
     spread = [
         {
@@ -200,7 +276,14 @@ def pod_template(
             "labels": {**labels(name), "platform/environment": environment},
             # The scratch volume holds nothing worth keeping: without this the cluster
             # autoscaler never scales in a node that runs an app pod (local storage).
-            "annotations": {SAFE_TO_EVICT_LOCAL_VOLUMES: ",".join(SCRATCH_VOLUMES)},
+            "annotations": {
+                SAFE_TO_EVICT_LOCAL_VOLUMES: ",".join(
+                    [
+                        *SCRATCH_VOLUMES,
+                        *(writable_volume(i) for i in range(len(spec.writable_paths))),
+                    ]
+                )
+            },
         },
         "spec": {
             "serviceAccountName": name,
@@ -208,16 +291,29 @@ def pod_template(
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,
             "terminationGracePeriodSeconds": spec.termination_grace_period_seconds,
-            "securityContext": pod_security_context(UID),
+            "securityContext": pod_security_context(
+                spec.run_as_user, spec.run_as_group, spec.fs_group
+            ),
             # the RDS CA bundle for sslmode=verify-full (PGSSLROOTCERT in the ConfigMap)
             "initContainers": [
                 rds_ca_init_container(
-                    region, versions.PYTHON_BOTO3_IMAGE.version, container_security_context()
+                    region,
+                    versions.PYTHON_BOTO3_IMAGE.version,
+                    container_security_context(spec.run_as_user, spec.run_as_group),
                 )
             ],
             "containers": [container],
-            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}, rds_ca_volume()],
-            "topologySpreadConstraints": spread if spec.kind != "scheduler" else [],
+            "volumes": [
+                {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+                rds_ca_volume(),
+                *(
+                    {"name": writable_volume(i), "emptyDir": {"sizeLimit": size}}
+                    for i, (_, size) in enumerate(spec.writable_paths)
+                ),
+            ],
+            "topologySpreadConstraints": spread
+            if spec.kind not in ("scheduler", "migration")
+            else [],
         },
     }
 
@@ -235,15 +331,29 @@ def network_policy(
     spec: WorkloadSpec,
     load_balancer_cidrs: Sequence[str],
     data_cidrs: Sequence[str],
+    callers: Sequence[str] = (),
+    callees: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Ingress: http workloads from the load balancer's subnets (ALB in IP mode: traffic and
-    health checks) and from ``monitoring`` on the app port (which serves ``/metrics``); egress:
-    database and cache ports to the data subnets, HTTPS anywhere."""
+    """Ingress: a public workload from the load balancer's subnets (ALB in IP mode: traffic
+    and health checks), the workloads in ``callers`` on the port, ``monitoring`` on the
+    metrics port; egress: the ports of ``callees`` (their pods), database and cache ports to
+    the data subnets, HTTPS anywhere. With the namespace's default-deny, each allowed pair
+    is open in both directions and nothing else is."""
     ingress: list[dict[str, Any]] = []
-    if spec.kind == "http":
-        port = [{"protocol": "TCP", "port": spec.port}]
-        ingress = [
-            {"from": [{"ipBlock": {"cidr": c}} for c in load_balancer_cidrs], "ports": port},
+    port = [{"protocol": "TCP", "port": spec.port}]
+    if spec.expose == "public":
+        ingress.append(
+            {"from": [{"ipBlock": {"cidr": c}} for c in load_balancer_cidrs], "ports": port}
+        )
+    if callers and spec.expose != "none":
+        ingress.append(
+            {
+                "from": [{"podSelector": {"matchLabels": labels(c)}} for c in sorted(callers)],
+                "ports": port,
+            }
+        )
+    if spec.metrics_port is not None:
+        ingress.append(
             {
                 "from": [
                     {
@@ -252,11 +362,17 @@ def network_policy(
                         }
                     }
                 ],
-                "ports": port,
-            },
-        ]
+                "ports": [{"protocol": "TCP", "port": spec.metrics_port}],
+            }
+        )
     data = [{"ipBlock": {"cidr": c}} for c in data_cidrs]
     egress = [
+        {
+            "to": [{"podSelector": {"matchLabels": labels(callee)}}],
+            "ports": [{"protocol": "TCP", "port": callee_port}],
+        }
+        for callee, callee_port in sorted((callees or {}).items())
+    ] + [
         {
             "to": data,
             "ports": [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 6379}],
@@ -274,37 +390,12 @@ def network_policy(
     }
 
 
-def ingress_annotations(spec: IngressSpec, access_log_bucket: str) -> dict[str, str]:
-    annotations = {
-        "alb.ingress.kubernetes.io/scheme": "internet-facing",
-        "alb.ingress.kubernetes.io/target-type": "ip",
-        "alb.ingress.kubernetes.io/load-balancer-name": spec.load_balancer_name,
-        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
-        "alb.ingress.kubernetes.io/ssl-redirect": "443",
-        "alb.ingress.kubernetes.io/certificate-arn": spec.certificate_arn,
-        "alb.ingress.kubernetes.io/ssl-policy": spec.ssl_policy,
-        "alb.ingress.kubernetes.io/healthcheck-path": READY_PATH,
-        "alb.ingress.kubernetes.io/backend-protocol": "HTTP",
-        "alb.ingress.kubernetes.io/load-balancer-attributes": ",".join(
-            [
-                "access_logs.s3.enabled=true",
-                f"access_logs.s3.bucket={access_log_bucket}",
-                "access_logs.s3.prefix=alb",
-                "routing.http.drop_invalid_header_fields.enabled=true",
-                "deletion_protection.enabled=false",
-            ]
-        ),
-    }
-    if spec.waf_acl_arn:
-        annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = spec.waf_acl_arn
-    return annotations
-
-
 class AppDeployment(pulumi.ComponentResource):
     """One workload."""
 
     service_name: str | None = None
-    ingress: k8s.networking.v1.Ingress | None = None
+    workload_resource: pulumi.Resource
+    """The Deployment, or a migration's Job (what dependents wait for)."""
 
     def __init__(
         self, name: str, args: AppDeploymentArgs, opts: pulumi.ResourceOptions | None = None
@@ -312,7 +403,8 @@ class AppDeployment(pulumi.ComponentResource):
         super().__init__("platform:components:AppDeployment", name, None, opts)
         spec = args.workload
         ns = args.namespace
-        workload = name.removeprefix(f"{args.environment}-app-")
+        workload = args.name or name
+        self.workload = workload
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
 
         statements: Any = []
@@ -339,50 +431,142 @@ class AppDeployment(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=k8s_opts,
         )
+        before_pods: list[pulumi.Resource] = [service_account, *args.depends_on]
+        secrets = self._secrets(name, workload, args)
+        if secrets is not None:
+            before_pods.append(secrets)
+        template = pod_template(workload, spec, args.environment, args.zone_spread, args.region)
+        if spec.kind == "migration":
+            self.workload_resource = self._migration_job(
+                name, workload, args, template, before_pods
+            )
+        else:
+            self.workload_resource = self._deployment(name, workload, args, template, before_pods)
+        if spec.expose != "none":
+            self.service_name = workload
+            self._service(name, workload, args)
+        self._scaling(name, workload, args)
+        policy = network_policy(
+            workload,
+            ns,
+            spec,
+            args.load_balancer_subnet_cidrs,
+            args.data_subnet_cidrs,
+            args.callers,
+            args.callees,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol", metadata=policy["metadata"], spec=policy["spec"], opts=k8s_opts
+        )
+        self.register_outputs({"workload": workload})
+
+    def _deployment(
+        self,
+        name: str,
+        workload: str,
+        args: AppDeploymentArgs,
+        template: dict[str, Any],
+        before_pods: list[pulumi.Resource],
+    ) -> k8s.apps.v1.Deployment:
+        spec = args.workload
         deployment_spec: Any = {
             "replicas": spec.initial_replicas,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": labels(workload)},
             "strategy": deployment_strategy(spec),
-            "template": pod_template(
-                workload, spec, args.environment, args.zone_spread, args.region
-            ),
+            "template": template,
         }
-        self.deployment = k8s.apps.v1.Deployment(
+        return k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={
                 "name": workload,
-                "namespace": ns,
+                "namespace": args.namespace,
                 "labels": labels(workload),
-                # roll the pods when their credentials Secret or the ConfigMap changes
+                # roll the pods when their Secrets or the ConfigMap change
                 "annotations": {RELOADER_ANNOTATION: "true"},
             },
             spec=deployment_spec,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.k8s_provider,
-                depends_on=[service_account, *args.depends_on],
+                depends_on=before_pods,
                 # the HPA owns the replica count
                 ignore_changes=["spec.replicas"] if spec.autoscaled else None,
             ),
         )
-        if spec.kind == "http":
-            self.service_name = workload
-            service_spec: Any = {
-                "type": "ClusterIP",
-                "selector": labels(workload),
-                "ports": [
-                    {"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"},
-                    {"name": "http-metrics", "port": spec.port, "targetPort": "http"},
-                ],
+
+    def _migration_job(
+        self,
+        name: str,
+        workload: str,
+        args: AppDeploymentArgs,
+        template: dict[str, Any],
+        before_pods: list[pulumi.Resource],
+    ) -> k8s.batch.v1.Job:
+        """A one-shot Job named after its image and command: a new image is a new Job (run
+        again); the same image is the same Job (not re-run). Pulumi waits for it to succeed:
+        a failure fails the ``up`` before the Deployments that wait for it roll."""
+        spec = args.workload
+        run = migration_run_id(spec)
+        template["spec"]["restartPolicy"] = "Never"
+        template["metadata"]["labels"]["platform/migration-run"] = run
+        job_spec: Any = {
+            "backoffLimit": 1,
+            "activeDeadlineSeconds": spec.active_deadline_seconds,
+            "template": template,
+        }
+        return k8s.batch.v1.Job(
+            f"{name}-job",
+            metadata={
+                "name": f"{workload}-{run}",
+                "namespace": args.namespace,
+                "labels": {**labels(workload), "platform/migration-run": run},
+            },
+            spec=job_spec,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.k8s_provider,
+                depends_on=before_pods,
+                delete_before_replace=False,
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{spec.active_deadline_seconds + 300}s"
+                ),
+            ),
+        )
+
+    def _service(self, name: str, workload: str, args: AppDeploymentArgs) -> None:
+        spec = args.workload
+        annotations: dict[str, str] = {}
+        if spec.expose == "public":
+            # target-group settings on the Service win over the Ingress's (LB controller
+            # docs, "Annotations"): each public workload is health-checked on its own path
+            annotations = {
+                "alb.ingress.kubernetes.io/healthcheck-path": spec.readiness_path,
+                "alb.ingress.kubernetes.io/healthcheck-port": str(spec.probe_port or spec.port),
             }
-            k8s.core.v1.Service(
-                f"{name}-service",
-                metadata={"name": workload, "namespace": ns, "labels": labels(workload)},
-                spec=service_spec,
-                opts=k8s_opts,
-            )
-        if spec.autoscaled and spec.kind != "scheduler":
+        service_spec: Any = {
+            "type": "ClusterIP",
+            "selector": labels(workload),
+            "ports": [
+                {"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}
+            ],
+        }
+        k8s.core.v1.Service(
+            f"{name}-service",
+            metadata={
+                "name": workload,
+                "namespace": args.namespace,
+                "labels": labels(workload),
+                "annotations": annotations,
+            },
+            spec=service_spec,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider),
+        )
+
+    def _scaling(self, name: str, workload: str, args: AppDeploymentArgs) -> None:
+        spec = args.workload
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        if spec.autoscaled and spec.kind not in ("scheduler", "migration"):
             hpa_spec: Any = {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload},
                 "minReplicas": spec.min_replicas,
@@ -404,68 +588,72 @@ class AppDeployment(pulumi.ComponentResource):
             }
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
-                metadata={"name": workload, "namespace": ns},
+                metadata={"name": workload, "namespace": args.namespace},
                 spec=hpa_spec,
                 opts=k8s_opts,
             )
         multi_replica = spec.initial_replicas > 1 or spec.max_possible_replicas > 1
-        if multi_replica and spec.kind != "scheduler":
+        if multi_replica and spec.kind not in ("scheduler", "migration"):
             pdb_spec: Any = {"maxUnavailable": 1, "selector": {"matchLabels": labels(workload)}}
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
-                metadata={"name": workload, "namespace": ns},
+                metadata={"name": workload, "namespace": args.namespace},
                 spec=pdb_spec,
                 opts=k8s_opts,
             )
-        policy = network_policy(
-            workload, ns, spec, args.load_balancer_subnet_cidrs, args.data_subnet_cidrs
-        )
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-netpol", metadata=policy["metadata"], spec=policy["spec"], opts=k8s_opts
-        )
-        if spec.kind == "http" and args.ingress is not None:
-            ingress = args.ingress
-            ingress_spec: Any = {
-                "ingressClassName": "alb",
-                "tls": [{"hosts": [ingress.host]}],
-                "rules": [
-                    {
-                        "host": ingress.host,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": "/",
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {
-                                            "name": workload,
-                                            "port": {"number": SERVICE_PORT},
-                                        }
-                                    },
-                                }
-                            ]
-                        },
-                    }
-                ],
-            }
-            self.ingress = k8s.networking.v1.Ingress(
-                f"{name}-ingress",
-                metadata={
-                    "name": workload,
-                    "namespace": ns,
-                    "annotations": pulumi.Output.from_input(ingress.access_log_bucket).apply(
-                        lambda bucket: ingress_annotations(ingress, bucket)
-                    ),
-                },
-                spec=ingress_spec,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=args.k8s_provider,
-                    # the controller must outlive the ALB it created (safe destroy order)
-                    depends_on=[self.deployment, *args.ready],
-                ),
+
+    def _secrets(
+        self, name: str, workload: str, args: AppDeploymentArgs
+    ) -> k8s.apiextensions.CustomResource | None:
+        """The workload's secret variables as one Secret made by external-secrets: entries
+        the team keeps in Secrets Manager, and values the platform generates once (random ->
+        Secrets Manager; never a plain value in state, config or a manifest)."""
+        spec = args.workload
+        if not spec.secrets and not spec.generated_secrets:
+            return None
+        remote: dict[str, tuple[pulumi.Input[str], str | None]] = dict(spec.secrets)
+        for var, length in sorted(spec.generated_secrets.items()):
+            value = random.RandomPassword(
+                f"{name}-{var.lower()}", length=length, special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )  # fmt: skip
+            secret = aws.secretsmanager.Secret(
+                f"{name}-{var.lower()}",
+                name=generated_secret_name(args.environment, workload, var),
+                description=f"{var} of {workload}, generated by the platform",
+                recovery_window_in_days=7 if args.protect else 0,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
-        self.register_outputs({"deployment": workload})
+            aws.secretsmanager.SecretVersion(
+                f"{name}-{var.lower()}",
+                secret_id=secret.id,
+                secret_string=value.result,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            remote[var] = (secret.arn, None)
+        return external_secret(
+            f"{name}-app-secrets",
+            namespace=args.namespace,
+            secret=app_secret(workload),
+            data=remote,
+            store=args.secret_store,
+            refresh_interval="5m",
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on)
+            ),
+        )
+
+
+def generated_secret_name(environment: str, workload: str, variable: str) -> str:
+    return f"{environment}/generated/{workload}/{variable.lower().replace('_', '-')}"
+
+
+def migration_run_id(spec: WorkloadSpec) -> str:
+    """Short hash of what a migration runs: same image and command, same Job."""
+    digest = hashlib.sha256(
+        json.dumps([spec.image, list(spec.command), list(spec.args)]).encode()
+    ).hexdigest()
+    return digest[:8]
 
 
 def s3_prefix_statements(

@@ -161,13 +161,15 @@ def database_client_namespace(
     return created
 
 
-def pod_security_context(uid: int) -> dict[str, Any]:
+def pod_security_context(
+    uid: int, gid: int | None = None, fs_group: int | None = None
+) -> dict[str, Any]:
     """Pod-level context of every pod the platform runs (PSS restricted)."""
     return {
         "runAsNonRoot": True,
         "runAsUser": uid,
-        "runAsGroup": uid,
-        "fsGroup": uid,
+        "runAsGroup": uid if gid is None else gid,
+        "fsGroup": uid if fs_group is None else fs_group,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
 

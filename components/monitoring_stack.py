@@ -32,7 +32,7 @@ from .monitoring.alertmanager import (
     SLACK_WEBHOOK,
     alertmanager_config,
 )
-from .monitoring.rules import RuleThresholds, rule_groups
+from .monitoring.rules import WORKLOAD_LABEL, RuleThresholds, rule_groups
 
 NAMESPACE = "monitoring"
 DASHBOARDS = Path(__file__).parent / "monitoring" / "dashboards"
@@ -54,6 +54,38 @@ ALERTMANAGER_CONFIG_ANNOTATION = "platform/alertmanager-config"
 
 
 @dataclass(frozen=True)
+class ScrapeTarget:
+    """A workload whose pods serve Prometheus metrics."""
+
+    workload: str
+    port: str
+    """The container port's name (``http`` or ``metrics``)."""
+    path: str = "/metrics"
+
+
+def pod_monitor_spec(app_namespace: str, target: ScrapeTarget) -> dict[str, Any]:
+    """Scrape the workload's pods (Service or not) and label every series with ``workload``
+    (the RED rules and the dashboard aggregate by it)."""
+    return {
+        "namespaceSelector": {"matchNames": [app_namespace]},
+        "selector": {"matchLabels": {"app.kubernetes.io/name": target.workload}},
+        "podMetricsEndpoints": [
+            {
+                "port": target.port,
+                "path": target.path,
+                "interval": "30s",
+                "relabelings": [
+                    {
+                        "sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"],
+                        "targetLabel": WORKLOAD_LABEL,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
 class MonitoringStackArgs:
     """Inputs; defaults are the production-safe choice."""
 
@@ -61,6 +93,12 @@ class MonitoringStackArgs:
     region: str
     k8s_provider: k8s.Provider
     storage_class: str = "gp3"
+    app_namespace: str = "apps"
+    """Where the workloads run (``apps.namespace``)."""
+    scrape_targets: Sequence[ScrapeTarget] = ()
+    """Workloads scraped (a PodMonitor each)."""
+    extra_alerts: Sequence[Mapping[str, Any]] = ()
+    """The stack's own alerting rules (PrometheusRule ``custom``)."""
     prometheus_retention_days: int = 30
     prometheus_storage_gib: int = 100
     prometheus_replicas: int = 2
@@ -195,21 +233,27 @@ class MonitoringStack(pulumi.ComponentResource):
             api_version="monitoring.coreos.com/v1",
             kind="PrometheusRule",
             metadata={"name": "platform", "namespace": NAMESPACE},
-            spec={"groups": rule_groups(args.thresholds)},
+            spec={"groups": rule_groups(args.thresholds, args.app_namespace)},
             opts=after_release,
         )
-        k8s.apiextensions.CustomResource(
-            f"{name}-api-monitor",
-            api_version="monitoring.coreos.com/v1",
-            kind="ServiceMonitor",
-            metadata={"name": "api", "namespace": NAMESPACE},
-            spec={
-                "namespaceSelector": {"matchNames": ["apps"]},
-                "selector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
-                "endpoints": [{"port": "http-metrics", "path": "/metrics", "interval": "30s"}],
-            },
-            opts=after_release,
-        )
+        for target in args.scrape_targets:
+            k8s.apiextensions.CustomResource(
+                f"{name}-scrape-{target.workload}",
+                api_version="monitoring.coreos.com/v1",
+                kind="PodMonitor",
+                metadata={"name": f"app-{target.workload}", "namespace": NAMESPACE},
+                spec=pod_monitor_spec(args.app_namespace, target),
+                opts=after_release,
+            )
+        if args.extra_alerts:
+            k8s.apiextensions.CustomResource(
+                f"{name}-custom-rules",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata={"name": "custom", "namespace": NAMESPACE},
+                spec={"groups": [{"name": "custom", "rules": list(args.extra_alerts)}]},
+                opts=after_release,
+            )
         self._exporters(after_release)
         self._cloudwatch()
         self.register_outputs({"alarmTopicArn": self.alarm_topic_arn})

@@ -7,13 +7,15 @@ explicit inputs; nothing here knows which stack it is beyond what the config say
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components._util import plan_subnets
-from components.app_deployment import AppDeployment, AppDeploymentArgs, IngressSpec, WorkloadSpec
+from components.app_deployment import AppDeployment, AppDeploymentArgs, WorkloadSpec
+from components.app_ingress import PublicIngress, PublicIngressArgs, Route
 from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, external_secrets_grant
 from components.backup_jobs import NAMESPACE as BACKUPS_NAMESPACE
 from components.backup_jobs import BackupJobs, BackupJobsArgs
@@ -37,11 +39,17 @@ from components.monitoring.alertmanager import (
 )
 from components.monitoring.rules import RuleThresholds
 from components.monitoring_stack import NAMESPACE as MONITORING_NAMESPACE
-from components.monitoring_stack import MonitoringStack, MonitoringStackArgs, prometheus_claims
+from components.monitoring_stack import (
+    MonitoringStack,
+    MonitoringStackArgs,
+    ScrapeTarget,
+    prometheus_claims,
+)
 from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 from components.vpc import Vpc, VpcArgs
 
 from .config import PROJECT, StackConfig, load_stack_config, replacements
+from .config.apps import WorkloadConfig
 from .config.naming import default_tags
 
 
@@ -292,66 +300,29 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
             region=cfg.region,
             opts=aws_opts,
         )
-    ingress = apps.ingress
-    deployments: dict[str, AppDeployment] = {}
-    for name, workload in apps.workloads.items():
-        scaling = workload.autoscaling
-        deployments[name] = AppDeployment(
-            f"{env}-app-{name}",
-            AppDeploymentArgs(
+    deployments = app_deployments(cfg, cluster, namespace, addons, roles, subnet_plan, aws_opts)
+    public = None
+    if apps.ingress.enabled:
+        public = PublicIngress(
+            f"{env}-public",
+            PublicIngressArgs(
                 environment=env,
-                region=cfg.region,
                 namespace=apps.namespace,
-                workload=WorkloadSpec(
-                    kind=workload.kind,
-                    image=workload.image,
-                    command=workload.command,
-                    args=workload.args,
-                    port=workload.port,
-                    replicas=workload.replicas,
-                    min_replicas=scaling.min_replicas if scaling else None,
-                    max_replicas=scaling.max_replicas if scaling else None,
-                    cpu_target_percent=scaling.cpu_target_percent if scaling else 70,
-                    memory_target_percent=scaling.memory_target_percent if scaling else 80,
-                    cpu_request=workload.resources.cpu_request,
-                    cpu_limit=workload.resources.cpu_limit,
-                    memory_request=workload.resources.memory_request,
-                    memory_limit=workload.resources.memory_limit,
-                    probe=workload.effective_probe,
-                    probe_command=workload.probe_command,
-                    termination_grace_period_seconds=workload.termination_grace_period_seconds,
-                    env=workload.env,
-                    s3_access=workload.s3_access,
-                ),
+                routes=[Route(r.hosts, r.paths, r.workload) for r in apps.ingress.routes],
+                certificate_arns=apps.ingress.certificate_arns,
+                access_log_bucket=namespace.access_log_bucket.bucket,
                 k8s_provider=cluster.k8s_provider,
-                oidc=cluster.oidc,
-                load_balancer_subnet_cidrs=[str(c) for c in subnet_plan.public],
-                data_subnet_cidrs=[str(c) for c in subnet_plan.database],
-                app_bucket_arn=namespace.data_bucket.arn,
-                app_bucket_key_arn=namespace.data_key.arn,
-                zone_spread=apps.zone_spread,
-                ingress=IngressSpec(
-                    host=ingress.host or "",
-                    certificate_arn=ingress.certificate_arn or "",
-                    ssl_policy=ingress.ssl_policy,
-                    access_log_bucket=namespace.access_log_bucket.bucket,
-                    load_balancer_name=f"{env}-{name}",
-                    waf_acl_arn=ingress.waf_acl_arn,
-                )
-                if ingress.enabled
-                else None,
+                ssl_policy=apps.ingress.ssl_policy,
+                waf_acl_arn=apps.ingress.waf_acl_arn,
                 ready=addons.ready,
-                # the namespace baseline, and its login role exists before its pods start
-                depends_on=[namespace, roles.job],
+                depends_on=[deployments[r.workload] for r in apps.ingress.routes],
             ),
             opts=aws_opts,
         )
 
     mon = cfg.monitoring
     t = mon.thresholds
-    ingresses = {
-        f"{env}-{name}": d.ingress for name, d in deployments.items() if d.ingress is not None
-    }
+    ingresses = {public.load_balancer_name: public.ingress} if public else {}
     monitoring = MonitoringStack(
         f"{env}-monitoring",
         MonitoringStackArgs(
@@ -359,6 +330,17 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
             region=cfg.region,
             k8s_provider=cluster.k8s_provider,
             storage_class=cluster.storage_class_name,
+            app_namespace=apps.namespace,
+            scrape_targets=[
+                ScrapeTarget(
+                    name,
+                    "http" if w.metrics_port == w.port and w.kind == "http" else "metrics",
+                    w.scrape.path,
+                )
+                for name, w in sorted(apps.workloads.items())
+                if w.scrape is not None
+            ],
+            extra_alerts=[a.rule() for a in mon.extra_alerts],
             prometheus_retention_days=mon.prometheus_retention_days,
             prometheus_storage_gib=mon.prometheus_storage_gib,
             prometheus_replicas=mon.prometheus_replicas,
@@ -482,6 +464,112 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
         "backupVault": backups.vault.name,
         "dumpBucket": backups.bucket.bucket,
     }
+
+
+def workload_spec(workload: WorkloadConfig) -> WorkloadSpec:
+    """The component's view of one workload's config."""
+    scaling = workload.autoscaling
+    scrape = workload.scrape
+    return WorkloadSpec(
+        kind=workload.kind,
+        image=workload.image,
+        command=workload.command,
+        args=workload.args,
+        port=workload.port,
+        replicas=workload.replicas,
+        min_replicas=scaling.min_replicas if scaling else None,
+        max_replicas=scaling.max_replicas if scaling else None,
+        cpu_target_percent=scaling.cpu_target_percent if scaling else 70,
+        memory_target_percent=scaling.memory_target_percent if scaling else 80,
+        cpu_request=workload.resources.cpu_request,
+        cpu_limit=workload.resources.cpu_limit,
+        memory_request=workload.resources.memory_request,
+        memory_limit=workload.resources.memory_limit,
+        probe=workload.effective_probe,
+        probe_command=workload.probe_command,
+        termination_grace_period_seconds=workload.termination_grace_period_seconds,
+        env=workload.env,
+        s3_access=workload.s3_access,
+        expose=workload.exposure,
+        liveness_path=workload.health.liveness_path,
+        readiness_path=workload.health.readiness_path,
+        startup_path=workload.health.startup_path,
+        probe_port=workload.probe_port,
+        metrics_path=scrape.path if scrape else None,
+        metrics_port=workload.metrics_port,
+        secrets={
+            var: (ref.from_secrets_manager, ref.property)
+            for var, ref in workload.secrets.items()
+            if ref.from_secrets_manager is not None
+        },
+        generated_secrets={
+            var: ref.generate.length
+            for var, ref in workload.secrets.items()
+            if ref.generate is not None
+        },
+        run_as_user=workload.run_as_user,
+        run_as_group=workload.run_as_group,
+        fs_group=workload.fs_group,
+        writable_paths=[(w.path, w.size_limit) for w in workload.writable_paths],
+        active_deadline_seconds=workload.active_deadline_seconds,
+    )
+
+
+def app_deployments(
+    cfg: StackConfig,
+    cluster: EksCluster,
+    namespace: AppNamespace,
+    addons: ClusterAddons,
+    roles: DatabaseRoles,
+    subnet_plan: Any,
+    opts: pulumi.ResourceOptions,
+) -> dict[str, AppDeployment]:
+    """Every workload; migrations first, and the workloads of a migration's image wait for
+    it (a failed migration stops their rollout)."""
+    env, apps = cfg.environment, cfg.apps
+    made: dict[str, AppDeployment] = {}
+    order = sorted(apps.workloads, key=lambda n: (apps.workloads[n].kind != "migration", n))
+    for name in order:
+        workload = apps.workloads[name]
+        migrations = [
+            made[m].workload_resource
+            for m in made
+            if apps.workloads[m].kind == "migration" and apps.workloads[m].image == workload.image
+        ]
+        spec = workload_spec(workload)
+        made[name] = AppDeployment(
+            f"{env}-app-{name}",
+            AppDeploymentArgs(
+                environment=env,
+                name=name,
+                region=cfg.region,
+                namespace=apps.namespace,
+                workload=dataclasses.replace(
+                    spec,
+                    # a remote secret name is relative to the environment's prefix
+                    secrets={v: (f"{env}/{n}", p) for v, (n, p) in spec.secrets.items()},
+                ),
+                k8s_provider=cluster.k8s_provider,
+                oidc=cluster.oidc,
+                load_balancer_subnet_cidrs=[str(c) for c in subnet_plan.public],
+                data_subnet_cidrs=[str(c) for c in subnet_plan.database],
+                app_bucket_arn=namespace.data_bucket.arn,
+                app_bucket_key_arn=namespace.data_key.arn,
+                zone_spread=apps.zone_spread,
+                callers=workload.allow_from,
+                callees={
+                    callee: other.port
+                    for callee, other in apps.workloads.items()
+                    if name in other.allow_from
+                },
+                secret_store=addons.cluster_secret_store_name,
+                protect=cfg.protect_stateful_resources,
+                # the namespace baseline, and its login role exists before its pods start
+                depends_on=[namespace, roles.job, *migrations],
+            ),
+            opts=opts,
+        )
+    return made
 
 
 def alert_receiver_secrets(

@@ -176,13 +176,16 @@ def test_default_deny_plus_narrow_allows(plan: PlanResult) -> None:
 
 
 def test_ingress_is_https_only(plan: PlanResult) -> None:
-    ingress = _by_kind(plan, "Ingress")["api"]
+    ingress = _by_kind(plan, "Ingress")["public"]
     annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/group.name"] == plan.stack
     assert ingress["spec"]["ingressClassName"] == "alb"
     assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
     assert annotations["alb.ingress.kubernetes.io/ssl-policy"].startswith("ELBSecurityPolicy-TLS13")
-    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/api/v1/health/ready"
+    # the health check is per target group, on the routed workload's Service
+    service = _by_kind(plan, "Service")["api"]["metadata"]["annotations"]
+    assert service["alb.ingress.kubernetes.io/healthcheck-path"] == "/api/v1/health/ready"
     assert (
         "access_logs.s3.enabled=true"
         in annotations["alb.ingress.kubernetes.io/load-balancer-attributes"]

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 APP_NAMESPACE = "apps"
+"""Default namespace of the workloads (``apps.namespace``)."""
 BACKUP_NAMESPACE = "backups"
+WORKLOAD_LABEL = "workload"
+"""Set on every scraped series from the pod's ``app.kubernetes.io/name`` (the PodMonitors'
+relabeling): the RED rules aggregate by it, so they cover every http workload by name."""
 
 
 @dataclass(frozen=True)
@@ -45,29 +49,32 @@ def _alert(
     }
 
 
-def rule_groups(t: RuleThresholds) -> list[dict[str, Any]]:
-    """The platform's rule groups (PrometheusRule ``spec.groups``)."""
-    ns = APP_NAMESPACE
-    requests = f'sum by (namespace) (rate(http_requests_total{{namespace="{ns}"}}[5m]))'
-    errors = f'sum by (namespace) (rate(http_requests_total{{namespace="{ns}",status=~"5.."}}[5m]))'
+def rule_groups(t: RuleThresholds, app_namespace: str = APP_NAMESPACE) -> list[dict[str, Any]]:
+    """The platform's rule groups (PrometheusRule ``spec.groups``); the RED rules cover every
+    scraped http workload of ``app_namespace``, per workload."""
+    sel = f'namespace="{app_namespace}",{WORKLOAD_LABEL}!=""'
+    by = f"namespace, {WORKLOAD_LABEL}"
+    requests = f"sum by ({by}) (rate(http_requests_total{{{sel}}}[5m]))"
+    errors = f'sum by ({by}) (rate(http_requests_total{{{sel},status=~"5.."}}[5m]))'
     ratio = f"({errors} / {requests})"
     p95 = (
-        "histogram_quantile(0.95, sum by (namespace, le) "
-        f'(rate(http_request_duration_seconds_bucket{{namespace="{ns}"}}[5m])))'
+        f"histogram_quantile(0.95, sum by ({by}, le) "
+        f"(rate(http_request_duration_seconds_bucket{{{sel}}}[5m])))"
     )
+
     api = [
         _alert("ApiErrorRatio", f"{ratio} > {t.api_error_ratio_critical}", "5m", "critical",
-               f"API 5xx ratio above {t.api_error_ratio_critical:.0%}",
-               "{{ $value | humanizePercentage }} of API requests fail with 5xx."),
+               f"5xx ratio above {t.api_error_ratio_critical:.0%}",
+               "{{ $value | humanizePercentage }} of {{ $labels.workload }}'s requests fail with 5xx."),
         _alert("ApiErrorRatio", f"{ratio} > {t.api_error_ratio_warning}", "10m", "warning",
-               f"API 5xx ratio above {t.api_error_ratio_warning:.0%}",
-               "{{ $value | humanizePercentage }} of API requests fail with 5xx."),
+               f"5xx ratio above {t.api_error_ratio_warning:.0%}",
+               "{{ $value | humanizePercentage }} of {{ $labels.workload }}'s requests fail with 5xx."),
         _alert("ApiLatencyP95", f"{p95} > {t.api_latency_p95_warning_seconds}", "10m", "warning",
-               f"API p95 latency above {t.api_latency_p95_warning_seconds}s",
-               "p95 latency is {{ $value | humanizeDuration }}."),
+               f"p95 latency above {t.api_latency_p95_warning_seconds}s",
+               "{{ $labels.workload }}'s p95 latency is {{ $value | humanizeDuration }}."),
         _alert("ApiLatencyP95", f"{p95} > {t.api_latency_p95_info_seconds}", "15m", "info",
-               f"API p95 latency above {t.api_latency_p95_info_seconds}s",
-               "p95 latency is {{ $value | humanizeDuration }}."),
+               f"p95 latency above {t.api_latency_p95_info_seconds}s",
+               "{{ $labels.workload }}'s p95 latency is {{ $value | humanizeDuration }}."),
     ]  # fmt: skip
     workloads = [
         _alert(
@@ -159,6 +166,6 @@ def _latest_job_failed(namespace: str) -> str:
     )
 
 
-def rules_file(t: RuleThresholds) -> dict[str, Any]:
+def rules_file(t: RuleThresholds, app_namespace: str = APP_NAMESPACE) -> dict[str, Any]:
     """A Prometheus rule file (what ``promtool check rules`` reads)."""
-    return {"groups": rule_groups(t)}
+    return {"groups": rule_groups(t, app_namespace)}

@@ -108,11 +108,120 @@ class Autoscaling(ConfigModel):
         return self
 
 
-class WorkloadConfig(ConfigModel):
-    """One workload (api, worker, beat, ...)."""
+URL_PATH = r"^/[A-Za-z0-9._~/-]*$"
+ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+SECRET_LIKE = re.compile(r"(_KEY|_SECRET|_TOKEN)$|PASSWORD|^SECRET_|^TOKEN$|^SECRET$")
+"""Plain ``env`` names refused: they look like a secret (use ``secrets``)."""
 
-    kind: Literal["http", "worker", "scheduler"]
-    """``http`` serves traffic; ``worker`` consumes a queue; ``scheduler`` runs exactly once."""
+
+class HealthConfig(ConfigModel):
+    """HTTP probe paths (``probe: http``); the ALB health check uses the readiness path."""
+
+    liveness_path: str = Field(default="/api/v1/health/live", pattern=URL_PATH)
+    """Liveness: the container is restarted after 3 failures."""
+    readiness_path: str = Field(default="/api/v1/health/ready", pattern=URL_PATH)
+    """Readiness: out of the Service (and the ALB target group) while failing."""
+    startup_path: str | None = Field(default="/api/v1/health/live", pattern=URL_PATH)
+    """Startup (up to 150 s before liveness applies); null: no startup probe."""
+    port: int | None = Field(default=None, ge=1024, le=65535)
+    """Port the probes call; default: the workload's ``port``."""
+
+
+class MetricsConfig(ConfigModel):
+    """Prometheus scraping of the workload's pods (a PodMonitor per workload)."""
+
+    enabled: bool = True
+    """Scrape this workload."""
+    path: str = Field(default="/metrics", pattern=URL_PATH)
+    """Metrics path."""
+    port: int | None = Field(default=None, ge=1024, le=65535)
+    """Metrics port; default: the workload's ``port`` (required for non-http workloads)."""
+
+
+class GeneratedSecret(ConfigModel):
+    """A random value the platform creates once and keeps in Secrets Manager."""
+
+    length: int = Field(default=48, ge=16, le=256)
+    """Characters (letters and digits)."""
+
+
+class SecretRef(ConfigModel):
+    """An environment variable's secret value: an entry under ``<environment>/`` in Secrets
+    Manager (created by the team with ``bootstrap-backend put-secret``) or one the platform
+    generates. Reaches the container by reference only (ExternalSecret -> Secret -> env)."""
+
+    from_secrets_manager: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9_-]*)+$"
+    )
+    """``<group>/<name>`` under the environment's prefix, e.g. ``app/stripe-api-key``."""
+    property: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+    """JSON key inside the secret; default: the whole value."""
+    generate: GeneratedSecret | None = None
+    """Generate the value (``<environment>/generated/<workload>/<variable>``)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretRef:
+        if (self.from_secrets_manager is None) == (self.generate is None):
+            raise ValueError("set exactly one of fromSecretsManager or generate")
+        if self.generate is not None and self.property is not None:
+            raise ValueError("property applies to fromSecretsManager only")
+        return self
+
+
+class WritablePath(ConfigModel):
+    """A writable directory in the read-only root filesystem (an emptyDir, lost on restart)."""
+
+    path: str = Field(pattern=r"^/[A-Za-z0-9._/-]+$")
+    """Absolute mount path, e.g. ``/app/.next/cache``."""
+    size_limit: str = "256Mi"
+    """Size limit (the pod is evicted above it)."""
+
+    @field_validator("size_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        memory_bytes(value)
+        return value
+
+
+class WorkloadConfig(ConfigModel):
+    """One workload (api, worker, beat, frontend, a migration, ...)."""
+
+    kind: Literal["http", "worker", "scheduler", "migration"]
+    """``http`` serves traffic; ``worker`` consumes a queue; ``scheduler`` runs exactly once;
+    ``migration`` is a one-shot Job (e.g. ``alembic upgrade head``) that runs with its image
+    before the workloads of the same image roll out, and again whenever the image changes."""
+
+    expose: Literal["public", "internal", "none"] | None = None
+    """``public``: reachable through the stack's ALB (needs a route); ``internal``: a
+    ClusterIP Service for the workloads in ``allowFrom``; ``none``: no Service. Default:
+    ``internal`` for http workloads, ``none`` for the others."""
+
+    health: HealthConfig = HealthConfig()
+    """Probe paths and port (``probe: http``)."""
+
+    metrics: MetricsConfig | None = None
+    """Scraping; default: ``/metrics`` on the port of http workloads, none for the others."""
+
+    allow_from: tuple[str, ...] = ()
+    """Workloads that may call this one on its port (NetworkPolicies in both directions)."""
+
+    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    """Secret environment variables by name."""
+
+    run_as_user: int = Field(default=10001, ge=1, le=2_147_483_647)
+    """UID of the containers (root refused)."""
+
+    run_as_group: int = Field(default=10001, ge=1, le=2_147_483_647)
+    """GID of the containers (root refused)."""
+
+    fs_group: int = Field(default=10001, ge=1, le=2_147_483_647)
+    """Group owning mounted volumes."""
+
+    writable_paths: tuple[WritablePath, ...] = ()
+    """Writable directories besides ``/tmp`` (e.g. a framework cache)."""
+
+    active_deadline_seconds: int = Field(default=1800, ge=60, le=86_400)
+    """``migration``: the Job fails (and the rollout stops) after this long."""
 
     image: str = Field(min_length=1)
     """Container image, pinned by tag or digest."""
@@ -146,10 +255,58 @@ class WorkloadConfig(ConfigModel):
     """Time to finish in-flight work after SIGTERM."""
 
     env: dict[str, str] = Field(default_factory=dict)
-    """Extra non-secret environment variables."""
+    """Extra non-secret environment variables (names that look like a secret are refused:
+    use ``secrets``)."""
 
     s3_access: Literal["none", "read", "read-write"] = "none"
     """Access to this workload's own prefix in the app bucket."""
+
+    @field_validator("env", "secrets")
+    @classmethod
+    def _env_names(cls, values: dict[str, object]) -> dict[str, object]:
+        for name in values:
+            if not re.fullmatch(ENV_NAME, name):
+                raise ValueError(f"{name!r} is not an environment variable name (A-Z, 0-9, _)")
+        return values
+
+    @field_validator("env")
+    @classmethod
+    def _no_plain_secrets(cls, env: dict[str, str]) -> dict[str, str]:
+        for name in env:
+            if SECRET_LIKE.search(name):
+                raise ValueError(
+                    f"{name} looks like a secret: plain env lands in the manifest and the "
+                    f"state; declare it under secrets ({name}: {{fromSecretsManager: "
+                    f"app/<name>}} or {{generate: {{}}}})"
+                )
+        return env
+
+    @property
+    def exposure(self) -> str:
+        return self.expose or ("internal" if self.kind == "http" else "none")
+
+    @property
+    def scrape(self) -> MetricsConfig | None:
+        """The metrics endpoint scraped, if any."""
+        metrics = self.metrics or (MetricsConfig() if self.kind == "http" else None)
+        return metrics if metrics is not None and metrics.enabled else None
+
+    @model_validator(mode="after")
+    def _exposure_rules(self) -> WorkloadConfig:
+        if self.exposure != "none" and self.kind != "http":
+            raise ValueError(f"expose {self.exposure!r} needs kind 'http'")
+        if self.exposure == "public" and self.effective_probe != "http":
+            raise ValueError(
+                "a public workload needs an http readiness probe (the ALB health check uses "
+                f"it); got probe {self.effective_probe!r}"
+            )
+        if self.metrics is not None and self.metrics.enabled and self.kind != "http":
+            if self.metrics.port is None:
+                raise ValueError("metrics.port is required for a non-http workload")
+        if self.kind == "migration":
+            if self.autoscaling is not None or self.probe not in (None, "none"):
+                raise ValueError("a migration is a one-shot Job: no autoscaling, no probe")
+        return self
 
     @model_validator(mode="after")
     def _kind_rules(self) -> WorkloadConfig:
@@ -169,8 +326,9 @@ class WorkloadConfig(ConfigModel):
 
     @property
     def peak_pods(self) -> int:
-        """Pods at the autoscaling maximum during a rolling update (schedulers recreate)."""
-        if self.kind == "scheduler":
+        """Pods at the autoscaling maximum during a rolling update (schedulers recreate; a
+        migration runs one pod at a time)."""
+        if self.kind in ("scheduler", "migration"):
             return 1
         peak = self.autoscaling.max_replicas if self.autoscaling else self.replicas
         return peak + rolling_surge(peak)
@@ -185,16 +343,53 @@ class WorkloadConfig(ConfigModel):
     def effective_probe(self) -> str:
         return self.probe or ("http" if self.kind == "http" else "none")
 
+    @property
+    def probe_port(self) -> int:
+        return self.health.port or self.port
+
+    @property
+    def metrics_port(self) -> int | None:
+        scrape = self.scrape
+        return None if scrape is None else (scrape.port or self.port)
+
+
+class RouteConfig(ConfigModel):
+    """Hosts and path prefixes sent to one public workload."""
+
+    hosts: tuple[str, ...] = Field(min_length=1)
+    """Host names (each must be covered by one of ``ingress.certificateArns``)."""
+    paths: tuple[str, ...] = Field(default=("/",), min_length=1)
+    """Path prefixes; across routes of a host the longest prefix wins."""
+    workload: str
+    """The public workload serving them."""
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        for host in hosts:
+            if not re.fullmatch(r"^([a-z0-9-]+\.)+[a-z]{2,}$", host):
+                raise ValueError(f"{host!r} is not a host name")
+        return hosts
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        for path in paths:
+            if not re.fullmatch(URL_PATH, path) or (path != "/" and path.endswith("/")):
+                raise ValueError(f"{path!r}: a path prefix starts with '/' and does not end in one")
+        return paths
+
 
 class IngressConfig(ConfigModel):
-    """Internet-facing ALB for the http workload(s), HTTPS only."""
+    """The stack's one internet-facing ALB (an IngressGroup), HTTPS only, for every public
+    workload: routes by host and path prefix, one certificate per host family (SNI)."""
 
     enabled: bool = True
-    """Create the Ingress."""
-    host: str | None = Field(default=None, pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
-    """Host name routed to the api."""
-    certificate_arn: str | None = Field(default=None, pattern=ACM_ARN)
-    """ACM certificate for the host (required when enabled)."""
+    """Create the ALB."""
+    certificate_arns: tuple[str, ...] = ()
+    """ACM certificates (SNI); the first is the default. Required when enabled."""
+    routes: tuple[RouteConfig, ...] = ()
+    """Host/path -> public workload."""
     waf_acl_arn: str | None = Field(default=None, pattern=WAF_ARN)
     """Optional WAFv2 web ACL."""
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -202,13 +397,35 @@ class IngressConfig(ConfigModel):
     access_log_days: int = Field(default=90, ge=1, le=3650)
     """Days ALB access logs are kept."""
 
+    @field_validator("certificate_arns")
+    @classmethod
+    def _arns(cls, arns: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in arns:
+            if not re.fullmatch(ACM_ARN, arn):
+                raise ValueError(f"{arn!r} is not an ACM certificate ARN")
+        return arns
+
     @model_validator(mode="after")
     def _certificate(self) -> IngressConfig:
-        if self.enabled and not self.certificate_arn:
-            raise ValueError("an enabled ingress needs certificateArn (HTTPS only)")
-        if self.enabled and not self.host:
-            raise ValueError("an enabled ingress needs host")
+        if self.enabled and not self.certificate_arns:
+            raise ValueError("an enabled ingress needs certificateArns (HTTPS only)")
+        if self.enabled and not self.routes:
+            raise ValueError("an enabled ingress needs routes")
+        seen: dict[tuple[str, str], int] = {}
+        for index, route in enumerate(self.routes):
+            for host in route.hosts:
+                for path in route.paths:
+                    if (host, path) in seen:
+                        raise ValueError(
+                            f"routes[{index}]: {host}{path} is already routed by "
+                            f"routes[{seen[host, path]}]"
+                        )
+                    seen[host, path] = index
         return self
+
+    @property
+    def hosts(self) -> list[str]:
+        return sorted({h for r in self.routes for h in r.hosts})
 
 
 class QuotaConfig(ConfigModel):
@@ -275,10 +492,45 @@ class AppsConfig(ConfigModel):
                 check_image(workload.image, require_pinned=self.require_pinned_images)
             except ValueError as error:
                 raise ValueError(f"workloads.{name}.image: {error}") from None
-        if self.ingress.enabled and not any(w.kind == "http" for w in self.workloads.values()):
-            raise ValueError("ingress is enabled but no workload has kind 'http'")
+        self._routes_and_calls()
         self._quota_covers_peak()
         return self
+
+    def _routes_and_calls(self) -> None:
+        """Routes reach public workloads only, every public workload is routed, and every
+        caller named in ``allowFrom`` exists (and may be called: it has a Service)."""
+        known = ", ".join(sorted(self.workloads))
+        routed = set()
+        if self.ingress.enabled:
+            for index, route in enumerate(self.ingress.routes):
+                target = self.workloads.get(route.workload)
+                if target is None:
+                    raise ValueError(
+                        f"ingress.routes[{index}].workload: {route.workload!r} is not a "
+                        f"workload (known: {known})"
+                    )
+                if target.exposure != "public":
+                    raise ValueError(
+                        f"ingress.routes[{index}].workload: {route.workload!r} is "
+                        f"{target.exposure}; only workloads with expose 'public' are routed"
+                    )
+                routed.add(route.workload)
+        for name, workload in self.workloads.items():
+            if workload.exposure == "public" and name not in routed:
+                raise ValueError(
+                    f"workloads.{name}.expose: public but no ingress route reaches it "
+                    "(add one under ingress.routes, or make it internal)"
+                )
+            for caller in workload.allow_from:
+                if caller not in self.workloads:
+                    raise ValueError(
+                        f"workloads.{name}.allowFrom: {caller!r} is not a workload (known: {known})"
+                    )
+            if workload.allow_from and workload.exposure == "none":
+                raise ValueError(
+                    f"workloads.{name}.allowFrom: a workload with expose 'none' has no "
+                    "Service to call"
+                )
 
     def _quota_covers_peak(self) -> None:
         """The namespace quota admits every workload at its maximum plus its rolling surge:

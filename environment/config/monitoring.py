@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -42,6 +43,32 @@ class Thresholds(ConfigModel):
     """Celery queue length that, while growing, warns."""
 
 
+class AlertRuleConfig(ConfigModel):
+    """One Prometheus alerting rule of the stack's own."""
+
+    alert: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    """Alert name."""
+    expr: str = Field(min_length=1)
+    """PromQL; fires while it returns series (checked with ``promtool`` in the tests)."""
+    duration: str = Field(default="5m", pattern=r"^[0-9]+[smh]$")
+    """How long ``expr`` must hold (the rule's ``for``)."""
+    severity: Literal["critical", "warning", "info"]
+    """Routing: critical pages, warning posts, info stays in the UI."""
+    summary: str = Field(min_length=1)
+    """One line for the notification."""
+    description: str = ""
+    """Details (Go templates such as ``{{ $labels.workload }}`` allowed)."""
+
+    def rule(self) -> dict[str, object]:
+        return {
+            "alert": self.alert,
+            "expr": self.expr,
+            "for": self.duration,
+            "labels": {"severity": self.severity},
+            "annotations": {"summary": self.summary, "description": self.description},
+        }
+
+
 class MonitoringConfig(ConfigModel):
     """kube-prometheus-stack, exporters, alert rules and routing, CloudWatch alarms."""
 
@@ -70,6 +97,10 @@ class MonitoringConfig(ConfigModel):
     pagerduty_enabled: bool = True
     """Page on critical alerts; its routing key is the Secrets Manager secret
     ``<stack>/alerting/pagerduty-routing-key`` (``bootstrap-backend put-secret``)."""
+
+    extra_alerts: tuple[AlertRuleConfig, ...] = ()
+    """The stack's own alerting rules (a PrometheusRule beside the platform's), routed by
+    severity like the others."""
 
     alert_emails: tuple[str, ...] = Field(default=())
     """Addresses subscribed to the CloudWatch alarm topic (and warning emails)."""

@@ -29,6 +29,8 @@ needs_amtool = pytest.mark.skipif(
 )
 
 A = 'namespace="apps"'
+W = 'namespace="apps",workload="frontend"'
+"""An http workload not named api: the RED rules cover every scraped workload by label."""
 
 
 B = 'namespace="backups"'
@@ -72,7 +74,7 @@ def _last_success(at: int) -> list[dict[str, str]]:
 
 def _hist(per_bucket: dict[str, str]) -> list[dict[str, str]]:
     return [
-        {"series": f'http_request_duration_seconds_bucket{{{A},le="{le}"}}', "values": v}
+        {"series": f'http_request_duration_seconds_bucket{{{W},le="{le}"}}', "values": v}
         for le, v in per_bucket.items()
     ]
 
@@ -80,18 +82,20 @@ def _hist(per_bucket: dict[str, str]) -> list[dict[str, str]]:
 # alertname -> (breaching series, healthy series, eval time, expected alerts when breached)
 CASES: dict[str, tuple[list[dict[str, str]], list[dict[str, str]], str, list[dict[str, str]]]] = {
     "ApiErrorRatio": (
-        [{"series": f'http_requests_total{{{A},status="200"}}', "values": "0+90x30"},
-         {"series": f'http_requests_total{{{A},status="500"}}', "values": "0+10x30"}],
-        [{"series": f'http_requests_total{{{A},status="200"}}', "values": "0+100x30"},
-         {"series": f'http_requests_total{{{A},status="500"}}', "values": "0+0x30"}],
+        [{"series": f'http_requests_total{{{W},status="200"}}', "values": "0+90x30"},
+         {"series": f'http_requests_total{{{W},status="500"}}', "values": "0+10x30"}],
+        [{"series": f'http_requests_total{{{W},status="200"}}', "values": "0+100x30"},
+         {"series": f'http_requests_total{{{W},status="500"}}', "values": "0+0x30"}],
         "20m",
-        [{"severity": "critical", "namespace": "apps"}, {"severity": "warning", "namespace": "apps"}],
+        [{"severity": "critical", "namespace": "apps", "workload": "frontend"},
+         {"severity": "warning", "namespace": "apps", "workload": "frontend"}],
     ),
     "ApiLatencyP95": (
         _hist({"0.5": "0x30", "1": "0x30", "2.5": "0x30", "5": "0+10x30", "+Inf": "0+10x30"}),
         _hist({"0.5": "0+10x30", "1": "0+10x30", "2.5": "0+10x30", "5": "0+10x30", "+Inf": "0+10x30"}),
         "20m",
-        [{"severity": "warning", "namespace": "apps"}, {"severity": "info", "namespace": "apps"}],
+        [{"severity": "warning", "namespace": "apps", "workload": "frontend"},
+         {"severity": "info", "namespace": "apps", "workload": "frontend"}],
     ),
     "PodCrashLooping": (
         [{"series": f'kube_pod_container_status_waiting_reason{{{A},pod="api-1",container="api",reason="CrashLoopBackOff"}}', "values": "1x30"}],

@@ -156,8 +156,9 @@ def test_alb_alarms_use_the_controller_made_load_balancer(plan: PlanResult) -> N
         a for a in plan.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
         if a.inputs["namespace"] == "AWS/ApplicationELB"
     ]  # fmt: skip
+    # the stack's one ALB, however many public workloads
     assert {a.inputs["dimensions"]["LoadBalancer"].split("/")[1] for a in alb} == {
-        f"{plan.stack}-api"
+        f"{plan.stack}-public"
     }
 
 
@@ -181,22 +182,24 @@ def test_dashboards_from_repo_files(plan: PlanResult) -> None:
         assert all(t["expr"] for p in board["panels"] for t in p["targets"])
 
 
-def test_rules_and_service_monitor_wait_for_the_operator(plan: PlanResult) -> None:
+def test_rules_and_pod_monitors_wait_for_the_operator(plan: PlanResult) -> None:
     release = next(
         r for r in plan.graph.of_type(RELEASE) if r.inputs["name"] == "kube-prometheus-stack"
     )
-    for type_ in (
-        "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
-        "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
-    ):
-        (obj,) = plan.graph.of_type(type_)
+    monitors = plan.graph.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")
+    for obj in [
+        *plan.graph.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"),
+        *monitors,
+    ]:
         assert release.urn in obj.dependencies
-    (monitor,) = plan.graph.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
-    assert monitor.inputs["spec"]["endpoints"][0] == {
-        "port": "http-metrics",
-        "path": "/metrics",
-        "interval": "30s",
-    }
+    # every http workload of the committed stacks is scraped: here, the api
+    (monitor,) = monitors
+    spec = monitor.inputs["spec"]
+    assert spec["namespaceSelector"] == {"matchNames": ["apps"]}
+    assert spec["selector"] == {"matchLabels": {"app.kubernetes.io/name": "api"}}
+    (endpoint,) = spec["podMetricsEndpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
+    assert endpoint["relabelings"][0]["targetLabel"] == "workload"
 
 
 def test_staging_never_pages(staging: PlanResult) -> None:

@@ -1,0 +1,135 @@
+"""PublicIngress: the stack's one internet-facing ALB for every public workload.
+
+One Ingress in an IngressGroup (``alb.ingress.kubernetes.io/group.name``): the AWS Load
+Balancer Controller makes exactly one ALB for the group however many workloads and hosts it
+routes. HTTPS only (HTTP redirects to 443), one certificate per host family (SNI, the first is
+the default), rules per host with the longest path prefix first (the controller keeps the
+order of an Ingress's paths as rule priority). Health checks are per target group, set on each
+public workload's Service (its readiness path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+SERVICE_PORT = 80
+
+
+@dataclass(frozen=True)
+class Route:
+    hosts: tuple[str, ...]
+    paths: tuple[str, ...]
+    service: str
+    """The public workload's Service (port 80 -> the workload's port)."""
+
+
+@dataclass(frozen=True)
+class PublicIngressArgs:
+    environment: str
+    namespace: str
+    routes: Sequence[Route]
+    certificate_arns: Sequence[str]
+    access_log_bucket: pulumi.Input[str]
+    k8s_provider: k8s.Provider
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    waf_acl_arn: str | None = None
+    ready: Sequence[pulumi.Resource] = ()
+    """Controllers the Ingress must wait for (and that must outlive the ALB)."""
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    """The routed workloads (their Services)."""
+
+
+def load_balancer_name(environment: str) -> str:
+    return f"{environment}-public"
+
+
+def ingress_rules(routes: Sequence[Route]) -> list[dict[str, Any]]:
+    """One rule per host; its paths longest first, so the longest matching prefix wins."""
+    by_host: dict[str, list[tuple[str, str]]] = {}
+    for route in routes:
+        for host in route.hosts:
+            by_host.setdefault(host, []).extend((path, route.service) for path in route.paths)
+    return [
+        {
+            "host": host,
+            "http": {
+                "paths": [
+                    {
+                        "path": path,
+                        "pathType": "Prefix",
+                        "backend": {"service": {"name": service, "port": {"number": SERVICE_PORT}}},
+                    }
+                    for path, service in sorted(paths, key=lambda p: (-len(p[0]), p[0]))
+                ]
+            },
+        }
+        for host, paths in sorted(by_host.items())
+    ]
+
+
+def ingress_annotations(args: PublicIngressArgs, access_log_bucket: str) -> dict[str, str]:
+    annotations = {
+        "alb.ingress.kubernetes.io/group.name": args.environment,
+        "alb.ingress.kubernetes.io/scheme": "internet-facing",
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/load-balancer-name": load_balancer_name(args.environment),
+        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+        "alb.ingress.kubernetes.io/ssl-redirect": "443",
+        "alb.ingress.kubernetes.io/certificate-arn": ",".join(args.certificate_arns),
+        "alb.ingress.kubernetes.io/ssl-policy": args.ssl_policy,
+        "alb.ingress.kubernetes.io/backend-protocol": "HTTP",
+        "alb.ingress.kubernetes.io/load-balancer-attributes": ",".join(
+            [
+                "access_logs.s3.enabled=true",
+                f"access_logs.s3.bucket={access_log_bucket}",
+                "access_logs.s3.prefix=alb",
+                "routing.http.drop_invalid_header_fields.enabled=true",
+                "deletion_protection.enabled=false",
+            ]
+        ),
+    }
+    if args.waf_acl_arn:
+        annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = args.waf_acl_arn
+    return annotations
+
+
+class PublicIngress(pulumi.ComponentResource):
+    """The ALB (one Ingress of the environment's IngressGroup)."""
+
+    ingress: k8s.networking.v1.Ingress
+    load_balancer_name: str
+
+    def __init__(
+        self, name: str, args: PublicIngressArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:components:PublicIngress", name, None, opts)
+        self.load_balancer_name = load_balancer_name(args.environment)
+        hosts = sorted({h for r in args.routes for h in r.hosts})
+        spec: Any = {
+            "ingressClassName": "alb",
+            "tls": [{"hosts": hosts}],
+            "rules": ingress_rules(args.routes),
+        }
+        self.ingress = k8s.networking.v1.Ingress(
+            f"{name}-ingress",
+            metadata={
+                "name": "public",
+                "namespace": args.namespace,
+                "annotations": pulumi.Output.from_input(args.access_log_bucket).apply(
+                    lambda bucket: ingress_annotations(args, bucket)
+                ),
+            },
+            spec=spec,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.k8s_provider,
+                # the controller must outlive the ALB it created (safe destroy order)
+                depends_on=[*args.depends_on, *args.ready],
+            ),
+        )
+        self.register_outputs({"loadBalancerName": self.load_balancer_name})
