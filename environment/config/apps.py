@@ -300,12 +300,12 @@ class WorkloadConfig(ConfigModel):
                 "a public workload needs an http readiness probe (the ALB health check uses "
                 f"it); got probe {self.effective_probe!r}"
             )
-        if self.metrics is not None and self.metrics.enabled and self.kind != "http":
-            if self.metrics.port is None:
-                raise ValueError("metrics.port is required for a non-http workload")
-        if self.kind == "migration":
-            if self.autoscaling is not None or self.probe not in (None, "none"):
-                raise ValueError("a migration is a one-shot Job: no autoscaling, no probe")
+        metrics = self.metrics
+        if metrics is not None and metrics.enabled and self.kind != "http" and not metrics.port:
+            raise ValueError("metrics.port is required for a non-http workload")
+        one_shot_breach = self.autoscaling is not None or self.probe not in (None, "none")
+        if self.kind == "migration" and one_shot_breach:
+            raise ValueError("a migration is a one-shot Job: no autoscaling, no probe")
         return self
 
     @model_validator(mode="after")

@@ -50,8 +50,8 @@ def test_the_log_bucket_policy_follows_the_stack_region() -> None:
     config["aws:region"] = "eu-west-1"
     config["platform:backups"] = {"drRegion": "eu-central-1"}
     apps = config["platform:apps"]
-    apps["ingress"] = {**apps["ingress"], "certificateArns": [
-        arn.replace("us-east-1", "eu-west-1") for arn in apps["ingress"]["certificateArns"]]}  # fmt: skip
+    arns = [a.replace("us-east-1", "eu-west-1") for a in apps["ingress"]["certificateArns"]]
+    apps["ingress"] = {**apps["ingress"], "certificateArns": arns}
     config["platform:apps"] = apps
     result = run_stack_config(config, "production")
     assert result.error is None, result.error
