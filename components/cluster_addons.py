@@ -58,6 +58,9 @@ class ClusterAddonsArgs:
     vpc_id: pulumi.Input[str]
     oidc: OidcProvider
     k8s_provider: k8s.Provider
+    kubeconfig: pulumi.Input[str] | None = None
+    """For the CRD provider, which adopts CRDs a chart installed before (None: the main
+    provider applies them)."""
     metrics_server: bool = True
     aws_load_balancer_controller: bool = True
     cert_manager: bool = True
@@ -649,6 +652,7 @@ class ClusterAddons(pulumi.ComponentResource):
         deleting a CRD deletes every object of its kind."""
         chart = versions.HELM_CHARTS[key]
         directory = CRDS / f"{key}-{chart.version}"
+        provider = self._crd_provider()
         documents = [
             doc
             for path in sorted(directory.glob("*.yaml"))
@@ -660,16 +664,34 @@ class ClusterAddons(pulumi.ComponentResource):
                 f"{self._name}-crd-{doc['metadata']['name']}",
                 metadata={
                     "name": doc["metadata"]["name"],
-                    "annotations": doc["metadata"].get("annotations") or {},
+                    # Helm's manager may own fields from an earlier chart install: take them
+                    "annotations": {
+                        **(doc["metadata"].get("annotations") or {}),
+                        "pulumi.com/patchForce": "true",
+                    },
                     "labels": doc["metadata"].get("labels") or {},
                 },
                 spec=doc["spec"],
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=self._args.k8s_provider, retain_on_delete=True
-                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, retain_on_delete=True),
             )
             for doc in documents
         ]
+
+    def _crd_provider(self) -> k8s.Provider:
+        """A provider that upserts (pulumi-kubernetes >= 4.29 otherwise refuses an existing
+        object): a cluster where ``helm install`` created these CRDs is adopted, not failed.
+        It depends on the main provider, so the deploy's AWS-only phase excludes it too."""
+        if self._args.kubeconfig is None:
+            return self._args.k8s_provider
+        if getattr(self, "_crds_provider", None) is None:
+            self._crds_provider = k8s.Provider(
+                f"{self._name}-crds",
+                kubeconfig=self._args.kubeconfig,
+                enable_server_side_apply=True,
+                upsert_existing_objects=True,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self._args.k8s_provider]),
+            )
+        return self._crds_provider
 
     def _release(
         self,

@@ -10,6 +10,7 @@ preview role can make every call (``eks:ListClusters``, ``DescribeCluster``,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -102,7 +103,9 @@ def desired_size(live: list[LiveNodeGroup], prefix: str, min_size: int, max_size
     to it instead of failing ("minimum capacity can't be greater than desired size"), a
     lowered ``maxSize`` shrinks it, and nothing else ever scales a group in."""
     for group in live:
-        if group.name.startswith(prefix):
+        # node_group_name_prefix: the prefix then a 26-digit unique id (Terraform's
+        # PrefixedUniqueId), so "app-" never matches "app-large-..."
+        if re.fullmatch(re.escape(prefix) + r"\d{26}", group.name):
             return min(max(group.desired_size, min_size), max_size)
     return initial
 

@@ -268,7 +268,9 @@ class MonitoringStack(pulumi.ComponentResource):
         while ``retentionSize`` would follow the new size and fill the old disks."""
         wanted = self._args.prometheus_storage_gib
         grown = sorted(claim for claim, gib in live.items() if gib < wanted)
-        for claim in grown:
+        # every existing claim keeps its patch (a request never below the live size): a
+        # patch that disappeared would relinquish the request it forced
+        for claim, gib in sorted(live.items()):
             k8s.core.v1.PersistentVolumeClaimPatch(
                 f"{self._name}-expand-{claim}",
                 metadata={
@@ -277,8 +279,10 @@ class MonitoringStack(pulumi.ComponentResource):
                     # the StatefulSet controller owns the request: take it over
                     "annotations": {"pulumi.com/patchForce": "true"},
                 },
-                spec={"resources": {"requests": {"storage": f"{wanted}Gi"}}},
-                opts=opts,
+                spec={"resources": {"requests": {"storage": f"{max(gib, wanted)}Gi"}}},
+                opts=pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(retain_on_delete=True)
+                ),
             )
         return grown
 
@@ -353,6 +357,8 @@ class MonitoringStack(pulumi.ComponentResource):
             "crds": {
                 "upgradeJob": {
                     "enabled": True,
+                    # Helm's manager created the CRDs: take over the fields a bump changes
+                    "forceConflicts": True,
                     "image": {"busybox": versions.CRD_UPGRADE_BUSYBOX_IMAGE},
                     "resources": {
                         "requests": {"cpu": "50m", "memory": "64Mi"},

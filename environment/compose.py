@@ -152,6 +152,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
             vpc_id=network.vpc_id,
             oidc=cluster.oidc,
             k8s_provider=cluster.k8s_provider,
+            kubeconfig=cluster.kubeconfig,
             pod_security_group_id=cluster.cluster_security_group_id,
             load_balancer_prefix=env,
             metrics_server=ad.metrics_server,

@@ -14,7 +14,7 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 
 def _live(version: str, desired: dict[str, int] | None = None) -> dict[str, Any]:
     groups = {
-        f"{group}-20261201": {"desiredSize": size, "minSize": 0, "maxSize": 10}
+        f"{group}-{'2026120108' * 2}123456": {"desiredSize": size, "minSize": 0, "maxSize": 10}
         for group, size in (desired or {}).items()
     }
     return {"clusters": {"staging-eks": {"version": version, "nodeGroups": groups}}}
@@ -73,6 +73,12 @@ def test_live_desired_size_is_kept_and_only_moved_into_new_bounds() -> None:
     kept = run_stack_config(_staging(), "staging", live=live)
     assert _desired(kept) == {"general-az1": 2, "general-az2": 1, "general-az3": 1}
     raised = {**groups["general"], "minSize": 6, "desiredSize": 6, "maxSize": 9}
+    # a group whose name only starts like another's is not mistaken for it
+    live["clusters"]["staging-eks"]["nodeGroups"]["general-az1-large-" + "1" * 26] = {
+        "desiredSize": 9,
+        "minSize": 0,
+        "maxSize": 10,
+    }
     lifted = run_stack_config(_staging(nodeGroups={"general": raised}), "staging", live=live)
     # per zone: min 2, max 3 -> live 4 is cut to 3, live 1 lifted to 2
     assert _desired(lifted) == {"general-az1": 3, "general-az2": 2, "general-az3": 2}
@@ -154,9 +160,18 @@ def test_chart_crds_move_with_the_chart(staging: PlanResult) -> None:
         "staging-addons-aws-load-balancer-controller", "kubernetes:helm.sh/v3:Release"
     )
     assert release.inputs["skipCrds"] is True
+    (provider,) = [
+        p for p in staging.graph.of_type("pulumi:providers:kubernetes")
+        if p.name == "staging-addons-crds"
+    ]  # fmt: skip
+    assert provider.inputs["upsertExistingObjects"] in (True, "true")  # adopts Helm's CRDs
+    main = staging.graph.named("staging-eks-k8s", "pulumi:providers:kubernetes")
+    assert main.urn in provider.dependencies  # excluded with the AWS-only deploy phase
     for crd in crds:
         assert crd.options.retain_on_delete
         assert crd.urn in release.dependencies
+        assert crd.provider.rsplit("::", 1)[0] == provider.urn
+        assert crd.inputs["metadata"]["annotations"]["pulumi.com/patchForce"] == "true"
     kps = staging.graph.named(
         "staging-monitoring-kube-prometheus-stack", "kubernetes:helm.sh/v3:Release"
     )
@@ -183,10 +198,15 @@ def test_raising_prometheus_storage_expands_the_running_claims() -> None:
     assert storage_class.inputs["allowVolumeExpansion"] is True
     tags = set(storage_class.inputs["parameters"].values())
     assert "environment=staging" in tags  # the lookup finds this environment's volumes only
-    # first deploy (no claim yet) and an unchanged size: nothing to patch
-    for live in (None, {"claims": {claim: 60}}):
-        plan = run_stack_config(config, "staging", live=live)
-        assert not plan.graph.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")
+    assert patch.options.retain_on_delete
+    # first deploy (no claim yet): nothing to patch
+    first = run_stack_config(config, "staging")
+    assert not first.graph.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")
+    # after the growth the patch stays (never below the live size: no shrink, no relinquish)
+    for live_gib, request in ((60, "60Gi"), (80, "80Gi")):
+        kept = run_stack_config(config, "staging", live={"claims": {claim: live_gib}})
+        (patch,) = kept.graph.of_type("kubernetes:core/v1:PersistentVolumeClaimPatch")
+        assert patch.inputs["spec"]["resources"]["requests"]["storage"] == request
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,7 @@ def test_cache_node_type_pending_on_its_clusters() -> None:
 def test_other_resources_and_static_parameters() -> None:
     steps = [
         {"op": "same", "urn": SG},
+        {"op": "refresh", "urn": SG},  # every resource of a refreshed preview
         _update(SG, ["ingress"], {}, {}),
         _update(DB, ["instanceClass"], {"instanceClass": "db.m7g.xlarge"}, DB_OUT),
     ]

@@ -95,7 +95,9 @@ def classify(
         verdict.reboot += _rds_pending(rds, database)[1]
     for step in preview.get("steps", []):
         op, urn = step.get("op"), step.get("urn", "")
-        if op in (None, "same", "read"):
+        # a refreshed preview lists a "refresh" step for every resource; one whose refresh
+        # found a difference comes back as update/delete (pulumi pkg/backend/display/json.go)
+        if op in (None, "same", "read", "refresh", "discard"):
             continue
         kind = urn.split("::")[-2].split("$")[-1] if "::" in urn else ""
         name = urn.rsplit("::", 1)[-1]

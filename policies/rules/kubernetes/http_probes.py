@@ -1,4 +1,7 @@
-"""Containers that serve HTTP have readiness and liveness probes."""
+"""Containers that serve traffic have readiness and liveness probes.
+
+A port named ``metrics`` (only Prometheus scrapes it) is not traffic: a queue worker that
+exports metrics needs no readiness probe."""
 
 from policies.lib import ADVISORY, WORKLOAD_TYPES, Subject, containers, resource_rule
 
@@ -6,7 +9,8 @@ from policies.lib import ADVISORY, WORKLOAD_TYPES, Subject, containers, resource
 def check(r: Subject) -> list[str]:
     out = []
     for c in containers(r.props):
-        if not c.get("ports"):
+        serving = [p for p in c.get("ports") or [] if p.get("name") != "metrics"]
+        if not serving:
             continue
         missing = [p for p in ("readinessProbe", "livenessProbe") if not c.get(p)]
         if missing:
@@ -20,5 +24,5 @@ POLICY = resource_rule(
     ADVISORY,
     WORKLOAD_TYPES,
     check,
-    "probe /api/v1/health/ready (readiness) and /api/v1/health/live (liveness)",
+    "set the workload's health paths (readiness and liveness) or probe: exec",
 )
