@@ -1,4 +1,5 @@
-"""Every policy of the pack, collected from ``policies/rules`` (each module's ``POLICY``)."""
+"""Every policy of the pack, collected from ``policies/rules`` (each module's ``POLICY``, or
+``POLICIES`` for a family of rules such as the Pod Security Standards controls)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def _collect() -> list[Policy]:
         policy = getattr(module, "POLICY", None)
         if policy is not None:
             found.append(policy)
+        found.extend(getattr(module, "POLICIES", []))
     names = [p.name for p in found]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

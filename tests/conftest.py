@@ -47,6 +47,29 @@ def plan(request: pytest.FixtureRequest) -> PlanResult:
     return request.getfixturevalue(request.param)
 
 
+EXAMPLES = sorted((REPO / "examples").glob("Pulumi.*.yaml"))
+"""Other product shapes, each a complete stack file (README "Examples")."""
+
+_PLANS: dict[Path, PlanResult] = {}
+
+
+def planned(path: Path) -> PlanResult:
+    """A stack file planned once per test process."""
+    if path not in _PLANS:
+        _PLANS[path] = run_program(path)
+    return _PLANS[path]
+
+
+@pytest.fixture(params=[*STACKS, *(p.name for p in EXAMPLES)])
+def product(request: pytest.FixtureRequest) -> PlanResult:
+    """Every committed stack and every example."""
+    if request.param in STACKS:
+        return request.getfixturevalue(request.param)
+    result = planned(REPO / "examples" / request.param)
+    assert result.error is None, result.error
+    return result
+
+
 def stack_config(stack: str) -> dict[str, Any]:
     """The committed stack file's config section, as parsed YAML (for building variants)."""
     return yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]

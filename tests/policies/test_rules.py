@@ -133,7 +133,10 @@ DEPLOYMENT = {
         "selector": {"matchLabels": {"app": "api"}},
         "template": {
             "metadata": {"labels": {"app": "api"}},
-            "spec": {"containers": [CONTAINER]},
+            "spec": {
+                "containers": [CONTAINER],
+                "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+            },
         },
     },
 }
@@ -222,6 +225,45 @@ HPA = {"metadata": {"name": "api", "namespace": "apps"},
 PDB = {"metadata": {"name": "api", "namespace": "apps"},
        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "api"}}}}  # fmt: skip
 
+
+PSS_BREAKS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
+    ("kubernetes-pss-host-namespaces", lambda pod: pod.update(hostPID=True)),
+    ("kubernetes-pss-host-process", lambda pod: pod["securityContext"].update(
+        windowsOptions={"hostProcess": True})),
+    ("kubernetes-pss-host-path-volumes", lambda pod: pod.update(
+        volumes=[{"name": "h", "hostPath": {"path": "/var/run"}}])),
+    ("kubernetes-pss-host-ports", lambda pod: pod["containers"][0]["ports"][0].update(hostPort=80)),
+    ("kubernetes-pss-apparmor", lambda pod: pod["containers"][0]["securityContext"].update(
+        appArmorProfile={"type": "Unconfined"})),
+    ("kubernetes-pss-selinux", lambda pod: pod["securityContext"].update(
+        seLinuxOptions={"type": "spc_t"})),
+    ("kubernetes-pss-proc-mount", lambda pod: pod["containers"][0]["securityContext"].update(
+        procMount="Unmasked")),
+    ("kubernetes-pss-sysctls", lambda pod: pod["securityContext"].update(
+        sysctls=[{"name": "kernel.msgmax", "value": "1"}])),
+    ("kubernetes-pss-seccomp", lambda pod: pod["securityContext"].pop("seccompProfile")),
+    ("kubernetes-pss-volume-types", lambda pod: pod.update(
+        volumes=[{"name": "n", "nfs": {"server": "x", "path": "/"}}])),
+    ("kubernetes-pss-privilege-escalation", lambda pod: pod["containers"][0][
+        "securityContext"].pop("allowPrivilegeEscalation")),
+]  # fmt: skip
+
+
+def _broken(props: dict[str, Any], breaks: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    out = copy.deepcopy(props)
+    breaks(_pod_of(out))
+    return out
+
+
+def _pod_of(props: dict[str, Any]) -> dict[str, Any]:
+    spec = props["spec"]
+    if props["kind"] == "Pod":
+        return spec
+    if props["kind"] == "CronJob":
+        return spec["jobTemplate"]["spec"]["template"]["spec"]
+    return spec["template"]["spec"]
+
+
 CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]]]] = [
     ("aws-rds-instance-storage-encrypted", one(RDS_T, RDS), one(RDS_T, {**RDS, "storageEncrypted": False})),
     ("aws-rds-instance-not-public", one(RDS_T, RDS), one(RDS_T, {**RDS, "publiclyAccessible": True})),
@@ -289,6 +331,10 @@ CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]
     ("kubernetes-namespace-default-deny", workload, lambda: workload(deny=False)),
     ("kubernetes-deployment-has-pdb", lambda: workload(set_in(DEPLOYMENT, "spec.replicas", 3), r("kubernetes:policy/v1:PodDisruptionBudget", "pdb", PDB)),
      lambda: workload(set_in(DEPLOYMENT, "spec.replicas", 3))),
+    *(
+        (rule, workload, lambda breaks=breaks: workload(_broken(DEPLOYMENT, breaks)))
+        for rule, breaks in PSS_BREAKS
+    ),
     ("kubernetes-hpa-min-replicas", lambda: workload(DEPLOYMENT, r(HPA_T, "hpa", HPA), r("kubernetes:policy/v1:PodDisruptionBudget", "pdb", PDB)),
      lambda: workload(DEPLOYMENT, r(HPA_T, "hpa", set_in(HPA, "spec.minReplicas", 1)), r("kubernetes:policy/v1:PodDisruptionBudget", "pdb", PDB))),
 ]  # fmt: skip
@@ -556,6 +602,41 @@ POD_RULES = [
     ("kubernetes-resources-set", "resources", _DROP),
     ("kubernetes-no-latest-image", "image", "nginx:latest"),
 ]
+
+
+@pytest.mark.parametrize("kind", POD_KINDS)
+@pytest.mark.parametrize(("rule", "breaks"), PSS_BREAKS, ids=[c[0] for c in PSS_BREAKS])
+def test_pod_security_standards_controls_on_every_pod_bearing_kind(
+    kind: str, rule: str, breaks: Callable[[dict[str, Any]], None]
+) -> None:
+    """Each baseline/restricted control: the hardened pod passes, one breach is caught, on
+    every kind that carries a pod template."""
+    type_ = next(t for t in WORKLOAD_TYPES if t.endswith(f":{kind}"))
+    valid = _of_kind(kind, CONTAINER)
+    invalid = copy.deepcopy(valid)
+    breaks(_pod_of(invalid))
+    assert _violations(rule, [r(type_, "x", valid)]) == []
+    assert _violations(rule, [r(type_, "x", invalid)])
+
+
+def test_every_pod_security_control_is_a_rule() -> None:
+    from policies.registry import ALL_POLICIES
+
+    names = {p.name for p in ALL_POLICIES}
+    controls = {rule for rule, _ in PSS_BREAKS} | {
+        "kubernetes-no-privileged-containers",  # baseline: privileged containers
+        "kubernetes-drop-all-capabilities",  # baseline + restricted: capabilities
+        "kubernetes-run-as-non-root",  # restricted: non-root, non-zero UID
+    }
+    assert controls <= names
+
+
+def test_a_metrics_only_port_needs_no_probes() -> None:
+    worker = set_in(set_in(CONTAINER, "readinessProbe", _DROP), "livenessProbe", _DROP)
+    worker["ports"] = [{"name": "metrics", "containerPort": 9464}]
+    assert (
+        _violations("kubernetes-http-probes", [r(DEP, "x", _of_kind("Deployment", worker))]) == []
+    )
 
 
 @pytest.mark.parametrize("kind", POD_KINDS)
