@@ -51,6 +51,8 @@ def prometheus_claims(replicas: int) -> list[str]:
 
 GRAFANA_SECRET = "grafana-admin"
 ALERTMANAGER_CONFIG_ANNOTATION = "platform/alertmanager-config"
+APP_NAMESPACE_TOKEN = "__APP_NAMESPACE__"
+"""Replaced in dashboard files by ``apps.namespace``."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,8 @@ class MonitoringStack(pulumi.ComponentResource):
                     "namespace": NAMESPACE,
                     "labels": {"grafana_dashboard": "1"},
                 },
-                data={path.name: path.read_text()},
+                # the HTTP dashboard's namespace is the stack's (its workloads: a variable)
+                data={path.name: path.read_text().replace(APP_NAMESPACE_TOKEN, args.app_namespace)},
                 opts=in_ns,
             )
             for path in sorted(DASHBOARDS.glob("*.json"))

@@ -273,3 +273,48 @@ def test_migrations_run_before_the_rollouts_of_their_image(product: PlanResult) 
             assert (job.urn in deployment.dependencies) == (workload.image == migration.image), (
                 name, other,
             )  # fmt: skip
+
+
+def test_the_http_dashboard_covers_every_workload_of_the_stacks_namespace(
+    product: PlanResult,
+) -> None:
+    """No workload name in the dashboard: a workload variable over the label the PodMonitors
+    set, in the stack's namespace."""
+    cfg = _config(product)
+    (board,) = [
+        json.loads(c["data"]["api-red.json"])
+        for c in _objects(product, "ConfigMap", "monitoring")
+        if "api-red.json" in (c.get("data") or {})
+    ]
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert variables["namespace"]["query"] == cfg.apps.namespace
+    assert "workload" in variables["workload"]["definition"]
+    for panel in board["panels"]:
+        for target in panel["targets"]:
+            assert '"$namespace"' in target["expr"]
+            assert '"$workload"' in target["expr"]
+            assert '"api"' not in target["expr"]
+
+
+def test_the_stacks_own_alert_rules_pass_promtool(product: PlanResult, tmp_path: Any) -> None:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    cfg = _config(product)
+    custom = [r for r in _objects(product, "PrometheusRule", "monitoring")
+              if r["metadata"]["name"] == "custom"]  # fmt: skip
+    assert len(custom) == (1 if cfg.monitoring.extra_alerts else 0)
+    if not custom:
+        return
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not installed (apt install prometheus)")
+    path = tmp_path / "custom.rules.yaml"
+    path.write_text(yaml.safe_dump({"groups": custom[0]["spec"]["groups"]}))
+    result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True,
+                            text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = {r["alert"] for g in custom[0]["spec"]["groups"] for r in g["rules"]}
+    assert names == {a.alert for a in cfg.monitoring.extra_alerts}

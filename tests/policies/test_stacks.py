@@ -1,4 +1,5 @@
-"""The committed stacks pass the pack with their committed pack config."""
+"""The committed stacks and every example pass the pack (with the committed pack config;
+examples with the production defaults)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from policies.offline import evaluate, load_config
 from tools.offline.harness import PlanResult
 
 
-def test_no_mandatory_violations(plan: PlanResult) -> None:
-    report = evaluate(plan.graph, load_config(plan.stack))
+def test_no_mandatory_violations(product: PlanResult) -> None:
+    report = evaluate(product.graph, load_config(product.stack))
     assert report.mandatory == [], report.render_text()
 
 
-def test_no_advisory_findings_left_unexplained(plan: PlanResult) -> None:
+def test_no_advisory_findings_left_unexplained(product: PlanResult) -> None:
     """Advisory findings would have to be listed and justified in the README; there are none."""
-    report = evaluate(plan.graph, load_config(plan.stack))
+    report = evaluate(product.graph, load_config(product.stack))
     assert report.advisory == [], report.render_text()
 
 
