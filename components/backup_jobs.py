@@ -9,7 +9,7 @@ restore check.
   container, postgres client of the engine's major) and uploads it with SSE-KMS to
   ``s3://<bucket>/<env>/postgres/<timestamp>.dump`` (aws-cli container) through a role that
   may only ``s3:PutObject`` under that prefix;
-- ``restore-check``: a weekly CronJob that runs tools/restore_check/check.py (mounted from a
+- ``restore-check``: a weekly CronJob that runs components/scripts/restore_check.py (mounted from a
   ConfigMap) to fetch the newest dump, fail when it is older than the RPO or empty, publish
   ``Platform/Backups`` metrics, then ``pg_restore --list`` it.
 """
@@ -62,7 +62,7 @@ BACKUP_FAILURE_PATTERN = {
     },
 }
 """AWS Backup's EventBridge events for jobs that did not complete."""
-RESTORE_CHECK_SOURCE = Path(__file__).resolve().parents[1] / "tools" / "restore_check" / "check.py"
+RESTORE_CHECK_SOURCE = Path(__file__).resolve().parent / "scripts" / "restore_check.py"
 BACKUP_POLICIES = (
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",

@@ -247,6 +247,6 @@ AWS_CLI_IMAGE = Pin(
 
 PYTHON_BOTO3_IMAGE = Pin(
     "public.ecr.aws/lambda/python:3.12",
-    "https://gallery.ecr.aws/lambda/python (ships boto3; runs tools/restore_check/check.py)",
+    "https://gallery.ecr.aws/lambda/python (ships boto3; runs components/scripts/restore_check.py)",
 )
 """Python with boto3 for the restore check (entrypoint overridden)."""

@@ -28,7 +28,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from tools.offline.graph import Resource, ResourceGraph
+from policies.graph import Resource, ResourceGraph
 
 from .registry import ALL_POLICIES, Policy
 

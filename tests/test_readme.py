@@ -114,3 +114,16 @@ def test_day_two_names_only_real_config_keys_and_paths() -> None:
     assert "`platform:acceptReplacement`" in reference
     for path in re.findall(r"`((?:components|tools)/[\w/.]+\.py)", section):
         assert (REPO / path.split(":")[0]).exists(), path
+
+
+def test_policies_and_components_stand_without_the_offline_tools() -> None:
+    """The pack and the components import nothing from ``tools/`` nor read files there."""
+    import re
+
+    for package in ("policies", "components", "environment"):
+        for path in (REPO / package).rglob("*.py"):
+            if ".venv" in path.parts:
+                continue
+            text = path.read_text()
+            assert not re.search(r"^\s*(from|import) tools\b", text, re.M), path
+            assert '"tools"' not in text, path

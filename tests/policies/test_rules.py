@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from policies.graph import Resource, ResourceGraph
 from policies.lib import ADVISORY, MANDATORY, WORKLOAD_TYPES
 from policies.offline import evaluate
 from policies.registry import ALL_POLICIES
-from tools.offline.graph import Resource, ResourceGraph
 
 STACK = "urn:pulumi:t::platform::pulumi:pulumi:Stack::platform-t"
 TAGS = {

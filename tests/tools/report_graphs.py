@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.offline.graph import Resource, ResourceGraph
+from policies.graph import Resource, ResourceGraph
 
 STACK = "urn:pulumi:t::platform::pulumi:pulumi:Stack::platform-t"
 

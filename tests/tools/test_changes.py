@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from policies.graph import Resource, ResourceOptions
 from tests.conftest import REPO, run_stack_config, stack_config
 from tools.offline.changes import Change, compare, render
-from tools.offline.graph import Resource, ResourceOptions
 from tools.offline.harness import PlanResult
 from tools.plan.cli import EXIT_GUARDED_REPLACEMENT, main
 

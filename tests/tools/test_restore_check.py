@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tools.restore_check.check import (
+from components.scripts.restore_check import (
     METRIC_NAMESPACE,
     MissingDumps,
     RestoreCheckError,

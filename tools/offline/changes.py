@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .graph import Resource, ResourceGraph
+from policies.graph import Resource, ResourceGraph
 
 Action = Literal["create", "update", "replace", "delete"]
 

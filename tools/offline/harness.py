@@ -24,7 +24,8 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .graph import Resource, ResourceGraph, ResourceOptions
+from policies.graph import Resource, ResourceGraph, ResourceOptions
+
 from .mocks import PlatformMocks, to_json_safe
 
 PROJECT = "platform"

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from policies.graph import Resource
 from policies.offline import PolicyReport, evaluate, load_config
 from tools.offline import changes
-from tools.offline.graph import Resource
 from tools.offline.harness import REPO_ROOT, PlanResult, run_program
 from tools.report import report as plan_report
 

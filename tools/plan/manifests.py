@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from tools.offline.graph import Resource, ResourceGraph
+from policies.graph import Resource, ResourceGraph
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from tools.offline.graph import Resource, ResourceGraph
+from policies.graph import Resource, ResourceGraph
 
 SECRET_MASK = "[secret]"
 

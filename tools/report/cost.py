@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from environment.config.cost import CostConfig
-from tools.offline.graph import Resource, ResourceGraph
+from policies.graph import Resource, ResourceGraph
 
 from . import prices as p
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tools.offline.graph import ResourceGraph
+from policies.graph import ResourceGraph
 
 from .timing import CREATE_SECONDS, MULTI_AZ_RDS_SECONDS
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from environment.config import StackConfig, parse_stack_config
-from tools.offline.graph import Resource, ResourceGraph
+from policies.graph import Resource, ResourceGraph
 from tools.offline.harness import PlanResult
 
 from . import recovery, timing

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from tools.offline.graph import Resource, ResourceGraph
+from policies.graph import Resource, ResourceGraph
 
 CREATE_SECONDS: dict[str, int] = {
     "eks:index:Cluster": 660,

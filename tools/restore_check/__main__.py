@@ -1,5 +1,5 @@
 import sys
 
-from tools.restore_check.check import main
+from components.scripts.restore_check import main
 
 sys.exit(main())
