@@ -45,7 +45,6 @@ UID = 10001
 LIVE_PATH = "/api/v1/health/live"
 READY_PATH = "/api/v1/health/ready"
 METRICS_PATH = "/metrics"
-SERVICE_PORT = 80
 RELOADER_ANNOTATION = "reloader.stakater.com/auto"
 SAFE_TO_EVICT_LOCAL_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
 SCRATCH_VOLUMES = ("tmp", RDS_CA_VOLUME)
@@ -221,7 +220,7 @@ def pod_template(
     ports = []
     if spec.kind == "http":
         ports.append({"name": "http", "containerPort": spec.port, "protocol": "TCP"})
-    if spec.metrics_port is not None and spec.metrics_port != spec.port:
+    if spec.metrics_port is not None and (spec.kind != "http" or spec.metrics_port != spec.port):
         ports.append({"name": "metrics", "containerPort": spec.metrics_port, "protocol": "TCP"})
     container: dict[str, Any] = {
         "name": name,
@@ -342,8 +341,13 @@ def network_policy(
     ingress: list[dict[str, Any]] = []
     port = [{"protocol": "TCP", "port": spec.port}]
     if spec.expose == "public":
+        # traffic, and the ALB's health checks on the probe port when that differs
+        checked = sorted({spec.port, spec.probe_port or spec.port})
         ingress.append(
-            {"from": [{"ipBlock": {"cidr": c}} for c in load_balancer_cidrs], "ports": port}
+            {
+                "from": [{"ipBlock": {"cidr": c}} for c in load_balancer_cidrs],
+                "ports": [{"protocol": "TCP", "port": p} for p in checked],
+            }
         )
     if callers and spec.expose != "none":
         ingress.append(
@@ -504,8 +508,10 @@ class AppDeployment(pulumi.ComponentResource):
         before_pods: list[pulumi.Resource],
     ) -> k8s.batch.v1.Job:
         """A one-shot Job named after its image and command: a new image is a new Job (run
-        again); the same image is the same Job (not re-run). Pulumi waits for it to succeed:
-        a failure fails the ``up`` before the Deployments that wait for it roll."""
+        again); an unchanged workload is the same Job (not re-run). Any other change to its
+        pod template (env, secrets, resources) replaces it under the same name, which runs
+        it again: migrations must be idempotent (Alembic's are). Pulumi waits for it to
+        succeed: a failure fails the ``up`` before the Deployments that wait for it roll."""
         spec = args.workload
         run = migration_run_id(spec)
         template["spec"]["restartPolicy"] = "Never"
@@ -529,7 +535,9 @@ class AppDeployment(pulumi.ComponentResource):
                 depends_on=before_pods,
                 delete_before_replace=False,
                 custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{spec.active_deadline_seconds + 300}s"
+                    create=f"{spec.active_deadline_seconds + 300}s",
+                    # an interrupted run is awaited again as an update (default: 10 min)
+                    update=f"{spec.active_deadline_seconds + 300}s",
                 ),
             ),
         )
@@ -544,12 +552,14 @@ class AppDeployment(pulumi.ComponentResource):
                 "alb.ingress.kubernetes.io/healthcheck-path": spec.readiness_path,
                 "alb.ingress.kubernetes.io/healthcheck-port": str(spec.probe_port or spec.port),
             }
+        # the Service port IS the container port: the VPC CNI's network policy agent matches
+        # a connection before the Service address is translated, so a NetworkPolicy on the
+        # pod port only admits calls made to the same port (EKS user guide, "Restrict Pod
+        # network traffic with Kubernetes network policies", considerations)
         service_spec: Any = {
             "type": "ClusterIP",
             "selector": labels(workload),
-            "ports": [
-                {"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}
-            ],
+            "ports": [{"name": "http", "port": spec.port, "targetPort": "http", "protocol": "TCP"}],
         }
         k8s.core.v1.Service(
             f"{name}-service",

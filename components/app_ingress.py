@@ -3,9 +3,10 @@
 One Ingress in an IngressGroup (``alb.ingress.kubernetes.io/group.name``): the AWS Load
 Balancer Controller makes exactly one ALB for the group however many workloads and hosts it
 routes. HTTPS only (HTTP redirects to 443), one certificate per host family (SNI, the first is
-the default), rules per host with the longest path prefix first (the controller keeps the
-order of an Ingress's paths as rule priority). Health checks are per target group, set on each
-public workload's Service (its readiness path).
+the default), rules per host; the longest path prefix wins (the controller sorts Prefix
+paths longest first, ``sortIngressPaths``; they are listed that way here too). Health checks
+are per target group, set on each public workload's Service (its readiness path); each
+backend is the Service on the workload's own port (Service port = container port).
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-SERVICE_PORT = 80
-
 
 @dataclass(frozen=True)
 class Route:
     hosts: tuple[str, ...]
     paths: tuple[str, ...]
     service: str
-    """The public workload's Service (port 80 -> the workload's port)."""
+    """The public workload's Service."""
+    port: int
+    """Its port (the workload's container port)."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,12 @@ def load_balancer_name(environment: str) -> str:
 
 def ingress_rules(routes: Sequence[Route]) -> list[dict[str, Any]]:
     """One rule per host; its paths longest first, so the longest matching prefix wins."""
-    by_host: dict[str, list[tuple[str, str]]] = {}
+    by_host: dict[str, list[tuple[str, str, int]]] = {}
     for route in routes:
         for host in route.hosts:
-            by_host.setdefault(host, []).extend((path, route.service) for path in route.paths)
+            by_host.setdefault(host, []).extend(
+                (path, route.service, route.port) for path in route.paths
+            )
     return [
         {
             "host": host,
@@ -62,9 +65,9 @@ def ingress_rules(routes: Sequence[Route]) -> list[dict[str, Any]]:
                     {
                         "path": path,
                         "pathType": "Prefix",
-                        "backend": {"service": {"name": service, "port": {"number": SERVICE_PORT}}},
+                        "backend": {"service": {"name": service, "port": {"number": port}}},
                     }
-                    for path, service in sorted(paths, key=lambda p: (-len(p[0]), p[0]))
+                    for path, service, port in sorted(paths, key=lambda p: (-len(p[0]), p[0]))
                 ]
             },
         }

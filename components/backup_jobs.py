@@ -106,6 +106,8 @@ class BackupJobsArgs:
     """The database's engine (major): the pg_dump/pg_restore client follows its major."""
     max_dump_age_minutes: int = 120
     alarm_topic_arn: pulumi.Input[str] | None = None
+    secret_store: str = "aws-secrets-manager"
+    """ClusterSecretStore serving the backups namespace (``ClusterAddons``' output)."""
     """Where failed backup/copy/restore jobs, a missing DR copy and a failed or stale restore
     check are reported (EventBridge rules and CloudWatch alarms)."""
     ready: Sequence[pulumi.Resource] = ()
@@ -435,7 +437,7 @@ class BackupJobs(pulumi.ComponentResource):
             f"{name}-credentials",
             namespace=NAMESPACE,
             secret=CREDENTIALS,
-            store="aws-secrets-manager",
+            store=a.secret_store,
             data={
                 "PGUSER": (a.database_secret, "username"),
                 "PGPASSWORD": (a.database_secret, "password"),

@@ -22,6 +22,7 @@ import pulumi_random as random
 from . import versions
 from ._shared import service_security_group
 from .kms import customer_managed_key
+from .monitoring.alarms import cache_node_ids
 
 PORT = 6379
 AUTH_SPECIALS = "!&#$^<>-"
@@ -73,6 +74,7 @@ class ElastiCache(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     replication_group_id: pulumi.Output[str]
     member_cluster_ids: pulumi.Output[list[str]]
+    node_ids: list[str]
 
     def __init__(
         self, name: str, args: ElastiCacheArgs, opts: pulumi.ResourceOptions | None = None
@@ -213,6 +215,11 @@ class ElastiCache(pulumi.ComponentResource):
         )
         self.auth_secret_arn = secret.arn
         self.kms_key_arn = key.arn
+        self.node_ids = cache_node_ids(
+            group_id, args.cluster_mode, args.shards, args.replicas_per_shard
+        )
+        """The nodes' cache cluster ids, known before the group exists (ElastiCache derives
+        them from the group id): per-node alarm names."""
         self.security_group_id = self.security_group.id
         self.replication_group_id = self.group.id
         self.member_cluster_ids = self.group.member_clusters.apply(sorted)

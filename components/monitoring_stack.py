@@ -117,7 +117,8 @@ class MonitoringStackArgs:
     alert_emails: Sequence[str] = ()
     secret_store: str = "aws-secrets-manager"
     # managed services watched by CloudWatch alarms and the exporters
-    database_identifier: pulumi.Input[str] | None = None
+    database_identifier: str | None = None
+    """The instance identifier (``RdsPostgres.identifier``): alarm names and dimensions."""
     database_instance_class: str = "db.m7g.large"
     database_allocated_gib: int = 100
     database_replicas: tuple[str, ...] = ()
@@ -581,7 +582,7 @@ class MonitoringStack(pulumi.ComponentResource):
         t = a.thresholds
         if a.database_identifier is not None:
             specs += rds_alarms(
-                f"{a.environment}-postgres",
+                a.database_identifier,
                 a.database_instance_class,
                 a.database_allocated_gib,
                 cpu_percent=a.database_cpu_percent,

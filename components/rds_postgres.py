@@ -231,6 +231,11 @@ class RdsPostgres(pulumi.ComponentResource):
         self.kms_key_arn = key.arn
         self.security_group_id = self.security_group.id
         self.instance_identifier = self.instance.identifier
+        self.identifier = identifier
+        """The instance identifier, known before the instance exists (alarm names)."""
+        self.replica_identifiers = tuple(
+            f"{identifier}-replica-{index}" for index in range(args.read_replicas)
+        )
         self.register_outputs(
             {
                 "endpoint": self.endpoint,

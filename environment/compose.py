@@ -31,7 +31,6 @@ from components.deploy_runner import DeployRunner, DeployRunnerArgs
 from components.eks_cluster import EksCluster, EksClusterArgs, NodeGroupSpec
 from components.elasticache import ElastiCache, ElastiCacheArgs
 from components.live import live_claim_sizes, live_cluster, live_database_name, live_node_groups
-from components.monitoring.alarms import cache_node_ids
 from components.monitoring.alertmanager import (
     PAGERDUTY_ROUTING_KEY,
     SLACK_WEBHOOK,
@@ -309,7 +308,10 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
             PublicIngressArgs(
                 environment=env,
                 namespace=apps.namespace,
-                routes=[Route(r.hosts, r.paths, r.workload) for r in apps.ingress.routes],
+                routes=[
+                    Route(r.hosts, r.paths, r.workload, apps.workloads[r.workload].port)
+                    for r in apps.ingress.routes
+                ],
                 certificate_arns=apps.ingress.certificate_arns,
                 access_log_bucket=namespace.access_log_bucket.bucket,
                 k8s_provider=cluster.k8s_provider,
@@ -367,18 +369,16 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
             pagerduty_routing_key_secret=_arn(receivers.get(PAGERDUTY_ROUTING_KEY)),
             alert_emails=mon.alert_emails,
             secret_store=addons.cluster_secret_store_name,
-            database_identifier=database.instance_identifier,
+            database_identifier=database.identifier,
             database_instance_class=db.instance_class,
             database_allocated_gib=db.allocated_storage_gib,
-            database_replicas=tuple(f"{env}-postgres-replica-{i}" for i in range(db.read_replicas)),
+            database_replicas=database.replica_identifiers,
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[MONITORING_ROLE],
             database_credentials_ready=[*roles.secret_versions, roles.job],
             credentials_rotation=db.credentials_rotation,
-            cache_node_ids=cache_node_ids(
-                f"{env}-cache", cc.cluster_mode, cc.shards, cc.replicas_per_shard
-            ),
+            cache_node_ids=cache.node_ids,
             cache_has_replicas=cc.replicas_per_shard > 0,
             cache_host=cache.endpoint,
             cache_cluster_mode=cc.cluster_mode,

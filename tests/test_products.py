@@ -318,3 +318,35 @@ def test_the_stacks_own_alert_rules_pass_promtool(product: PlanResult, tmp_path:
     assert result.returncode == 0, result.stdout + result.stderr
     names = {r["alert"] for g in custom[0]["spec"]["groups"] for r in g["rules"]}
     assert names == {a.alert for a in cfg.monitoring.extra_alerts}
+
+
+def test_service_ports_are_container_ports(product: PlanResult) -> None:
+    """The VPC CNI's network policy agent matches a connection before the Service address is
+    translated: a Service port must equal its container port for the allowed pairs to work."""
+    cfg = _config(product)
+    for service in _objects(product, "Service", cfg.apps.namespace):
+        name = service["metadata"]["name"]
+        for port in service["spec"]["ports"]:
+            assert port["port"] == cfg.apps.workloads[name].port, name
+
+
+def test_health_ports_and_metrics_ports_are_reachable() -> None:
+    """A public workload probed on its own port admits the ALB there too; a worker scraped
+    on its main port still names that port for the PodMonitor."""
+    from tests.conftest import run_stack_config, stack_config
+
+    config = stack_config("staging")
+    apps = config["platform:apps"]
+    apps["workloads"]["api"]["health"] = {"port": 9000}
+    apps["workloads"]["worker"]["metrics"] = {"port": 8000}
+    plan = run_stack_config(config, "staging")
+    assert plan.error is None, plan.error
+    (policy,) = [p for p in _objects(plan, "NetworkPolicy", "apps")
+                 if p["metadata"]["name"] == "api-traffic"]  # fmt: skip
+    from_alb = policy["spec"]["ingress"][0]
+    assert {p["port"] for p in from_alb["ports"]} == {8000, 9000}
+    worker = next(
+        d for d in _objects(plan, "Deployment", "apps") if d["metadata"]["name"] == "worker"
+    )
+    ports = worker["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert {"name": "metrics", "containerPort": 8000, "protocol": "TCP"} in ports

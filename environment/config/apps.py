@@ -110,8 +110,12 @@ class Autoscaling(ConfigModel):
 
 URL_PATH = r"^/[A-Za-z0-9._~/-]*$"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
-SECRET_LIKE = re.compile(r"(_KEY|_SECRET|_TOKEN)$|PASSWORD|^SECRET_|^TOKEN$|^SECRET$")
+SECRET_LIKE = re.compile(
+    r"KEY$|PASSW(OR)?D|SECRET|TOKEN$|CREDENTIAL|DSN$|PRIVATE_KEY|DATABASE_URL$"
+)
 """Plain ``env`` names refused: they look like a secret (use ``secrets``)."""
+PUBLIC_VALUE = re.compile(r"^NEXT_PUBLIC_|^VITE_|^REACT_APP_|PUBLISHABLE|_PUBLIC_KEY$")
+"""Names whose value is public by convention (bundled into a browser build): allowed."""
 
 
 class HealthConfig(ConfigModel):
@@ -273,7 +277,7 @@ class WorkloadConfig(ConfigModel):
     @classmethod
     def _no_plain_secrets(cls, env: dict[str, str]) -> dict[str, str]:
         for name in env:
-            if SECRET_LIKE.search(name):
+            if SECRET_LIKE.search(name) and not PUBLIC_VALUE.search(name):
                 raise ValueError(
                     f"{name} looks like a secret: plain env lands in the manifest and the "
                     f"state; declare it under secrets ({name}: {{fromSecretsManager: "
@@ -377,6 +381,9 @@ class RouteConfig(ConfigModel):
         for path in paths:
             if not re.fullmatch(URL_PATH, path) or (path != "/" and path.endswith("/")):
                 raise ValueError(f"{path!r}: a path prefix starts with '/' and does not end in one")
+            # the API server refuses these in an Ingress path (networking validation)
+            if path != "/" and any(bad in f"{path}/" for bad in ("//", "/./", "/../")):
+                raise ValueError(f"{path!r}: no '//', '/./' or '/../' in a path")
         return paths
 
 

@@ -126,3 +126,29 @@ def test_digest_is_accepted_and_a_fourth_workload_is_config_only() -> None:
         d.inputs["metadata"]["name"] for d in result.graph.of_type("kubernetes:apps/v1:Deployment")
     }
     assert names == {"api", "worker", "beat", "reports"}
+
+
+@pytest.mark.parametrize(
+    ("name", "refused"),
+    [("API_KEY", True), ("DB_PASSWORD", True), ("PASSWD", True), ("DATABASE_URL", True),
+     ("SENTRY_DSN", True), ("PRIVATE_KEY_PEM", True), ("AWS_CREDENTIALS", True),
+     ("NEXT_PUBLIC_SITE_KEY", False), ("STRIPE_PUBLISHABLE_KEY", False), ("TOKEN_URL", False),
+     ("PUBLIC_KEY_PATH", False), ("LOG_LEVEL", False)],
+)  # fmt: skip
+def test_secret_looking_env_names(name: str, refused: bool) -> None:
+    from environment.config.apps import WorkloadConfig
+
+    workload = {"kind": "worker", "image": "r.example.com/app:1.0.0", "env": {name: "v"}}
+    if refused:
+        with pytest.raises(ValueError, match="looks like a secret"):
+            WorkloadConfig.model_validate(workload)
+    else:
+        WorkloadConfig.model_validate(workload)
+
+
+@pytest.mark.parametrize("path", ["/a//b", "/a/./b", "/x/..", "/api/"])
+def test_route_paths_the_api_server_refuses(path: str) -> None:
+    from environment.config.apps import RouteConfig
+
+    with pytest.raises(ValueError, match="path"):
+        RouteConfig.model_validate({"hosts": ["a.example.com"], "paths": [path], "workload": "w"})

@@ -242,6 +242,8 @@ PSS_BREAKS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     ("kubernetes-pss-sysctls", lambda pod: pod["securityContext"].update(
         sysctls=[{"name": "kernel.msgmax", "value": "1"}])),
     ("kubernetes-pss-seccomp", lambda pod: pod["securityContext"].pop("seccompProfile")),
+    ("kubernetes-pss-host-probes", lambda pod: pod["containers"][0]["readinessProbe"][
+        "httpGet"].update(host="169.254.169.254")),
     ("kubernetes-pss-volume-types", lambda pod: pod.update(
         volumes=[{"name": "n", "nfs": {"server": "x", "path": "/"}}])),
     ("kubernetes-pss-privilege-escalation", lambda pod: pod["containers"][0][
@@ -699,3 +701,17 @@ def test_exclusive_attachments_of_administrator_access_are_refused() -> None:
     exclusive = r("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", "x",
                   {"roleName": "r", "policyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]})  # fmt: skip
     assert _violations("aws-iam-no-administrator-access", [exclusive])
+
+
+def test_pss_details_admission_accepts_or_refuses() -> None:
+    """A CronJob's pod annotations are read for AppArmor; the 1.32 safe sysctls pass."""
+    cron = _of_kind("CronJob", CONTAINER)
+    template = cron["spec"]["jobTemplate"]["spec"]["template"]
+    template["metadata"]["annotations"] = {
+        "container.apparmor.security.beta.kubernetes.io/api": "unconfined"
+    }
+    type_ = next(t for t in WORKLOAD_TYPES if t.endswith(":CronJob"))
+    assert _violations("kubernetes-pss-apparmor", [r(type_, "x", cron)])
+    pod = _of_kind("Deployment", CONTAINER)
+    _pod_of(pod)["securityContext"]["sysctls"] = [{"name": "net.ipv4.tcp_rmem", "value": "4096"}]
+    assert _violations("kubernetes-pss-sysctls", [r(DEP, "x", pod)]) == []

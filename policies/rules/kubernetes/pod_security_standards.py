@@ -1,9 +1,9 @@
 """The Pod Security Standards, control by control, on every pod-bearing kind.
 
 Each control of the *baseline* and *restricted* profiles (kubernetes.io/docs/concepts/
-security/pod-security-standards, as published for Kubernetes 1.34-1.36) is one rule named
-``kubernetes-pss-<control>``, so a preview names exactly what admission would reject. Four
-controls have rules of their own elsewhere in the pack: privileged containers
+security/pod-security-standards, as published for Kubernetes 1.34-1.36, incl. the 1.34
+probe-host check) is one rule named ``kubernetes-pss-<control>``, so a preview names exactly
+what admission would reject. Four controls have rules of their own elsewhere in the pack: privileged containers
 (``kubernetes-no-privileged-containers``), running as non-root and a non-zero UID
 (``kubernetes-run-as-non-root``) and capabilities (``kubernetes-drop-all-capabilities``,
 stricter than restricted: nothing added back).
@@ -28,9 +28,12 @@ SAFE_SYSCTLS = frozenset(
         "net.ipv4.tcp_fin_timeout",
         "net.ipv4.tcp_keepalive_intvl",
         "net.ipv4.tcp_keepalive_probes",
+        "net.ipv4.tcp_rmem",
+        "net.ipv4.tcp_wmem",
     }
 )
-"""Baseline "Sysctls": the safe set (1.29+: the TCP keepalive/fin ones)."""
+"""Baseline "Sysctls": the safe set (1.29+: the TCP keepalive/fin ones; 1.32+: tcp_rmem and
+tcp_wmem)."""
 
 RESTRICTED_VOLUME_TYPES = frozenset(
     {
@@ -95,7 +98,10 @@ def apparmor(r: Subject) -> list[str]:
         for where, ctx in _contexts(r)
         if (ctx.get("appArmorProfile") or {}).get("type") == "Unconfined"
     ]
-    template = (r.props.get("spec") or {}).get("template") or {}
+    spec = r.props.get("spec") or {}
+    if r.props.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    template = spec.get("template") or {}
     annotations = {
         **((r.props.get("metadata") or {}).get("annotations") or {}),
         **((template.get("metadata") or {}).get("annotations") or {}),
@@ -152,6 +158,19 @@ def seccomp(r: Subject) -> list[str]:
     return out
 
 
+def host_probes(r: Subject) -> list[str]:
+    """Baseline (1.34+): probes and lifecycle handlers never name a ``host``."""
+    out = []
+    for c in containers(r.props):
+        handlers = [c.get(p) or {} for p in ("livenessProbe", "readinessProbe", "startupProbe")]
+        handlers += [h or {} for h in ((c.get("lifecycle") or {}).values())]
+        for handler in handlers:
+            for action in ("httpGet", "tcpSocket"):
+                if (handler.get(action) or {}).get("host"):
+                    out.append(f"{r.name}/{c.get('name')} sends a {action} to another host")
+    return out
+
+
 def volume_types(r: Subject) -> list[str]:
     out = []
     for volume in _pod(r).get("volumes") or []:
@@ -185,6 +204,8 @@ CONTROLS: list[tuple[str, str, str, Callable[[Subject], list[str]], str]] = [
     ("proc-mount", "baseline", "Containers keep the default /proc mount.", proc_mount,
      "remove procMount"),
     ("sysctls", "baseline", "Only the safe sysctls.", sysctls, "remove the unsafe sysctl"),
+    ("host-probes", "baseline", "Probes and lifecycle hooks target the pod itself (no host).",
+     host_probes, "remove the host field of the probe or hook"),
     ("seccomp", "restricted", "seccomp RuntimeDefault or Localhost on every container.",
      seccomp, "set securityContext.seccompProfile.type: RuntimeDefault on the pod"),
     ("volume-types", "restricted", "Only configMap, csi, downwardAPI, emptyDir, ephemeral, "
