@@ -5,8 +5,8 @@ security/pod-security-standards, as published for Kubernetes 1.34-1.36, incl. th
 probe-host check) is one rule named ``kubernetes-pss-<control>``, so a preview names exactly
 what admission would reject. Four controls have rules of their own elsewhere in the pack:
 privileged containers (``kubernetes-no-privileged-containers``), running as non-root and a
-non-zero UID (``kubernetes-run-as-non-root``) and capabilities (``kubernetes-drop-all-capabilities``,
-stricter than restricted: nothing added back).
+non-zero UID (``kubernetes-run-as-non-root``) and capabilities
+(``kubernetes-drop-all-capabilities``, stricter than restricted: nothing added back).
 """
 
 from __future__ import annotations
