@@ -18,6 +18,7 @@ pod is gone before the new one starts, so two schedulers never run at once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -143,6 +144,9 @@ class AppDeploymentArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     """Namespace baseline objects (ConfigMap, ExternalSecret), and for workloads of a
     migration's image, that migration."""
+
+    def with_depends_on(self, resources: Sequence[pulumi.Resource]) -> AppDeploymentArgs:
+        return dataclasses.replace(self, depends_on=tuple(resources))
 
 
 def labels(name: str) -> dict[str, str]:

@@ -1,0 +1,235 @@
+"""Step 4: the product: its namespace baseline, its workloads (migrations first) and the one
+public ALB."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.app_deployment import AppDeployment, AppDeploymentArgs, WorkloadSpec
+from components.app_ingress import PublicIngress, PublicIngressArgs, Route
+from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, external_secrets_grant
+from components.database_roles import app_role
+
+from ..config.apps import WorkloadConfig
+from .cluster import Platform
+from .context import Context
+from .data import Data
+from .network import Network
+
+
+@dataclass(frozen=True)
+class Product:
+    namespace: AppNamespace
+    deployments: dict[str, AppDeployment]
+    public: PublicIngress | None
+
+
+def product(ctx: Context, net: Network, platform: Platform, stores: Data) -> Product:
+    namespace = _namespace(ctx, platform, stores)
+    deployments = app_deployments(ctx, net, platform, stores, namespace)
+    return Product(namespace, deployments, _public(ctx, platform, namespace, deployments))
+
+
+def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
+    apps, db, addons = ctx.cfg.apps, ctx.cfg.database, platform.addons
+    database, cache, roles = stores.database, stores.cache, stores.roles
+    return AppNamespace(
+        f"{ctx.env}-apps",
+        AppNamespaceArgs(
+            environment=ctx.env,
+            region=ctx.cfg.region,
+            namespace=apps.namespace,
+            k8s_provider=platform.cluster.k8s_provider,
+            database_host=database.endpoint,
+            database_port=database.port,
+            database_name=database.database_name,
+            database_secrets={w: roles.secret_names[app_role(w)] for w in apps.workloads},
+            credentials_rotation=db.credentials_rotation,
+            credentials_ready=[*roles.secret_versions, roles.job],
+            kubernetes_version=ctx.cfg.cluster.kubernetes_version,
+            cache_host=cache.endpoint,
+            cache_port=cache.port,
+            cache_secret_arn=cache.auth_secret_arn,
+            secret_store=addons.cluster_secret_store_name,
+            quota=Quota(**apps.quota.model_dump()),
+            access_log_days=apps.ingress.access_log_days,
+            ready=addons.ready,
+            protect=ctx.protect,
+        ),
+        opts=ctx.aws_opts,
+    )
+
+
+def grant_store_reads(
+    ctx: Context,
+    platform: Platform,
+    stores: Data,
+    receivers: dict[str, pulumi.Output[aws.secretsmanager.GetSecretResult]],
+) -> None:
+    """The shared secret store's role reads the cache token and the alert receivers' keys
+    (not the master secret: only db-admin reads it, through its own store and role)."""
+    role = platform.addons.external_secrets_role
+    if role is None:
+        return
+    external_secrets_grant(
+        f"{ctx.env}-external-secrets-data",
+        role=role,
+        secret_arns=[stores.cache.auth_secret_arn, *(r.arn for r in receivers.values())],
+        key_arns=[
+            stores.database.kms_key_arn,
+            stores.cache.kms_key_arn,
+            *(_key_arn(r.kms_key_id, ctx.invoke_opts) for r in receivers.values()),
+        ],
+        region=ctx.cfg.region,
+        opts=ctx.aws_opts,
+    )
+
+
+def _key_arn(key_id: pulumi.Output[str], opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """A secret's key as an ARN (DescribeSecret may give a key id or alias ARN; an IAM grant
+    needs the key's ARN); empty under the AWS managed key, which needs no grant."""
+    return key_id.apply(lambda k: aws.kms.get_key_output(key_id=k, opts=opts).arn if k else "")
+
+
+def _public(
+    ctx: Context,
+    platform: Platform,
+    namespace: AppNamespace,
+    deployments: dict[str, AppDeployment],
+) -> PublicIngress | None:
+    apps = ctx.cfg.apps
+    if not apps.ingress.enabled:
+        return None
+    return PublicIngress(
+        f"{ctx.env}-public",
+        PublicIngressArgs(
+            environment=ctx.env,
+            namespace=apps.namespace,
+            routes=[
+                Route(r.hosts, r.paths, r.workload, apps.workloads[r.workload].port)
+                for r in apps.ingress.routes
+            ],
+            certificate_arns=apps.ingress.certificate_arns,
+            access_log_bucket=namespace.access_log_bucket.bucket,
+            k8s_provider=platform.cluster.k8s_provider,
+            ssl_policy=apps.ingress.ssl_policy,
+            waf_acl_arn=apps.ingress.waf_acl_arn,
+            ready=platform.addons.ready,
+            depends_on=[deployments[r.workload] for r in apps.ingress.routes],
+        ),
+        opts=ctx.aws_opts,
+    )
+
+
+def workload_spec(workload: WorkloadConfig) -> WorkloadSpec:
+    """The component's view of one workload's config."""
+    scaling = workload.autoscaling
+    scrape = workload.scrape
+    return WorkloadSpec(
+        kind=workload.kind,
+        image=workload.image,
+        command=workload.command,
+        args=workload.args,
+        port=workload.port,
+        replicas=workload.replicas,
+        min_replicas=scaling.min_replicas if scaling else None,
+        max_replicas=scaling.max_replicas if scaling else None,
+        cpu_target_percent=scaling.cpu_target_percent if scaling else 70,
+        memory_target_percent=scaling.memory_target_percent if scaling else 80,
+        cpu_request=workload.resources.cpu_request,
+        cpu_limit=workload.resources.cpu_limit,
+        memory_request=workload.resources.memory_request,
+        memory_limit=workload.resources.memory_limit,
+        probe=workload.effective_probe,
+        probe_command=workload.probe_command,
+        termination_grace_period_seconds=workload.termination_grace_period_seconds,
+        env=workload.env,
+        s3_access=workload.s3_access,
+        expose=workload.exposure,
+        liveness_path=workload.health.liveness_path,
+        readiness_path=workload.health.readiness_path,
+        startup_path=workload.health.startup_path,
+        probe_port=workload.probe_port,
+        metrics_path=scrape.path if scrape else None,
+        metrics_port=workload.metrics_port,
+        secrets={
+            var: (ref.from_secrets_manager, ref.property)
+            for var, ref in workload.secrets.items()
+            if ref.from_secrets_manager is not None
+        },
+        generated_secrets={
+            var: ref.generate.length
+            for var, ref in workload.secrets.items()
+            if ref.generate is not None
+        },
+        run_as_user=workload.run_as_user,
+        run_as_group=workload.run_as_group,
+        fs_group=workload.fs_group,
+        writable_paths=[(w.path, w.size_limit) for w in workload.writable_paths],
+        active_deadline_seconds=workload.active_deadline_seconds,
+    )
+
+
+def app_deployments(
+    ctx: Context, net: Network, platform: Platform, stores: Data, namespace: AppNamespace
+) -> dict[str, AppDeployment]:
+    """Every workload; migrations first, and the workloads of a migration's image wait for
+    it (a failed migration stops their rollout)."""
+    apps = ctx.cfg.apps
+    made: dict[str, AppDeployment] = {}
+    for name in sorted(apps.workloads, key=lambda n: (apps.workloads[n].kind != "migration", n)):
+        workload = apps.workloads[name]
+        migrations = [
+            made[m].workload_resource
+            for m in made
+            if apps.workloads[m].kind == "migration" and apps.workloads[m].image == workload.image
+        ]
+        made[name] = AppDeployment(
+            f"{ctx.env}-app-{name}",
+            _deployment_args(ctx, net, platform, namespace, name, workload)
+            # the namespace baseline, and its login role exists before its pods start
+            .with_depends_on([namespace, stores.roles.job, *migrations]),
+            opts=ctx.aws_opts,
+        )
+    return made
+
+
+def _deployment_args(
+    ctx: Context,
+    net: Network,
+    platform: Platform,
+    namespace: AppNamespace,
+    name: str,
+    workload: WorkloadConfig,
+) -> AppDeploymentArgs:
+    apps, cluster = ctx.cfg.apps, platform.cluster
+    spec = workload_spec(workload)
+    return AppDeploymentArgs(
+        environment=ctx.env,
+        name=name,
+        region=ctx.cfg.region,
+        namespace=apps.namespace,
+        # a remote secret name is relative to the environment's prefix
+        workload=dataclasses.replace(
+            spec, secrets={v: (f"{ctx.env}/{n}", p) for v, (n, p) in spec.secrets.items()}
+        ),
+        k8s_provider=cluster.k8s_provider,
+        oidc=cluster.oidc,
+        load_balancer_subnet_cidrs=[str(c) for c in net.subnets.public],
+        data_subnet_cidrs=[str(c) for c in net.subnets.database],
+        app_bucket_arn=namespace.data_bucket.arn,
+        app_bucket_key_arn=namespace.data_key.arn,
+        zone_spread=apps.zone_spread,
+        callers=workload.allow_from,
+        callees={
+            callee: other.port
+            for callee, other in apps.workloads.items()
+            if name in other.allow_from
+        },
+        secret_store=platform.addons.cluster_secret_store_name,
+        protect=ctx.protect,
+    )

@@ -1,0 +1,46 @@
+"""What every step shares: the config, the environment's AWS provider and its options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from ..config import PROJECT, StackConfig
+from ..config.naming import default_tags
+
+
+@dataclass(frozen=True)
+class Context:
+    cfg: StackConfig
+    provider: aws.Provider
+    aws_opts: pulumi.ResourceOptions
+    invoke_opts: pulumi.InvokeOutputOptions
+    """Data sources read through the environment's provider (its region)."""
+
+    @property
+    def env(self) -> str:
+        return self.cfg.environment
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return default_tags(PROJECT, self.env, self.cfg.tags)
+
+    @property
+    def protect(self) -> bool:
+        return self.cfg.protect_stateful_resources
+
+
+def context(cfg: StackConfig) -> Context:
+    provider = aws.Provider(
+        "aws",
+        region=cfg.region,
+        default_tags={"tags": default_tags(PROJECT, cfg.environment, cfg.tags)},
+    )
+    return Context(
+        cfg,
+        provider,
+        pulumi.ResourceOptions(providers=[provider]),
+        pulumi.InvokeOutputOptions(provider=provider),
+    )

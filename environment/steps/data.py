@@ -1,0 +1,126 @@
+"""Step 3: PostgreSQL, Valkey and the database's own logins. The data stores need the VPC
+and the nodes' security group id, never the cluster itself: RDS and ElastiCache are created
+in parallel with the control plane."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.database_roles import (
+    BACKUP_ROLE,
+    MONITORING_ROLE,
+    DatabaseRoles,
+    DatabaseRolesArgs,
+    app_role,
+)
+from components.elasticache import ElastiCache, ElastiCacheArgs
+from components.live import live_database_name
+from components.rds_postgres import RdsPostgres, RdsPostgresArgs
+
+from ..config import replacements
+from .cluster import Platform
+from .context import Context
+from .network import Network
+
+
+@dataclass(frozen=True)
+class Data:
+    database: RdsPostgres
+    cache: ElastiCache
+    roles: DatabaseRoles
+
+
+def data(ctx: Context, net: Network, platform: Platform) -> Data:
+    database = _database(ctx, net, platform)
+    cache = _cache(ctx, net, platform)
+    return Data(database, cache, _roles(ctx, net, platform, database))
+
+
+def _database(ctx: Context, net: Network, platform: Platform) -> RdsPostgres:
+    db, cfg = ctx.cfg.database, ctx.cfg
+    return RdsPostgres(
+        f"{ctx.env}-postgres",
+        RdsPostgresArgs(
+            apply_immediately=db.apply_immediately,
+            vpc_id=net.vpc.vpc_id,
+            subnet_ids=net.vpc.database_subnet_ids,
+            source_security_group_ids=[platform.cluster.node_security_group_id],
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            database_name=live_database_name(f"{ctx.env}-postgres", ctx.invoke_opts).apply(
+                lambda live: replacements.database_name(live, cfg)
+            ),
+            allocated_storage_gib=db.allocated_storage_gib,
+            max_allocated_storage_gib=db.max_allocated_storage_gib,
+            multi_az=db.multi_az,
+            read_replicas=db.read_replicas,
+            backup_retention_days=db.backup_retention_days,
+            backup_window=db.backup_window,
+            maintenance_window=db.maintenance_window,
+            deletion_protection=db.deletion_protection,
+            slow_query_ms=db.slow_query_ms,
+            max_connections=db.max_connections,
+            performance_insights_retention_days=db.performance_insights_retention_days,
+            log_retention_days=db.log_retention_days,
+            protect=ctx.protect,
+        ),
+        opts=ctx.aws_opts,
+    )
+
+
+def _cache(ctx: Context, net: Network, platform: Platform) -> ElastiCache:
+    cc = ctx.cfg.cache
+    return ElastiCache(
+        f"{ctx.env}-cache",
+        ElastiCacheArgs(
+            apply_immediately=cc.apply_immediately,
+            vpc_id=net.vpc.vpc_id,
+            subnet_ids=net.vpc.database_subnet_ids,
+            source_security_group_ids=[platform.cluster.node_security_group_id],
+            environment=ctx.env,
+            engine_version=cc.engine_version,
+            node_type=cc.node_type,
+            cluster_mode=cc.cluster_mode,
+            shards=cc.shards,
+            replicas_per_shard=cc.replicas_per_shard,
+            multi_az=cc.multi_az,
+            availability_zones=net.vpc.availability_zones,
+            snapshot_retention_days=cc.snapshot_retention_days,
+            snapshot_window=cc.snapshot_window,
+            maintenance_window=cc.maintenance_window,
+            log_retention_days=cc.log_retention_days,
+            protect=ctx.protect,
+        ),
+        opts=ctx.aws_opts,
+    )
+
+
+def _roles(ctx: Context, net: Network, platform: Platform, database: RdsPostgres) -> DatabaseRoles:
+    """Every consumer of the database logs in as itself (never the master user)."""
+    db, addons = ctx.cfg.database, platform.addons
+    return DatabaseRoles(
+        f"{ctx.env}-db-roles",
+        DatabaseRolesArgs(
+            environment=ctx.env,
+            region=ctx.cfg.region,
+            k8s_provider=platform.cluster.k8s_provider,
+            database_host=database.endpoint,
+            database_name=db.database_name,
+            master_secret_arn=database.master_secret_arn,
+            kms_key_arn=database.kms_key_arn,
+            roles={
+                **{app_role(w): "app" for w in ctx.cfg.apps.workloads},
+                MONITORING_ROLE: "monitoring",
+                BACKUP_ROLE: "backup",
+            },
+            data_subnet_cidrs=[str(c) for c in net.subnets.database],
+            engine_version=db.engine_version,
+            rotation=db.credentials_rotation,
+            kubernetes_version=ctx.cfg.cluster.kubernetes_version,
+            secret_store=addons.cluster_secret_store_name,
+            protect=ctx.protect,
+            ready=addons.ready,
+            external_secrets_role=addons.external_secrets_role,
+        ),
+        opts=ctx.aws_opts,
+    )

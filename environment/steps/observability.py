@@ -1,0 +1,140 @@
+"""Step 5: metrics, alerts and alarms for what steps 2-4 built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.database_roles import MONITORING_ROLE
+from components.live import live_claim_sizes
+from components.monitoring.alertmanager import (
+    PAGERDUTY_ROUTING_KEY,
+    SLACK_WEBHOOK,
+    receiver_secret_name,
+)
+from components.monitoring.rules import RuleThresholds
+from components.monitoring_stack import NAMESPACE as MONITORING_NAMESPACE
+from components.monitoring_stack import (
+    MonitoringStack,
+    MonitoringStackArgs,
+    ScrapeTarget,
+    prometheus_claims,
+)
+
+from .apps import Product
+from .cluster import Platform
+from .context import Context
+from .data import Data
+
+Receivers = dict[str, pulumi.Output[aws.secretsmanager.GetSecretResult]]
+
+
+def alert_receivers(ctx: Context) -> Receivers:
+    """The receivers' Secrets Manager secrets, looked up by name: the operator creates them
+    once (``bootstrap-backend put-secret``); a missing one fails the preview naming it."""
+    mon = ctx.cfg.monitoring
+    wanted = ((SLACK_WEBHOOK, mon.slack_enabled), (PAGERDUTY_ROUTING_KEY, mon.pagerduty_enabled))
+    return {
+        key: aws.secretsmanager.get_secret_output(
+            name=receiver_secret_name(ctx.env, key), opts=ctx.invoke_opts
+        )
+        for key, enabled in wanted
+        if enabled
+    }
+
+
+def thresholds(ctx: Context) -> RuleThresholds:
+    t = ctx.cfg.monitoring.thresholds
+    return RuleThresholds(
+        api_error_ratio_critical=t.api_error_ratio_critical_percent / 100,
+        api_error_ratio_warning=t.api_error_ratio_warning_percent / 100,
+        api_latency_p95_warning_seconds=t.api_latency_p95_warning_seconds,
+        api_latency_p95_info_seconds=t.api_latency_p95_info_seconds,
+        node_cpu_percent=t.node_cpu_percent,
+        node_memory_percent=t.node_memory_percent,
+        volume_free_percent=t.volume_free_percent,
+        database_connections_percent=t.database_connections_percent,
+        cache_memory_percent=t.cache_memory_percent,
+        queue_backlog=t.queue_backlog,
+        backup_max_age_seconds=2 * ctx.cfg.backups.dump_interval_minutes * 60,
+    )
+
+
+def scrape_targets(ctx: Context) -> list[ScrapeTarget]:
+    return [
+        ScrapeTarget(
+            name,
+            "http" if w.metrics_port == w.port and w.kind == "http" else "metrics",
+            w.scrape.path,
+        )
+        for name, w in sorted(ctx.cfg.apps.workloads.items())
+        if w.scrape is not None
+    ]
+
+
+def _arn(secret: pulumi.Output[aws.secretsmanager.GetSecretResult] | None) -> Any:
+    return None if secret is None else secret.arn
+
+
+def observability(
+    ctx: Context, platform: Platform, stores: Data, product: Product, receivers: Receivers
+) -> MonitoringStack:
+    mon, db, cc = ctx.cfg.monitoring, ctx.cfg.database, ctx.cfg.cache
+    t = mon.thresholds
+    database, cache, roles = stores.database, stores.cache, stores.roles
+    public = product.public
+    ingresses = {public.load_balancer_name: public.ingress} if public else {}
+    return MonitoringStack(
+        f"{ctx.env}-monitoring",
+        MonitoringStackArgs(
+            environment=ctx.env,
+            region=ctx.cfg.region,
+            k8s_provider=platform.cluster.k8s_provider,
+            storage_class=platform.cluster.storage_class_name,
+            app_namespace=ctx.cfg.apps.namespace,
+            scrape_targets=scrape_targets(ctx),
+            extra_alerts=[a.rule() for a in mon.extra_alerts],
+            prometheus_retention_days=mon.prometheus_retention_days,
+            prometheus_storage_gib=mon.prometheus_storage_gib,
+            prometheus_replicas=mon.prometheus_replicas,
+            live_claim_gib=live_claim_sizes(
+                ctx.env,
+                MONITORING_NAMESPACE,
+                prometheus_claims(mon.prometheus_replicas),
+                ctx.invoke_opts,
+            ),
+            alertmanager_replicas=mon.alertmanager_replicas,
+            thresholds=thresholds(ctx),
+            slack_webhook_secret=_arn(receivers.get(SLACK_WEBHOOK)),
+            slack_channel=mon.slack_channel,
+            pagerduty_routing_key_secret=_arn(receivers.get(PAGERDUTY_ROUTING_KEY)),
+            alert_emails=mon.alert_emails,
+            secret_store=platform.addons.cluster_secret_store_name,
+            database_identifier=database.identifier,
+            database_instance_class=db.instance_class,
+            database_allocated_gib=db.allocated_storage_gib,
+            database_replicas=database.replica_identifiers,
+            database_host=database.endpoint,
+            database_name=database.database_name,
+            database_secret=roles.secret_names[MONITORING_ROLE],
+            database_credentials_ready=[*roles.secret_versions, roles.job],
+            credentials_rotation=db.credentials_rotation,
+            cache_node_ids=cache.node_ids,
+            cache_has_replicas=cc.replicas_per_shard > 0,
+            cache_host=cache.endpoint,
+            cache_cluster_mode=cc.cluster_mode,
+            cache_secret_arn=cache.auth_secret_arn,
+            database_cpu_percent=t.database_cpu_percent,
+            database_free_storage_percent=t.database_free_storage_percent,
+            database_max_allocated_gib=db.max_allocated_storage_gib,
+            database_max_connections=db.max_connections,
+            cache_cpu_percent=t.cache_cpu_percent,
+            load_balancer_names=tuple(ingresses),
+            ingresses=tuple(ingresses.values()),
+            ready=platform.addons.ready,
+            protect=ctx.protect,
+        ),
+        opts=ctx.aws_opts,
+    )
