@@ -42,6 +42,26 @@ def test_diff_shows_what_differs(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(line.startswith("monthly cost (USD)") for line in out)
 
 
+def test_diff_pairs_resources_by_role(capsys: pytest.CaptureFixture[str]) -> None:
+    """One row per node group, database and cache (not one per resource name), integers as
+    integers and flags as yes/no."""
+    assert main(["diff", "staging", "production"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = {line.split("  ")[0]: line for line in out}
+    for role in ("nodes general-az1 (min/desired/max)", "database postgres-db",
+                 "cache cache-valkey", "autoscaling api"):  # fmt: skip
+        row = rows[role]
+        assert "  -  " not in f"{row}  " and not row.rstrip().endswith(" -"), row
+    assert rows["nodes general-az3 (min/desired/max)"].split()[-1] == "1/1/4"
+    assert "multi-AZ no" in rows["database postgres-db"]
+    assert "multi-AZ yes" in rows["database postgres-db"]
+    text = "\n".join(out)
+    assert ".0/" not in text
+    assert ".0 d" not in text
+    assert "False" not in text
+    assert "None" not in text
+
+
 def test_diff_markdown_and_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", "staging", "production", "--format", "markdown"]) == 0
     assert capsys.readouterr().out.startswith("|  | staging | production |")

@@ -78,7 +78,7 @@ def build(result: PlanResult) -> PlanReport:
         cache_rpo_target_minutes=cfg.cache.rpo_minutes,
         cache_rto_target_minutes=cfg.cache.rto_minutes,
     )
-    facts = collect_facts(graph, result.outputs)
+    facts = collect_facts(graph, result.outputs, result.stack)
     facts["monthly cost (USD)"] = f"{cost.total_usd:,.0f}" + (" +unknown" if cost.unknown else "")
     facts["first `pulumi up` (modelled)"] = f"{deploy.total_seconds / 60:.0f} min"
     for s in rec.scenarios:
@@ -104,8 +104,31 @@ def _dig(data: Any, *path: str) -> Any:
     return data
 
 
-def collect_facts(graph: ResourceGraph, outputs: dict[str, Any]) -> dict[str, str]:
-    """Comparable facts about capacity, HA, retention and protection (strings, for tables)."""
+def _num(value: Any) -> str:
+    """``2.0`` -> ``2`` (config numbers arrive as JSON floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "-" if value is None else str(value)
+
+
+def _yes(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def _role(name: str, stack: str, component: str) -> str:
+    """A resource's role in its environment: ``staging-eks-general-az1`` -> ``general-az1``,
+    so the same node group, database or cache of two stacks share a row."""
+    for prefix in (f"{stack}-{component}-" if component else "", f"{stack}-"):
+        if not prefix:
+            continue
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
+
+
+def collect_facts(graph: ResourceGraph, outputs: dict[str, Any], stack: str = "") -> dict[str, str]:
+    """Comparable facts about capacity, HA, retention and protection (strings, for tables),
+    keyed by each resource's role in the environment, not its name."""
     facts: dict[str, str] = {}
     azs = outputs.get("availabilityZones")
     if isinstance(azs, list):
@@ -114,49 +137,53 @@ def collect_facts(graph: ResourceGraph, outputs: dict[str, Any]) -> dict[str, st
     for cluster in graph.of_type("eks:index:Cluster") + graph.of_type("aws:eks/cluster:Cluster"):
         facts["Kubernetes version"] = str(cluster.inputs.get("version"))
         facts["EKS support tier"] = str(_dig(cluster.inputs, "upgradePolicy", "supportType"))
-        facts["API endpoint public"] = str(
+        facts["API endpoint public"] = _yes(
             cluster.inputs.get("endpointPublicAccess")
             or _dig(cluster.inputs, "vpcConfig", "endpointPublicAccess")
         )
-    for group in graph.of_type("aws:eks/nodeGroup:NodeGroup") + graph.of_type(
+    groups = graph.of_type("aws:eks/nodeGroup:NodeGroup") + graph.of_type(
         "eks:index:ManagedNodeGroup"
-    ):
+    )
+    for group in sorted(groups, key=lambda g: g.name):
         scaling = group.inputs.get("scalingConfig") or {}
-        facts[f"nodes {group.name}"] = (
+        facts[f"nodes {_role(group.name, stack, 'eks')} (min/desired/max)"] = (
             f"{group.inputs.get('capacityType', 'ON_DEMAND')} "
             f"{','.join(group.inputs.get('instanceTypes') or [])} "
-            f"{scaling.get('minSize')}/{scaling.get('desiredSize')}/{scaling.get('maxSize')}"
+            f"{_num(scaling.get('minSize'))}/{_num(scaling.get('desiredSize'))}/"
+            f"{_num(scaling.get('maxSize'))}"
         )
     for db in graph.of_type("aws:rds/instance:Instance"):
         i = db.inputs
-        facts[f"database {db.name}"] = (
-            f"{i.get('instanceClass')}, multi-AZ {bool(i.get('multiAz'))}, "
-            f"backups {i.get('backupRetentionPeriod')} d, "
-            f"deletion protection {bool(i.get('deletionProtection'))}"
+        facts[f"database {_role(db.name, stack, '')}"] = (
+            f"{i.get('instanceClass')}, multi-AZ {_yes(i.get('multiAz'))}, "
+            f"backups {_num(i.get('backupRetentionPeriod'))} d, "
+            f"deletion protection {_yes(i.get('deletionProtection'))}"
         )
     for rg in graph.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
         i = rg.inputs
         shards = i.get("numNodeGroups")
         shape = (
-            f"{shards} shards x {int(i.get('replicasPerNodeGroup') or 0) + 1}"
+            f"{_num(shards)} shards x {int(i.get('replicasPerNodeGroup') or 0) + 1}"
             if shards
-            else f"{i.get('numCacheClusters') or 1} node(s)"
+            else f"{_num(i.get('numCacheClusters') or 1)} node(s)"
         )
-        facts[f"cache {rg.name}"] = (
-            f"{i.get('nodeType')} {shape}, failover {bool(i.get('automaticFailoverEnabled'))}, "
-            f"snapshots {i.get('snapshotRetentionLimit')} d"
+        facts[f"cache {_role(rg.name, stack, '')}"] = (
+            f"{i.get('nodeType')} {shape}, failover {_yes(i.get('automaticFailoverEnabled'))}, "
+            f"snapshots {_num(i.get('snapshotRetentionLimit'))} d"
         )
     for hpa in graph.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"):
         spec = hpa.inputs.get("spec") or {}
         name = _dig(hpa.inputs, "metadata", "name") or hpa.name
-        facts[f"autoscaling {name}"] = f"{spec.get('minReplicas')}-{spec.get('maxReplicas')}"
+        facts[f"autoscaling {name}"] = (
+            f"{_num(spec.get('minReplicas'))}-{_num(spec.get('maxReplicas'))}"
+        )
     for release in graph.of_type("kubernetes:helm.sh/v3:Release"):
         if release.inputs.get("chart") == "kube-prometheus-stack":
             v = _values(release)
             facts["Prometheus retention"] = str(
                 _dig(v, "prometheus", "prometheusSpec", "retention")
             )
-            facts["Alertmanager replicas"] = str(
+            facts["Alertmanager replicas"] = _num(
                 _dig(v, "alertmanager", "alertmanagerSpec", "replicas")
             )
     for job in graph.of_type("kubernetes:batch/v1:CronJob"):
@@ -171,8 +198,8 @@ def collect_facts(graph: ResourceGraph, outputs: dict[str, Any]) -> dict[str, st
         facts["log retention (days)"] = f"{min(retentions)}-{max(retentions)}"
     facts["Pulumi-protected resources"] = str(sum(1 for r in graph if r.options.protect))
     facts["retained on delete"] = str(sum(1 for r in graph if r.options.retain_on_delete))
-    facts["vault lock"] = str(
-        bool(graph.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration"))
+    facts["vault lock"] = _yes(
+        graph.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
     )
     facts["resources"] = str(len(graph))
     types = Counter(r.type for r in graph)
