@@ -51,7 +51,8 @@ def test_diff_pairs_resources_by_role(capsys: pytest.CaptureFixture[str]) -> Non
     for role in ("nodes general-az1 (min/desired/max)", "database postgres-db",
                  "cache cache-valkey", "autoscaling api"):  # fmt: skip
         row = rows[role]
-        assert "  -  " not in f"{row}  " and not row.rstrip().endswith(" -"), row
+        assert "  -  " not in f"{row}  ", row  # both stacks on the same row
+        assert not row.rstrip().endswith(" -"), row
     assert rows["nodes general-az3 (min/desired/max)"].split()[-1] == "1/1/4"
     assert "multi-AZ no" in rows["database postgres-db"]
     assert "multi-AZ yes" in rows["database postgres-db"]
