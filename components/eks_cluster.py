@@ -114,9 +114,21 @@ class EksCluster(pulumi.ComponentResource):
     ) -> None:
         super().__init__("platform:components:EksCluster", name, None, opts)
         self._kubernetes_version = args.kubernetes_version
+        self._control_plane(name, args)
+        self._nodes(name, args)
+        self._kubernetes(name, args, self._after_nodes(name))
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "oidcIssuer": self.oidc_issuer,
+                "nodeSecurityGroupId": self.node_security_group_id,
+            }
+        )
+
+    def _control_plane(self, name: str, args: EksClusterArgs) -> None:
+        """The encrypted, logged, protected control plane and its access entries."""
         child = pulumi.ResourceOptions(parent=self)
         cluster_name = name
-
         secrets_key = customer_managed_key(
             f"{name}-secrets",
             f"EKS secrets envelope encryption for {cluster_name}",
@@ -197,6 +209,11 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_security_group_id = self.cluster.cluster_security_group_id
         self.node_security_group_id = self.node_security_group.id
 
+    def _nodes(self, name: str, args: EksClusterArgs) -> None:
+        """vpc-cni and kube-proxy, then one managed node group per configured group and
+        zone."""
+        child = pulumi.ResourceOptions(parent=self)
+        cluster_name = name
         # Add-ons that nodes need to become Ready come first, each with its own IRSA role.
         cni_role = service_account_role(
             f"{name}-vpc-cni",
@@ -261,6 +278,8 @@ class EksCluster(pulumi.ComponentResource):
             for index, subnets in enumerate(zones)
         ]
 
+    def _after_nodes(self, name: str) -> list[pulumi.Resource]:
+        """The add-ons that need running nodes (CoreDNS, the EBS CSI driver)."""
         ebs_role = service_account_role(
             f"{name}-ebs-csi",
             oidc=self.oidc,
@@ -269,11 +288,19 @@ class EksCluster(pulumi.ComponentResource):
             managed_policy_arns=["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
             parent=self,
         )
-        after_nodes = [
+        after_nodes: list[pulumi.Resource] = [
             self._addon(name, "coredns", depends_on=self.node_groups),
             self._addon(name, "aws-ebs-csi-driver", ebs_role.arn, depends_on=self.node_groups),
         ]
 
+        return after_nodes
+
+    def _kubernetes(
+        self, name: str, args: EksClusterArgs, after_nodes: list[pulumi.Resource]
+    ) -> None:
+        """The Kubernetes provider (once the API is reachable and the core add-ons run) and
+        the default StorageClass."""
+        child = pulumi.ResourceOptions(parent=self)
         api_clients = [
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-api-client-{index}",
@@ -314,13 +341,6 @@ class EksCluster(pulumi.ComponentResource):
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             opts=pulumi.ResourceOptions(parent=self, provider=self.k8s_provider),
-        )
-        self.register_outputs(
-            {
-                "clusterName": self.cluster_name,
-                "oidcIssuer": self.oidc_issuer,
-                "nodeSecurityGroupId": self.node_security_group_id,
-            }
         )
 
     def _addon(
