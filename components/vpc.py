@@ -123,6 +123,44 @@ class Vpc(pulumi.ComponentResource):
         )
         database = subnets("database", plan.database, {})
 
+        nats, private_rts, database_rt = self._routes(
+            name, args, vpc, igw, (public, private, database), child
+        )
+        self._endpoints(name, args, vpc, private, [*private_rts, database_rt], child)
+
+        self._flow_logs(name, args, vpc, child)
+
+        self.vpc_id = vpc.id
+        self.cidr_block = vpc.cidr_block
+        self.availability_zones = az_names
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        self.private_subnet_ids_by_zone = [s.id for s in private]
+        self.database_subnet_ids = pulumi.Output.all(*[s.id for s in database])
+        self.nat_public_ips = pulumi.Output.all(*[n.public_ip for n in nats])
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "cidr_block": self.cidr_block,
+                "availability_zones": self.availability_zones,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "database_subnet_ids": self.database_subnet_ids,
+                "nat_public_ips": self.nat_public_ips,
+            }
+        )
+
+    def _routes(
+        self,
+        name: str,
+        args: VpcArgs,
+        vpc: aws.ec2.Vpc,
+        igw: aws.ec2.InternetGateway,
+        tiers: tuple[list[aws.ec2.Subnet], list[aws.ec2.Subnet], list[aws.ec2.Subnet]],
+        child: pulumi.ResourceOptions,
+    ) -> tuple[list[aws.ec2.NatGateway], list[aws.ec2.RouteTable], aws.ec2.RouteTable]:
+        """Public tier to the internet gateway, private tier through NAT, database tier local."""
+        public, private, database = tiers
         # Public tier: one route table, default route to the internet gateway.
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": f"{name}-public"}, opts=child
@@ -190,8 +228,21 @@ class Vpc(pulumi.ComponentResource):
                 opts=child,
             )
 
+        return nats, private_rts, database_rt
+
+    def _endpoints(
+        self,
+        name: str,
+        args: VpcArgs,
+        vpc: aws.ec2.Vpc,
+        private: list[aws.ec2.Subnet],
+        route_tables: list[aws.ec2.RouteTable],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """Gateway endpoints on every private and database route table; interface endpoints
+        in the private subnets when configured."""
         # Gateway endpoints are free and keep S3 (image layers, backups) off the NAT bill.
-        gateway_rt_ids = [rt.id for rt in private_rts] + [database_rt.id]
+        gateway_rt_ids = [rt.id for rt in route_tables]
         gateway_services = ["s3"] + (["dynamodb"] if args.dynamodb_endpoint else [])
         for service in gateway_services:
             aws.ec2.VpcEndpoint(
@@ -233,28 +284,6 @@ class Vpc(pulumi.ComponentResource):
                     tags={"Name": f"{name}-{service}"},
                     opts=child,
                 )
-
-        self._flow_logs(name, args, vpc, child)
-
-        self.vpc_id = vpc.id
-        self.cidr_block = vpc.cidr_block
-        self.availability_zones = az_names
-        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
-        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
-        self.private_subnet_ids_by_zone = [s.id for s in private]
-        self.database_subnet_ids = pulumi.Output.all(*[s.id for s in database])
-        self.nat_public_ips = pulumi.Output.all(*[n.public_ip for n in nats])
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc_id,
-                "cidr_block": self.cidr_block,
-                "availability_zones": self.availability_zones,
-                "public_subnet_ids": self.public_subnet_ids,
-                "private_subnet_ids": self.private_subnet_ids,
-                "database_subnet_ids": self.database_subnet_ids,
-                "nat_public_ips": self.nat_public_ips,
-            }
-        )
 
     def _flow_logs(
         self, name: str, args: VpcArgs, vpc: aws.ec2.Vpc, child: pulumi.ResourceOptions
