@@ -467,170 +467,17 @@ class ClusterAddons(pulumi.ComponentResource):
         if args.metrics_server:
             self._release("metrics-server", "kube-system", metrics_server_values(replicas))
         if args.aws_load_balancer_controller:
-            scope = pulumi.Output.all(
-                cluster,
-                account.account_id,
-                args.vpc_id,
-                args.pod_security_group_id,
-            ).apply(
-                lambda a: LoadBalancerScope(
-                    cluster=a[0],
-                    region=args.region,
-                    account=a[1],
-                    vpc_id=a[2],
-                    pod_security_group_id=a[3],
-                    load_balancer_prefix=args.load_balancer_prefix,
-                )
-            )
-            role = self._role(
-                "aws-load-balancer-controller",
-                "kube-system",
-                scope.apply(load_balancer_controller_statements),
-            )
-            self._release(
-                "aws-load-balancer-controller",
-                "kube-system",
-                skip_crds=True,
-                depends_on=self._crds("aws-load-balancer-controller"),
-                values={
-                    "replicaCount": replicas,
-                    "podDisruptionBudget": _pdb(replicas, enabled_flag=False, maxUnavailable=1),
-                    "clusterName": args.cluster_name,
-                    "region": args.region,
-                    "vpcId": args.vpc_id,
-                    "serviceAccount": {
-                        "create": True,
-                        "name": "aws-load-balancer-controller",
-                        "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-                    },
-                    # Do not take over every Service of type LoadBalancer implicitly.
-                    "enableServiceMutatorWebhook": False,
-                    "defaultTags": {"managed-by": "aws-load-balancer-controller"},
-                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
-                },
-            )
+            self._load_balancer_controller(account, cluster, replicas)
         if args.cert_manager:
             self._release("cert-manager", "cert-manager", cert_manager_values(replicas))
         if args.external_secrets:
-            prefix = pulumi.Output.concat(
-                "arn:aws:secretsmanager:",
-                args.region,
-                ":",
-                account.account_id,
-                f":secret:{args.environment}/*",
-            )
-            self.external_secrets_role = self._role(
-                "external-secrets",
-                "external-secrets",
-                prefix.apply(
-                    lambda arn: [
-                        {
-                            "Sid": "ReadEnvironmentSecrets",
-                            "Effect": "Allow",
-                            "Action": [
-                                "secretsmanager:GetSecretValue",
-                                "secretsmanager:DescribeSecret",
-                            ],
-                            "Resource": arn,
-                        }
-                    ]
-                ),
-            )
-            release = self._release(
-                "external-secrets",
-                "external-secrets",
-                external_secrets_values(replicas, self.external_secrets_role.arn),
-            )
-            # Without conditions a ClusterSecretStore serves every namespace: any namespace
-            # could read what external-secrets' role can.
-            store = cluster_secret_store(
-                f"{name}-secret-store",
-                store=SECRET_STORE,
-                region=args.region,
-                namespaces=args.secret_store_namespaces,
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.k8s_provider, depends_on=[release]
-                ),
-            )
-            self.secret_store = store
+            self._external_secrets(account, cluster, replicas)
         if args.reloader:
             self._release("reloader", "kube-system", reloader_values(replicas))
         if args.cluster_autoscaler:
-            role = self._role(
-                "cluster-autoscaler", "kube-system", cluster.apply(cluster_autoscaler_statements)
-            )
-            self._release(
-                "cluster-autoscaler",
-                "kube-system",
-                {
-                    # one active replica (leader election); a second only speeds failover
-                    "replicaCount": 1,
-                    "image": {
-                        "tag": versions.cluster_autoscaler_image_tag(args.kubernetes_version)
-                    },
-                    "autoDiscovery": {"clusterName": args.cluster_name},
-                    "awsRegion": args.region,
-                    "rbac": {
-                        "serviceAccount": {
-                            "name": "cluster-autoscaler",
-                            "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-                        }
-                    },
-                    "extraArgs": {
-                        # one managed node group per zone: balance them, ignoring the labels
-                        # EKS sets per group that differ during a rolling node update (the
-                        # chart strips the "_N" suffix that lets a flag repeat)
-                        **{
-                            f"balancing-ignore-label_{index}": label
-                            for index, label in enumerate(BALANCING_IGNORE_LABELS, 1)
-                        },
-                        "balance-similar-node-groups": True,
-                        "skip-nodes-with-system-pods": False,
-                        "expander": "least-waste",
-                    },
-                    "podDisruptionBudget": {"maxUnavailable": 1},
-                    "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
-                },
-            )
+            self._cluster_autoscaler(account, cluster, replicas)
         if args.external_dns_zone_id and args.external_dns_domain:
-            zone_arn = f"arn:aws:route53:::hostedzone/{args.external_dns_zone_id}"
-            role = self._role(
-                "external-dns",
-                "external-dns",
-                [
-                    {
-                        "Sid": "ChangeOneZone",
-                        "Effect": "Allow",
-                        "Action": ["route53:ChangeResourceRecordSets"],
-                        "Resource": zone_arn,
-                    },
-                    {
-                        "Sid": "List",
-                        "Effect": "Allow",
-                        "Action": [
-                            "route53:ListHostedZones",
-                            "route53:ListResourceRecordSets",
-                            "route53:ListTagsForResource",
-                        ],
-                        "Resource": "*",
-                    },
-                ],
-            )
-            self._release(
-                "external-dns",
-                "external-dns",
-                {
-                    "provider": {"name": "aws"},
-                    "domainFilters": [args.external_dns_domain],
-                    "policy": "upsert-only",
-                    "txtOwnerId": args.cluster_name,
-                    "serviceAccount": {
-                        "name": "external-dns",
-                        "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-                    },
-                },
-            )
-
+            self._external_dns(account, cluster, replicas)
         self.ready = [*self.releases.values()]
         if getattr(self, "secret_store", None) is not None:
             self.ready.append(self.secret_store)
@@ -644,6 +491,174 @@ class ClusterAddons(pulumi.ComponentResource):
             service_account=addon,
             statements=statements,
             parent=self,
+        )
+
+    def _load_balancer_controller(
+        self, account: Any, cluster: pulumi.Output[str], replicas: int
+    ) -> None:
+        args = self._args
+        scope = pulumi.Output.all(
+            cluster,
+            account.account_id,
+            args.vpc_id,
+            args.pod_security_group_id,
+        ).apply(
+            lambda a: LoadBalancerScope(
+                cluster=a[0],
+                region=args.region,
+                account=a[1],
+                vpc_id=a[2],
+                pod_security_group_id=a[3],
+                load_balancer_prefix=args.load_balancer_prefix,
+            )
+        )
+        role = self._role(
+            "aws-load-balancer-controller",
+            "kube-system",
+            scope.apply(load_balancer_controller_statements),
+        )
+        self._release(
+            "aws-load-balancer-controller",
+            "kube-system",
+            skip_crds=True,
+            depends_on=self._crds("aws-load-balancer-controller"),
+            values={
+                "replicaCount": replicas,
+                "podDisruptionBudget": _pdb(replicas, enabled_flag=False, maxUnavailable=1),
+                "clusterName": args.cluster_name,
+                "region": args.region,
+                "vpcId": args.vpc_id,
+                "serviceAccount": {
+                    "create": True,
+                    "name": "aws-load-balancer-controller",
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                },
+                # Do not take over every Service of type LoadBalancer implicitly.
+                "enableServiceMutatorWebhook": False,
+                "defaultTags": {"managed-by": "aws-load-balancer-controller"},
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+            },
+        )
+
+    def _external_secrets(self, account: Any, cluster: pulumi.Output[str], replicas: int) -> None:
+        args, name = self._args, self._name
+        prefix = pulumi.Output.concat(
+            "arn:aws:secretsmanager:",
+            args.region,
+            ":",
+            account.account_id,
+            f":secret:{args.environment}/*",
+        )
+        self.external_secrets_role = self._role(
+            "external-secrets",
+            "external-secrets",
+            prefix.apply(
+                lambda arn: [
+                    {
+                        "Sid": "ReadEnvironmentSecrets",
+                        "Effect": "Allow",
+                        "Action": [
+                            "secretsmanager:GetSecretValue",
+                            "secretsmanager:DescribeSecret",
+                        ],
+                        "Resource": arn,
+                    }
+                ]
+            ),
+        )
+        release = self._release(
+            "external-secrets",
+            "external-secrets",
+            external_secrets_values(replicas, self.external_secrets_role.arn),
+        )
+        # Without conditions a ClusterSecretStore serves every namespace: any namespace
+        # could read what external-secrets' role can.
+        store = cluster_secret_store(
+            f"{name}-secret-store",
+            store=SECRET_STORE,
+            region=args.region,
+            namespaces=args.secret_store_namespaces,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider, depends_on=[release]
+            ),
+        )
+        self.secret_store = store
+
+    def _cluster_autoscaler(self, account: Any, cluster: pulumi.Output[str], replicas: int) -> None:
+        args = self._args
+        role = self._role(
+            "cluster-autoscaler", "kube-system", cluster.apply(cluster_autoscaler_statements)
+        )
+        self._release(
+            "cluster-autoscaler",
+            "kube-system",
+            {
+                # one active replica (leader election); a second only speeds failover
+                "replicaCount": 1,
+                "image": {"tag": versions.cluster_autoscaler_image_tag(args.kubernetes_version)},
+                "autoDiscovery": {"clusterName": args.cluster_name},
+                "awsRegion": args.region,
+                "rbac": {
+                    "serviceAccount": {
+                        "name": "cluster-autoscaler",
+                        "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                    }
+                },
+                "extraArgs": {
+                    # one managed node group per zone: balance them, ignoring the labels
+                    # EKS sets per group that differ during a rolling node update (the
+                    # chart strips the "_N" suffix that lets a flag repeat)
+                    **{
+                        f"balancing-ignore-label_{index}": label
+                        for index, label in enumerate(BALANCING_IGNORE_LABELS, 1)
+                    },
+                    "balance-similar-node-groups": True,
+                    "skip-nodes-with-system-pods": False,
+                    "expander": "least-waste",
+                },
+                "podDisruptionBudget": {"maxUnavailable": 1},
+                "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
+            },
+        )
+
+    def _external_dns(self, account: Any, cluster: pulumi.Output[str], replicas: int) -> None:
+        args = self._args
+        zone_arn = f"arn:aws:route53:::hostedzone/{args.external_dns_zone_id}"
+        role = self._role(
+            "external-dns",
+            "external-dns",
+            [
+                {
+                    "Sid": "ChangeOneZone",
+                    "Effect": "Allow",
+                    "Action": ["route53:ChangeResourceRecordSets"],
+                    "Resource": zone_arn,
+                },
+                {
+                    "Sid": "List",
+                    "Effect": "Allow",
+                    "Action": [
+                        "route53:ListHostedZones",
+                        "route53:ListResourceRecordSets",
+                        "route53:ListTagsForResource",
+                    ],
+                    "Resource": "*",
+                },
+            ],
+        )
+        self._release(
+            "external-dns",
+            "external-dns",
+            {
+                "provider": {"name": "aws"},
+                "domainFilters": [args.external_dns_domain],
+                "policy": "upsert-only",
+                "txtOwnerId": args.cluster_name,
+                "serviceAccount": {
+                    "name": "external-dns",
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                },
+            },
         )
 
     def _crds(self, key: str) -> list[k8s.apiextensions.v1.CustomResourceDefinition]:
