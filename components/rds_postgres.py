@@ -103,76 +103,9 @@ class RdsPostgres(pulumi.ComponentResource):
             label=f"{identifier}-postgres",
             parent=self,
         )
-        parameters = {
-            "rds.force_ssl": ("1", "immediate"),
-            "shared_preload_libraries": ("pg_stat_statements", "pending-reboot"),
-            "pg_stat_statements.track": ("top", "immediate"),
-            "log_min_duration_statement": (str(args.slow_query_ms), "immediate"),
-            "log_connections": ("1", "immediate"),
-            "log_disconnections": ("1", "immediate"),
-            "log_lock_waits": ("1", "immediate"),
-            "log_temp_files": ("0", "immediate"),
-            "idle_in_transaction_session_timeout": ("600000", "immediate"),
-        }
-        if args.max_connections is not None:
-            parameters["max_connections"] = (str(args.max_connections), "pending-reboot")
-        self.parameter_group = aws.rds.ParameterGroup(
-            f"{name}-{family}",
-            # a prefix, not a name: a group left behind (retained below) never blocks the
-            # group of a re-created stack or of the next major
-            name_prefix=f"{identifier}-{family}-",
-            family=family,
-            description=f"{identifier} ({family})",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name=k, value=v, apply_method=m)
-                for k, (v, m) in sorted(parameters.items())
-            ],
-            # a major upgrade attaches the next family's group; the old one, still attached
-            # until the instance is modified, is left behind instead of failing the run
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-        )
-        monitoring_role = aws.iam.Role(
-            f"{name}-monitoring",
-            description=f"RDS enhanced monitoring of {identifier}",
-            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-monitoring",
-            role=monitoring_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
-            opts=child,
-        )
-        log_groups = [
-            aws.cloudwatch.LogGroup(
-                f"{name}-log-{kind}",
-                name=f"/aws/rds/instance/{identifier}/{kind}",
-                retention_in_days=args.log_retention_days,
-                opts=child,
-            )
-            for kind in LOG_EXPORTS
-        ]
-        common: dict[str, Any] = {
-            "instance_class": args.instance_class,
-            "storage_encrypted": True,
-            "kms_key_id": key.arn,
-            "publicly_accessible": False,
-            "vpc_security_group_ids": [self.security_group.id],
-            "parameter_group_name": self.parameter_group.name,
-            "iam_database_authentication_enabled": True,
-            "performance_insights_enabled": True,
-            "performance_insights_kms_key_id": key.arn,
-            "performance_insights_retention_period": args.performance_insights_retention_days,
-            "monitoring_interval": 30,
-            "monitoring_role_arn": monitoring_role.arn,
-            "enabled_cloudwatch_logs_exports": list(LOG_EXPORTS),
-            "auto_minor_version_upgrade": True,
-            "ca_cert_identifier": CA_CERTIFICATE,
-            "copy_tags_to_snapshot": True,
-            "deletion_protection": args.deletion_protection,
-            "maintenance_window": args.maintenance_window,
-            "apply_immediately": args.apply_immediately,
-        }
+        self.parameter_group = self._parameter_group(name, args, identifier, family)
+        monitoring_role, log_groups = self._monitoring(name, args, identifier)
+        common = self._common(args, key.arn, monitoring_role.arn)
         snapshot_suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child)
         self.instance = aws.rds.Instance(
             f"{name}-db",
@@ -204,23 +137,7 @@ class RdsPostgres(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
             **common,
         )
-        if args.read_replicas:
-            # RDS refuses a replica of a source whose master password it manages in Secrets
-            # Manager (the config refuses it first, naming the key).
-            raise ValueError("read replicas need a source without an RDS-managed master password")
-        for index in range(args.read_replicas):
-            aws.rds.Instance(
-                f"{name}-replica-{index}",
-                identifier=f"{identifier}-replica-{index}",
-                replicate_source_db=self.instance.identifier,
-                storage_type="gp3",
-                max_allocated_storage=args.max_allocated_storage_gib,
-                multi_az=False,
-                backup_retention_period=0,
-                skip_final_snapshot=True,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-                **common,
-            )
+        self._replicas(name, args, identifier, common)
 
         self.endpoint = self.instance.address
         self.port = self.instance.port
@@ -244,3 +161,115 @@ class RdsPostgres(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
             }
         )
+
+    def _parameter_group(
+        self, name: str, args: RdsPostgresArgs, identifier: str, family: str
+    ) -> aws.rds.ParameterGroup:
+        parameters = {
+            "rds.force_ssl": ("1", "immediate"),
+            "shared_preload_libraries": ("pg_stat_statements", "pending-reboot"),
+            "pg_stat_statements.track": ("top", "immediate"),
+            "log_min_duration_statement": (str(args.slow_query_ms), "immediate"),
+            "log_connections": ("1", "immediate"),
+            "log_disconnections": ("1", "immediate"),
+            "log_lock_waits": ("1", "immediate"),
+            "log_temp_files": ("0", "immediate"),
+            "idle_in_transaction_session_timeout": ("600000", "immediate"),
+        }
+        if args.max_connections is not None:
+            parameters["max_connections"] = (str(args.max_connections), "pending-reboot")
+        return aws.rds.ParameterGroup(
+            f"{name}-{family}",
+            # a prefix, not a name: a group left behind (retained below) never blocks the
+            # group of a re-created stack or of the next major
+            name_prefix=f"{identifier}-{family}-",
+            family=family,
+            description=f"{identifier} ({family})",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name=k, value=v, apply_method=m)
+                for k, (v, m) in sorted(parameters.items())
+            ],
+            # a major upgrade attaches the next family's group; the old one, still attached
+            # until the instance is modified, is left behind instead of failing the run
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+
+    def _monitoring(
+        self, name: str, args: RdsPostgresArgs, identifier: str
+    ) -> tuple[aws.iam.Role, list[aws.cloudwatch.LogGroup]]:
+        """Enhanced monitoring's role and the log groups RDS exports to (created first so
+        their retention applies)."""
+        child = pulumi.ResourceOptions(parent=self)
+        monitoring_role = aws.iam.Role(
+            f"{name}-monitoring",
+            description=f"RDS enhanced monitoring of {identifier}",
+            assume_role_policy=service_trust_policy("monitoring.rds.amazonaws.com"),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring",
+            role=monitoring_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            opts=child,
+        )
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-log-{kind}",
+                name=f"/aws/rds/instance/{identifier}/{kind}",
+                retention_in_days=args.log_retention_days,
+                opts=child,
+            )
+            for kind in LOG_EXPORTS
+        ]
+        return monitoring_role, log_groups
+
+    def _common(
+        self,
+        args: RdsPostgresArgs,
+        key_arn: pulumi.Input[str],
+        monitoring_role_arn: pulumi.Input[str],
+    ) -> dict[str, Any]:
+        """Settings the primary and its replicas share."""
+        common: dict[str, Any] = {
+            "instance_class": args.instance_class,
+            "storage_encrypted": True,
+            "kms_key_id": key_arn,
+            "publicly_accessible": False,
+            "vpc_security_group_ids": [self.security_group.id],
+            "parameter_group_name": self.parameter_group.name,
+            "iam_database_authentication_enabled": True,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": key_arn,
+            "performance_insights_retention_period": args.performance_insights_retention_days,
+            "monitoring_interval": 30,
+            "monitoring_role_arn": monitoring_role_arn,
+            "enabled_cloudwatch_logs_exports": list(LOG_EXPORTS),
+            "auto_minor_version_upgrade": True,
+            "ca_cert_identifier": CA_CERTIFICATE,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": args.deletion_protection,
+            "maintenance_window": args.maintenance_window,
+            "apply_immediately": args.apply_immediately,
+        }
+        return common
+
+    def _replicas(
+        self, name: str, args: RdsPostgresArgs, identifier: str, common: dict[str, Any]
+    ) -> None:
+        if args.read_replicas:
+            # RDS refuses a replica of a source whose master password it manages in Secrets
+            # Manager (the config refuses it first, naming the key).
+            raise ValueError("read replicas need a source without an RDS-managed master password")
+        for index in range(args.read_replicas):
+            aws.rds.Instance(
+                f"{name}-replica-{index}",
+                identifier=f"{identifier}-replica-{index}",
+                replicate_source_db=self.instance.identifier,
+                storage_type="gp3",
+                max_allocated_storage=args.max_allocated_storage_gib,
+                multi_az=False,
+                backup_retention_period=0,
+                skip_final_snapshot=True,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                **common,
+            )
