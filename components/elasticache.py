@@ -59,6 +59,25 @@ class ElastiCacheArgs:
     """Modify now rather than in the maintenance window."""
 
 
+def _shape(args: ElastiCacheArgs) -> dict[str, Any]:
+    """Cluster mode's shards, or a primary and its replicas spread over the zones."""
+    return (
+        {
+            "cluster_mode": "enabled",
+            "num_node_groups": args.shards,
+            "replicas_per_node_group": args.replicas_per_shard,
+        }
+        if args.cluster_mode
+        else {
+            "cluster_mode": "disabled",
+            "num_cache_clusters": 1 + args.replicas_per_shard,
+            "preferred_cache_cluster_azs": pulumi.Output.from_input(args.availability_zones).apply(
+                lambda zones: spread_over(list(zones), 1 + args.replicas_per_shard)
+            ),
+        }
+    )
+
+
 def spread_over(zones: list[str], nodes: int) -> list[str] | None:
     """One zone per node, round robin (the first is the primary's); ``None`` without zones."""
     return [zones[i % len(zones)] for i in range(nodes)] if zones else None
@@ -122,45 +141,9 @@ class ElastiCache(pulumi.ComponentResource):
             label=f"{group_id}-valkey",
             parent=self,
         )
-        parameter_group = aws.elasticache.ParameterGroup(
-            f"{name}-{family}",
-            name=f"{group_id}-{family}",
-            family=family,
-            description=f"{group_id} ({family})",
-            parameters=[
-                aws.elasticache.ParameterGroupParameterArgs(
-                    name="cluster-enabled", value="yes" if args.cluster_mode else "no"
-                ),
-                aws.elasticache.ParameterGroupParameterArgs(
-                    name="maxmemory-policy", value="volatile-lru"
-                ),
-            ],
-            opts=child,
-        )
-        logs = {
-            kind: aws.cloudwatch.LogGroup(
-                f"{name}-{kind}",
-                name=f"/aws/elasticache/{group_id}/{kind}",
-                retention_in_days=args.log_retention_days,
-                opts=child,
-            )
-            for kind in ("slow-log", "engine-log")
-        }
-        shape: dict[str, Any] = (
-            {
-                "cluster_mode": "enabled",
-                "num_node_groups": args.shards,
-                "replicas_per_node_group": args.replicas_per_shard,
-            }
-            if args.cluster_mode
-            else {
-                "cluster_mode": "disabled",
-                "num_cache_clusters": 1 + args.replicas_per_shard,
-                "preferred_cache_cluster_azs": pulumi.Output.from_input(
-                    args.availability_zones
-                ).apply(lambda zones: spread_over(list(zones), 1 + args.replicas_per_shard)),
-            }
-        )
+        parameter_group = self._parameter_group(name, args, group_id, family)
+        logs = self._logs(name, args, group_id)
+        shape = _shape(args)
         self.group = aws.elasticache.ReplicationGroup(
             f"{name}-valkey",
             replication_group_id=group_id,
@@ -230,3 +213,37 @@ class ElastiCache(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
             }
         )
+
+    def _parameter_group(
+        self, name: str, args: ElastiCacheArgs, group_id: str, family: str
+    ) -> aws.elasticache.ParameterGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        return aws.elasticache.ParameterGroup(
+            f"{name}-{family}",
+            name=f"{group_id}-{family}",
+            family=family,
+            description=f"{group_id} ({family})",
+            parameters=[
+                aws.elasticache.ParameterGroupParameterArgs(
+                    name="cluster-enabled", value="yes" if args.cluster_mode else "no"
+                ),
+                aws.elasticache.ParameterGroupParameterArgs(
+                    name="maxmemory-policy", value="volatile-lru"
+                ),
+            ],
+            opts=child,
+        )
+
+    def _logs(
+        self, name: str, args: ElastiCacheArgs, group_id: str
+    ) -> dict[str, aws.cloudwatch.LogGroup]:
+        child = pulumi.ResourceOptions(parent=self)
+        return {
+            kind: aws.cloudwatch.LogGroup(
+                f"{name}-{kind}",
+                name=f"/aws/elasticache/{group_id}/{kind}",
+                retention_in_days=args.log_retention_days,
+                opts=child,
+            )
+            for kind in ("slow-log", "engine-log")
+        }
