@@ -202,84 +202,8 @@ class AppNamespace(pulumi.ComponentResource):
         scoped = pulumi.ResourceOptions(
             parent=self, provider=args.k8s_provider, depends_on=[self.namespace]
         )
-        q = args.quota
-        k8s.core.v1.ResourceQuota(
-            f"{name}-quota",
-            metadata={"name": "compute", "namespace": ns},
-            spec={
-                "hard": {
-                    "requests.cpu": q.requests_cpu,
-                    "limits.cpu": q.limits_cpu,
-                    "requests.memory": q.requests_memory,
-                    "limits.memory": q.limits_memory,
-                    "pods": str(q.pods),
-                }
-            },
-            opts=scoped,
-        )
-        limits: Any = {
-            "limits": [
-                {
-                    "type": "Container",
-                    "default": {"cpu": "500m", "memory": "512Mi"},
-                    "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
-                    "max": {"cpu": "4", "memory": "8Gi"},
-                }
-            ]
-        }
-        k8s.core.v1.LimitRange(
-            f"{name}-limits",
-            metadata={"name": "defaults", "namespace": ns},
-            spec=limits,
-            opts=scoped,
-        )
-        for policy in default_deny_policies(ns):
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{policy['metadata']['name']}",
-                metadata=policy["metadata"],
-                spec=policy["spec"],
-                opts=scoped,
-            )
-
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        self.data_key = customer_managed_key(
-            f"{name}-data",
-            f"app data bucket of {args.environment}",
-            parent=self,
-            protect=args.protect,
-        )
-        self.data_bucket = secure_bucket(
-            f"{name}-data",
-            bucket_name=account.account_id.apply(lambda a: f"{args.environment}-app-data-{a}"),
-            kms_key_arn=self.data_key.arn,
-            parent=self,
-            protect=args.protect,
-            lifecycle=Lifecycle(transition_days=90, noncurrent_days=30),
-        )
-        principal = elb_log_delivery_principal(args.region)
-
-        def log_delivery(arn: str) -> list[dict[str, Any]]:
-            return [
-                {
-                    "Sid": "AlbAccessLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": principal,
-                    "Action": "s3:PutObject",
-                    "Resource": f"{arn}/alb/*",
-                }
-            ]
-
-        # ALB access logs support SSE-S3 only (not SSE-KMS).
-        self.access_log_bucket = secure_bucket(
-            f"{name}-alb-logs",
-            bucket_name=account.account_id.apply(lambda a: f"{args.environment}-alb-logs-{a}"),
-            parent=self,
-            protect=args.protect,
-            lifecycle=Lifecycle(
-                transition_days=None, expiration_days=args.access_log_days, noncurrent_days=1
-            ),
-            policy_statements=log_delivery,
-        )
+        self._guard_rails(name, args, scoped)
+        self._buckets(name, args)
 
         k8s.core.v1.ConfigMap(
             f"{name}-config",
@@ -324,6 +248,92 @@ class AppNamespace(pulumi.ComponentResource):
             for workload, db_secret in sorted(args.database_secrets.items())
         }
         self.register_outputs({"namespace": ns, "dataBucket": self.data_bucket.bucket})
+
+    def _guard_rails(
+        self, name: str, args: AppNamespaceArgs, scoped: pulumi.ResourceOptions
+    ) -> None:
+        """Quota, default container limits and the default-deny policies."""
+        ns = args.namespace
+        q = args.quota
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata={"name": "compute", "namespace": ns},
+            spec={
+                "hard": {
+                    "requests.cpu": q.requests_cpu,
+                    "limits.cpu": q.limits_cpu,
+                    "requests.memory": q.requests_memory,
+                    "limits.memory": q.limits_memory,
+                    "pods": str(q.pods),
+                }
+            },
+            opts=scoped,
+        )
+        limits: Any = {
+            "limits": [
+                {
+                    "type": "Container",
+                    "default": {"cpu": "500m", "memory": "512Mi"},
+                    "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                    "max": {"cpu": "4", "memory": "8Gi"},
+                }
+            ]
+        }
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata={"name": "defaults", "namespace": ns},
+            spec=limits,
+            opts=scoped,
+        )
+        for policy in default_deny_policies(ns):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['metadata']['name']}",
+                metadata=policy["metadata"],
+                spec=policy["spec"],
+                opts=scoped,
+            )
+
+    def _buckets(self, name: str, args: AppNamespaceArgs) -> None:
+        """The app data bucket (SSE-KMS, its own key) and the ALB access-log bucket."""
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.data_key = customer_managed_key(
+            f"{name}-data",
+            f"app data bucket of {args.environment}",
+            parent=self,
+            protect=args.protect,
+        )
+        self.data_bucket = secure_bucket(
+            f"{name}-data",
+            bucket_name=account.account_id.apply(lambda a: f"{args.environment}-app-data-{a}"),
+            kms_key_arn=self.data_key.arn,
+            parent=self,
+            protect=args.protect,
+            lifecycle=Lifecycle(transition_days=90, noncurrent_days=30),
+        )
+        principal = elb_log_delivery_principal(args.region)
+
+        def log_delivery(arn: str) -> list[dict[str, Any]]:
+            return [
+                {
+                    "Sid": "AlbAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": "s3:PutObject",
+                    "Resource": f"{arn}/alb/*",
+                }
+            ]
+
+        # ALB access logs support SSE-S3 only (not SSE-KMS).
+        self.access_log_bucket = secure_bucket(
+            f"{name}-alb-logs",
+            bucket_name=account.account_id.apply(lambda a: f"{args.environment}-alb-logs-{a}"),
+            parent=self,
+            protect=args.protect,
+            lifecycle=Lifecycle(
+                transition_days=None, expiration_days=args.access_log_days, noncurrent_days=1
+            ),
+            policy_statements=log_delivery,
+        )
 
 
 def external_secrets_grant(
