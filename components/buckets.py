@@ -39,6 +39,33 @@ def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
     }
 
 
+def lifecycle_rule(lifecycle: Lifecycle) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """Transition, expiration, noncurrent expiry and aborted uploads, from ``lifecycle``."""
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="retention",
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=lifecycle.prefix),
+        transitions=[
+            aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                days=lifecycle.transition_days, storage_class=lifecycle.transition_class
+            )
+        ]
+        if lifecycle.transition_days
+        else None,
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+            days=lifecycle.expiration_days
+        )
+        if lifecycle.expiration_days
+        else None,
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=lifecycle.noncurrent_days
+        ),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=7
+        ),
+    )
+
+
 def secure_bucket(
     name: str,
     *,
@@ -112,30 +139,9 @@ def secure_bucket(
             )
         )
     if lifecycle is not None:
-        rule = aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="retention",
-            status="Enabled",
-            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=lifecycle.prefix),
-            transitions=[
-                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=lifecycle.transition_days, storage_class=lifecycle.transition_class
-                )
-            ]
-            if lifecycle.transition_days
-            else None,
-            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                days=lifecycle.expiration_days
-            )
-            if lifecycle.expiration_days
-            else None,
-            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=lifecycle.noncurrent_days
-            ),
-            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=7
-            ),
+        aws.s3.BucketLifecycleConfiguration(
+            name, bucket=bucket.id, rules=[lifecycle_rule(lifecycle)], opts=child
         )
-        aws.s3.BucketLifecycleConfiguration(name, bucket=bucket.id, rules=[rule], opts=child)
 
     def document(arn: str) -> str:
         extra = list(policy_statements(arn)) if policy_statements else []
