@@ -164,26 +164,7 @@ class DeployRunner(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            description=f"CodeBuild service role of the {project} GitHub Actions runner",
-            assume_role_policy=account.account_id.apply(
-                lambda a: service_trust_policy("codebuild.amazonaws.com", a)
-            ),
-            opts=child,
-        )
-        policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=pulumi.Output.all(
-                account.account_id, args.vpc_id, args.subnet_ids, log_group.arn
-            ).apply(
-                lambda a: policy_document(
-                    *runner_statements(args.region, a[0], a[1], a[2], a[3], args.connection_arn)
-                )
-            ),
-            opts=child,
-        )
+        role, policy = self._identity(name, args, project, account, log_group)
         self.project = aws.codebuild.Project(
             f"{name}-project",
             name=project,
@@ -243,3 +224,35 @@ class DeployRunner(pulumi.ComponentResource):
         self.register_outputs(
             {"projectName": self.project_name, "securityGroupId": self.security_group_id}
         )
+
+    def _identity(
+        self,
+        name: str,
+        args: DeployRunnerArgs,
+        project: str,
+        account: Any,
+        log_group: aws.cloudwatch.LogGroup,
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """The CodeBuild service role: its logs, this VPC, the GitHub connection; nothing else."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-role",
+            description=f"CodeBuild service role of the {project} GitHub Actions runner",
+            assume_role_policy=account.account_id.apply(
+                lambda a: service_trust_policy("codebuild.amazonaws.com", a)
+            ),
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.all(
+                account.account_id, args.vpc_id, args.subnet_ids, log_group.arn
+            ).apply(
+                lambda a: policy_document(
+                    *runner_statements(args.region, a[0], a[1], a[2], a[3], args.connection_arn)
+                )
+            ),
+            opts=child,
+        )
+        return role, policy
