@@ -593,7 +593,9 @@ def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport
         notes.append("total is a lower bound: some prices are unknown")
     return CostReport(
         region=region,
-        lines=tuple(lines),
+        # by component then item: the same plan prints the same lines in the same order
+        # (resources register concurrently, so graph order can vary between runs)
+        lines=tuple(sorted(lines, key=lambda line: (line.component, line.item))),
         spot_savings_usd=round(spot_savings, 2),
         commitment_savings_usd=round(commitment, 2),
         budget_usd=usage.monthly_budget_usd,
