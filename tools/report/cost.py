@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -330,264 +330,343 @@ def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
     return lines
 
 
-def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport:
-    """The monthly cost of ``graph`` in ``region`` with the usage assumptions ``usage``."""
-    by_urn = graph.by_urn()
-    lines: list[CostLine] = []
-    notes: list[str] = []
-    spot_savings = 0.0
-    on_demand_by_kind: dict[str, float] = defaultdict(float)
+@dataclass
+class _Pricer:
+    """One estimate in progress: the graph, the region's prices, the usage assumptions and
+    the lines priced so far. Each area of the platform is one method (``AREAS``)."""
 
-    def add(resource: Resource, item: str, amount: float | None, detail: str) -> None:
-        lines.append(CostLine(component_of(resource, by_urn), item, amount, detail))
+    graph: ResourceGraph
+    region: str
+    usage: CostConfig
+    by_urn: dict[str, Resource] = field(default_factory=dict)
+    lines: list[CostLine] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    spot_savings: float = 0.0
+    on_demand_by_kind: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
-    def priced(resource: Resource, item: str, price: p.Price, count: float, detail: str) -> None:
+    @property
+    def regional(self) -> bool:
+        return self.region in p.PRICED_REGIONS
+
+    def add(self, resource: Resource, item: str, amount: float | None, detail: str) -> None:
+        self.lines.append(CostLine(component_of(resource, self.by_urn), item, amount, detail))
+
+    def priced(
+        self, resource: Resource, item: str, price: p.Price, count: float, detail: str
+    ) -> None:
         if price.hourly is None:
-            add(resource, item, None, f"unknown price: {price.note}")
+            self.add(resource, item, None, f"unknown price: {price.note}")
         else:
-            add(resource, item, monthly(price.hourly, count), detail)
+            self.add(resource, item, monthly(price.hourly, count), detail)
 
-    regional = region in p.PRICED_REGIONS
-
-    def fixed(resource: Resource, item: str, amount: float, detail: str) -> None:
-        if regional:
-            add(resource, item, round(amount, 2), detail)
+    def fixed(self, resource: Resource, item: str, amount: float, detail: str) -> None:
+        if self.regional:
+            self.add(resource, item, round(amount, 2), detail)
         else:
-            add(resource, item, None, f"unknown price: no prices for region {region}")
+            self.add(resource, item, None, f"unknown price: no prices for region {self.region}")
 
-    for cluster in graph.of_type("eks:index:Cluster") + graph.of_type("aws:eks/cluster:Cluster"):
-        support = ((cluster.inputs.get("upgradePolicy") or {}).get("supportType")) or "EXTENDED"
-        # the same in every commercial region (https://aws.amazon.com/eks/pricing/)
-        hourly = p.EKS_CONTROL_PLANE_HOURLY[support]
-        detail = f"control plane, {support} support" + (
-            " (EKS defaults to EXTENDED when unset)" if support == "EXTENDED" else ""
-        )
-        priced(
-            cluster,
-            "EKS control plane",
-            p.Price(hourly, f"no prices for region {region}"),
-            1,
-            detail,
-        )
-
-    for group, line, od_monthly in _node_groups(graph, region):
-        lines.append(
-            CostLine(component_of(group, by_urn), line.item, line.monthly_usd, line.detail)
-        )
-        if line.monthly_usd is None:
-            continue
-        if (group.inputs.get("capacityType") or "ON_DEMAND") == "SPOT":
-            spot_savings += od_monthly - line.monthly_usd
-        else:
-            on_demand_by_kind["ec2"] += line.monthly_usd
-        desired = int((group.inputs.get("scalingConfig") or {}).get("desiredSize") or 0)
-        gib = _node_volume_gib(group, graph) * desired
-        gp3 = p.ebs_gp3_gib_month(region)
-        if gp3 is None:
-            add(
-                group,
-                f"node volumes {group.name}",
-                None,
-                f"unknown price: no gp3 price in {region}",
-            )
-        else:
-            add(group, f"node volumes {group.name}", round(gib * gp3, 2), f"{gib:.0f} GiB gp3")
-
-    nats = graph.of_type("aws:ec2/natGateway:NatGateway")
-    for nat in nats:
-        priced(
-            nat,
-            "NAT gateway",
-            p.Price(p.NAT_GATEWAY_HOURLY if regional else None, f"no prices for region {region}"),
-            1,
-            "hourly charge",
-        )
-    if nats:
-        gib = usage.nat_data_processed_gib_per_month
-        fixed(
-            nats[0],
-            "NAT data processing",
-            gib * p.NAT_GATEWAY_PER_GIB,
-            f"{gib:g} GiB/month (cost.natDataProcessedGibPerMonth)",
-        )
-    for eip in graph.of_type("aws:ec2/eip:Eip"):
-        fixed(eip, "public IPv4", monthly(p.PUBLIC_IPV4_HOURLY), "Elastic IP")
-    for endpoint in graph.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
-        if endpoint.inputs.get("vpcEndpointType") == "Interface":
-            azs = len(endpoint.inputs.get("subnetIds") or []) or 1
-            endpoint_service = str(endpoint.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
-            fixed(
-                endpoint,
-                f"interface endpoint {endpoint_service}",
-                monthly(p.INTERFACE_ENDPOINT_HOURLY_PER_AZ, azs),
-                f"{azs} AZ(s)",
-            )
-
-    for db in graph.of_type("aws:rds/instance:Instance"):
-        klass = str(db.inputs.get("instanceClass"))
-        multi_az = bool(db.inputs.get("multiAz"))
-        factor = 2 if multi_az else 1
-        role = "read replica" if db.inputs.get("replicateSourceDb") else "primary"
-        price = p.lookup(p.RDS_POSTGRES_SINGLE_AZ_HOURLY, klass, region)
-        priced(
-            db, f"RDS {role} {db.name}", price, factor, f"{klass}{' Multi-AZ' if multi_az else ''}"
-        )
-        if price.hourly is not None:
-            on_demand_by_kind["rds"] += monthly(price.hourly, factor)
-        gib = float(db.inputs.get("allocatedStorage") or 0)
-        fixed(
-            db,
-            f"RDS storage {db.name}",
-            gib * p.RDS_GP3_GIB_MONTH * factor,
-            f"{gib:g} GiB gp3 x{factor}",
-        )
-        if db.inputs.get("manageMasterUserPassword"):
-            fixed(
-                db, "RDS-managed master secret", p.SECRETS_MANAGER_SECRET_MONTH, "Secrets Manager"
-            )
-
-    for group in graph.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
-        node_type = str(group.inputs.get("nodeType"))
-        shards = group.inputs.get("numNodeGroups")
-        if shards:
-            nodes = int(shards) * (int(group.inputs.get("replicasPerNodeGroup") or 0) + 1)
-        else:
-            nodes = int(group.inputs.get("numCacheClusters") or 1)
-        price = p.lookup(p.ELASTICACHE_VALKEY_HOURLY, node_type, region)
-        priced(group, f"ElastiCache {group.name}", price, nodes, f"{nodes} x {node_type}")
-        if price.hourly is not None:
-            on_demand_by_kind["elasticache"] += monthly(price.hourly, nodes)
-
-    for alb_key, ingress in _alb_groups(graph).items():
-        lcu = usage.alb_lcu
-        name = alb_key if not alb_key.startswith("urn:") else ingress.name
-        fixed(
-            ingress,
-            f"ALB {name}",
-            monthly(p.ALB_HOURLY) + monthly(p.ALB_PER_LCU_HOUR, lcu),
-            f"hourly + {lcu:g} LCU (cost.albLcu)",
-        )
-    for service in graph.of_type("kubernetes:core/v1:Service"):
-        if (service.inputs.get("spec") or {}).get("type") == "LoadBalancer":
-            fixed(
-                service, f"NLB {service.name}", monthly(p.ALB_HOURLY), "Service type LoadBalancer"
-            )
-
-    pv_gib = 0.0
-    for pvc in graph.of_type("kubernetes:core/v1:PersistentVolumeClaim"):
-        requests = ((pvc.inputs.get("spec") or {}).get("resources") or {}).get("requests") or {}
-        pv_gib += quantity_gib(requests.get("storage", 0)) or 0.0
-    for release in graph.of_type("kubernetes:helm.sh/v3:Release"):
-        gib = _helm_volume_gib(release.inputs.get("values") or {})
-        if gib:
-            gp3 = p.ebs_gp3_gib_month(region)
-            add(
-                release,
-                f"volumes {release.name}",
-                None if gp3 is None else round(gib * gp3, 2),
-                f"{gib:g} GiB gp3 (chart values)" if gp3 else f"unknown price: gp3 in {region}",
-            )
-    if pv_gib:
-        gp3 = p.ebs_gp3_gib_month(region)
-        lines.append(
-            CostLine(
-                "(kubernetes)",
-                "persistent volumes",
-                None if gp3 is None else round(pv_gib * gp3, 2),
-                f"{pv_gib:g} GiB gp3" if gp3 else f"unknown price: gp3 in {region}",
-            )
-        )
-
-    for kms_key in graph.of_type("aws:kms/key:Key"):
-        fixed(kms_key, "KMS key", p.KMS_KEY_MONTH, kms_key.name)
-    for secret in graph.of_type("aws:secretsmanager/secret:Secret"):
-        fixed(secret, "secret", p.SECRETS_MANAGER_SECRET_MONTH, secret.name)
-    alarms = graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    if alarms:
-        fixed(
-            alarms[0],
-            "CloudWatch alarms",
-            p.CLOUDWATCH_ALARM_MONTH * len(alarms),
-            f"{len(alarms)} alarms",
-        )
-
-    def assumption(item: str, amount: float, detail: str) -> None:
-        lines.append(
+    def assumption(self, item: str, amount: float, detail: str) -> None:
+        self.lines.append(
             CostLine(
                 PLATFORM,
                 item,
-                round(amount, 2) if regional else None,
-                detail if regional else f"unknown price: no prices for region {region}",
+                round(amount, 2) if self.regional else None,
+                detail if self.regional else f"unknown price: no prices for region {self.region}",
             )
         )
 
-    if graph.of_type("aws:cloudwatch/logGroup:LogGroup"):
-        gib = usage.log_ingest_gib_per_month
-        assumption(
-            "CloudWatch Logs ingestion",
-            gib * p.CLOUDWATCH_LOGS_INGEST_PER_GIB,
-            f"{gib:g} GiB/month (cost.logIngestGibPerMonth)",
-        )
-    if graph.of_type("aws:s3/bucket:Bucket") or graph.of_type("aws:s3/bucketV2:BucketV2"):
-        gib = usage.s3_storage_gib
-        assumption(
-            "S3 storage", gib * p.S3_STANDARD_GIB_MONTH, f"{gib:g} GiB Standard (cost.s3StorageGib)"
-        )
-    if graph.of_type("aws:backup/vault:Vault") or graph.of_type("aws:rds/instance:Instance"):
-        gib = usage.backup_storage_gib
-        assumption(
-            "backup storage", gib * p.BACKUP_WARM_GIB_MONTH, f"{gib:g} GiB (cost.backupStorageGib)"
-        )
-    copies = [
-        rule
-        for plan in graph.of_type("aws:backup/plan:Plan")
-        for rule in plan.inputs.get("rules") or []
-        if rule.get("copyActions")
-    ]
-    if copies:
-        gib = usage.backup_storage_gib
-        assumption(
-            "backup copies (DR vault)",
-            gib * p.BACKUP_WARM_GIB_MONTH,
-            f"{gib:g} GiB copied by {len(copies)} rule(s) (cost.backupStorageGib)",
-        )
-        gib = usage.backup_copy_gib_per_month
-        assumption(
-            "backup copy transfer",
-            gib * p.S3_REPLICATION_TRANSFER_PER_GIB,
-            f"{gib:g} GiB/month cross-region (cost.backupCopyGibPerMonth)",
-        )
-
-    for project in graph.of_type("aws:codebuild/project:Project"):
-        compute = str((project.inputs.get("environment") or {}).get("computeType"))
-        per_minute = p.CODEBUILD_LINUX_PER_MINUTE.get(compute)
-        minutes = usage.deploy_runner_minutes_per_month
-        if per_minute is None or not regional:
-            add(project, "CodeBuild deploy runner", None, f"unknown price: {compute} in {region}")
-        else:
-            detail = f"{minutes:g} build min/month x {compute} (cost.deployRunnerMinutesPerMonth)"
-            add(project, "CodeBuild deploy runner", round(minutes * per_minute, 2), detail)
-    for cronjob in graph.of_type("kubernetes:batch/v1:CronJob"):
-        gib = _ephemeral_volume_gib(cronjob.inputs)
-        gp3 = p.ebs_gp3_gib_month(region)
-        if gib:
-            # the pods of the newest finished Job (one kept) hold their volume until it goes
-            add(cronjob, f"scratch volume {cronjob.name}",
-                None if gp3 is None else round(gib * gp3, 2),
-                f"{gib:g} GiB gp3 held by the last finished run (at least)" if gp3
-                else f"unknown price: gp3 in {region}")  # fmt: skip
-
-    for dump in dump_lines(graph, usage.dump_size_gib):
-        known_amount = regional and not math.isnan(dump.amount)
-        lines.append(
-            CostLine(
-                component_of(dump.resource, by_urn),
-                dump.item,
-                round(dump.amount, 2) if known_amount else None,
-                dump.detail if regional else f"unknown price: no prices for region {region}",
+    def compute(self) -> None:
+        for cluster in self.graph.of_type("eks:index:Cluster") + self.graph.of_type(
+            "aws:eks/cluster:Cluster"
+        ):
+            support = ((cluster.inputs.get("upgradePolicy") or {}).get("supportType")) or "EXTENDED"
+            # the same in every commercial region (https://aws.amazon.com/eks/pricing/)
+            hourly = p.EKS_CONTROL_PLANE_HOURLY[support]
+            detail = f"control plane, {support} support" + (
+                " (EKS defaults to EXTENDED when unset)" if support == "EXTENDED" else ""
             )
-        )
+            self.priced(
+                cluster,
+                "EKS control plane",
+                p.Price(hourly, f"no prices for region {self.region}"),
+                1,
+                detail,
+            )
 
+        for group, line, od_monthly in _node_groups(self.graph, self.region):
+            self.lines.append(
+                CostLine(component_of(group, self.by_urn), line.item, line.monthly_usd, line.detail)
+            )
+            if line.monthly_usd is None:
+                continue
+            if (group.inputs.get("capacityType") or "ON_DEMAND") == "SPOT":
+                self.spot_savings += od_monthly - line.monthly_usd
+            else:
+                self.on_demand_by_kind["ec2"] += line.monthly_usd
+            desired = int((group.inputs.get("scalingConfig") or {}).get("desiredSize") or 0)
+            gib = _node_volume_gib(group, self.graph) * desired
+            gp3 = p.ebs_gp3_gib_month(self.region)
+            if gp3 is None:
+                self.add(
+                    group,
+                    f"node volumes {group.name}",
+                    None,
+                    f"unknown price: no gp3 price in {self.region}",
+                )
+            else:
+                self.add(
+                    group, f"node volumes {group.name}", round(gib * gp3, 2), f"{gib:.0f} GiB gp3"
+                )
+
+    def network(self) -> None:
+        nats = self.graph.of_type("aws:ec2/natGateway:NatGateway")
+        for nat in nats:
+            self.priced(
+                nat,
+                "NAT gateway",
+                p.Price(
+                    p.NAT_GATEWAY_HOURLY if self.regional else None,
+                    f"no prices for region {self.region}",
+                ),
+                1,
+                "hourly charge",
+            )
+        if nats:
+            gib = self.usage.nat_data_processed_gib_per_month
+            self.fixed(
+                nats[0],
+                "NAT data processing",
+                gib * p.NAT_GATEWAY_PER_GIB,
+                f"{gib:g} GiB/month (cost.natDataProcessedGibPerMonth)",
+            )
+        for eip in self.graph.of_type("aws:ec2/eip:Eip"):
+            self.fixed(eip, "public IPv4", monthly(p.PUBLIC_IPV4_HOURLY), "Elastic IP")
+        for endpoint in self.graph.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+            if endpoint.inputs.get("vpcEndpointType") == "Interface":
+                azs = len(endpoint.inputs.get("subnetIds") or []) or 1
+                endpoint_service = str(endpoint.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+                self.fixed(
+                    endpoint,
+                    f"interface endpoint {endpoint_service}",
+                    monthly(p.INTERFACE_ENDPOINT_HOURLY_PER_AZ, azs),
+                    f"{azs} AZ(s)",
+                )
+
+    def databases(self) -> None:
+        for db in self.graph.of_type("aws:rds/instance:Instance"):
+            klass = str(db.inputs.get("instanceClass"))
+            multi_az = bool(db.inputs.get("multiAz"))
+            factor = 2 if multi_az else 1
+            role = "read replica" if db.inputs.get("replicateSourceDb") else "primary"
+            price = p.lookup(p.RDS_POSTGRES_SINGLE_AZ_HOURLY, klass, self.region)
+            self.priced(
+                db,
+                f"RDS {role} {db.name}",
+                price,
+                factor,
+                f"{klass}{' Multi-AZ' if multi_az else ''}",
+            )
+            if price.hourly is not None:
+                self.on_demand_by_kind["rds"] += monthly(price.hourly, factor)
+            gib = float(db.inputs.get("allocatedStorage") or 0)
+            self.fixed(
+                db,
+                f"RDS storage {db.name}",
+                gib * p.RDS_GP3_GIB_MONTH * factor,
+                f"{gib:g} GiB gp3 x{factor}",
+            )
+            if db.inputs.get("manageMasterUserPassword"):
+                self.fixed(
+                    db,
+                    "RDS-managed master secret",
+                    p.SECRETS_MANAGER_SECRET_MONTH,
+                    "Secrets Manager",
+                )
+
+    def caches(self) -> None:
+        for group in self.graph.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
+            node_type = str(group.inputs.get("nodeType"))
+            shards = group.inputs.get("numNodeGroups")
+            if shards:
+                nodes = int(shards) * (int(group.inputs.get("replicasPerNodeGroup") or 0) + 1)
+            else:
+                nodes = int(group.inputs.get("numCacheClusters") or 1)
+            price = p.lookup(p.ELASTICACHE_VALKEY_HOURLY, node_type, self.region)
+            self.priced(group, f"ElastiCache {group.name}", price, nodes, f"{nodes} x {node_type}")
+            if price.hourly is not None:
+                self.on_demand_by_kind["elasticache"] += monthly(price.hourly, nodes)
+
+    def load_balancers(self) -> None:
+        for alb_key, ingress in _alb_groups(self.graph).items():
+            lcu = self.usage.alb_lcu
+            name = alb_key if not alb_key.startswith("urn:") else ingress.name
+            self.fixed(
+                ingress,
+                f"ALB {name}",
+                monthly(p.ALB_HOURLY) + monthly(p.ALB_PER_LCU_HOUR, lcu),
+                f"hourly + {lcu:g} LCU (cost.albLcu)",
+            )
+        for service in self.graph.of_type("kubernetes:core/v1:Service"):
+            if (service.inputs.get("spec") or {}).get("type") == "LoadBalancer":
+                self.fixed(
+                    service,
+                    f"NLB {service.name}",
+                    monthly(p.ALB_HOURLY),
+                    "Service type LoadBalancer",
+                )
+
+    def volumes(self) -> None:
+        pv_gib = 0.0
+        for pvc in self.graph.of_type("kubernetes:core/v1:PersistentVolumeClaim"):
+            requests = ((pvc.inputs.get("spec") or {}).get("resources") or {}).get("requests") or {}
+            pv_gib += quantity_gib(requests.get("storage", 0)) or 0.0
+        for release in self.graph.of_type("kubernetes:helm.sh/v3:Release"):
+            gib = _helm_volume_gib(release.inputs.get("values") or {})
+            if gib:
+                gp3 = p.ebs_gp3_gib_month(self.region)
+                self.add(
+                    release,
+                    f"volumes {release.name}",
+                    None if gp3 is None else round(gib * gp3, 2),
+                    f"{gib:g} GiB gp3 (chart values)"
+                    if gp3
+                    else f"unknown price: gp3 in {self.region}",
+                )
+        if pv_gib:
+            gp3 = p.ebs_gp3_gib_month(self.region)
+            self.lines.append(
+                CostLine(
+                    "(kubernetes)",
+                    "persistent volumes",
+                    None if gp3 is None else round(pv_gib * gp3, 2),
+                    f"{pv_gib:g} GiB gp3" if gp3 else f"unknown price: gp3 in {self.region}",
+                )
+            )
+
+    def keys_secrets_alarms(self) -> None:
+        for kms_key in self.graph.of_type("aws:kms/key:Key"):
+            self.fixed(kms_key, "KMS key", p.KMS_KEY_MONTH, kms_key.name)
+        for secret in self.graph.of_type("aws:secretsmanager/secret:Secret"):
+            self.fixed(secret, "secret", p.SECRETS_MANAGER_SECRET_MONTH, secret.name)
+        alarms = self.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if alarms:
+            self.fixed(
+                alarms[0],
+                "CloudWatch alarms",
+                p.CLOUDWATCH_ALARM_MONTH * len(alarms),
+                f"{len(alarms)} alarms",
+            )
+
+    def usage_assumptions(self) -> None:
+        if self.graph.of_type("aws:cloudwatch/logGroup:LogGroup"):
+            gib = self.usage.log_ingest_gib_per_month
+            self.assumption(
+                "CloudWatch Logs ingestion",
+                gib * p.CLOUDWATCH_LOGS_INGEST_PER_GIB,
+                f"{gib:g} GiB/month (cost.logIngestGibPerMonth)",
+            )
+        if self.graph.of_type("aws:s3/bucket:Bucket") or self.graph.of_type(
+            "aws:s3/bucketV2:BucketV2"
+        ):
+            gib = self.usage.s3_storage_gib
+            self.assumption(
+                "S3 storage",
+                gib * p.S3_STANDARD_GIB_MONTH,
+                f"{gib:g} GiB Standard (cost.s3StorageGib)",
+            )
+        if self.graph.of_type("aws:backup/vault:Vault") or self.graph.of_type(
+            "aws:rds/instance:Instance"
+        ):
+            gib = self.usage.backup_storage_gib
+            self.assumption(
+                "backup storage",
+                gib * p.BACKUP_WARM_GIB_MONTH,
+                f"{gib:g} GiB (cost.backupStorageGib)",
+            )
+        copies = [
+            rule
+            for plan in self.graph.of_type("aws:backup/plan:Plan")
+            for rule in plan.inputs.get("rules") or []
+            if rule.get("copyActions")
+        ]
+        if copies:
+            gib = self.usage.backup_storage_gib
+            self.assumption(
+                "backup copies (DR vault)",
+                gib * p.BACKUP_WARM_GIB_MONTH,
+                f"{gib:g} GiB copied by {len(copies)} rule(s) (cost.backupStorageGib)",
+            )
+            gib = self.usage.backup_copy_gib_per_month
+            self.assumption(
+                "backup copy transfer",
+                gib * p.S3_REPLICATION_TRANSFER_PER_GIB,
+                f"{gib:g} GiB/month cross-region (cost.backupCopyGibPerMonth)",
+            )
+
+    def runners_and_scratch(self) -> None:
+        for project in self.graph.of_type("aws:codebuild/project:Project"):
+            compute = str((project.inputs.get("environment") or {}).get("computeType"))
+            per_minute = p.CODEBUILD_LINUX_PER_MINUTE.get(compute)
+            minutes = self.usage.deploy_runner_minutes_per_month
+            if per_minute is None or not self.regional:
+                self.add(
+                    project,
+                    "CodeBuild deploy runner",
+                    None,
+                    f"unknown price: {compute} in {self.region}",
+                )
+            else:
+                detail = (
+                    f"{minutes:g} build min/month x {compute} (cost.deployRunnerMinutesPerMonth)"
+                )
+                self.add(project, "CodeBuild deploy runner", round(minutes * per_minute, 2), detail)
+        for cronjob in self.graph.of_type("kubernetes:batch/v1:CronJob"):
+            gib = _ephemeral_volume_gib(cronjob.inputs)
+            gp3 = p.ebs_gp3_gib_month(self.region)
+            if gib:
+                # the pods of the newest finished Job (one kept) hold their volume until it goes
+                self.add(cronjob, f"scratch volume {cronjob.name}",
+                    None if gp3 is None else round(gib * gp3, 2),
+                    f"{gib:g} GiB gp3 held by the last finished run (at least)" if gp3
+                    else f"unknown price: gp3 in {self.region}")  # fmt: skip
+
+    def dumps(self) -> None:
+        for dump in dump_lines(self.graph, self.usage.dump_size_gib):
+            known_amount = self.regional and not math.isnan(dump.amount)
+            self.lines.append(
+                CostLine(
+                    component_of(dump.resource, self.by_urn),
+                    dump.item,
+                    round(dump.amount, 2) if known_amount else None,
+                    dump.detail
+                    if self.regional
+                    else f"unknown price: no prices for region {self.region}",
+                )
+            )
+
+
+AREAS: tuple[Callable[[_Pricer], None], ...] = (
+    _Pricer.compute,
+    _Pricer.network,
+    _Pricer.databases,
+    _Pricer.caches,
+    _Pricer.load_balancers,
+    _Pricer.volumes,
+    _Pricer.keys_secrets_alarms,
+    _Pricer.usage_assumptions,
+    _Pricer.runners_and_scratch,
+    _Pricer.dumps,
+)
+"""The pricing table: each area prices the resources of its types, in this order."""
+
+
+def estimate(graph: ResourceGraph, region: str, usage: CostConfig) -> CostReport:
+    """The monthly cost of ``graph`` in ``region`` with the usage assumptions ``usage``."""
+    pricer = _Pricer(graph, region, usage, graph.by_urn())
+    for area in AREAS:
+        area(pricer)
+    lines, notes = pricer.lines, pricer.notes
+    spot_savings, on_demand_by_kind = pricer.spot_savings, pricer.on_demand_by_kind
     commitment = sum(on_demand_by_kind[k] * d for k, d in p.COMMITMENT_DISCOUNTS.items())
     if any(line.unknown for line in lines):
         notes.append("total is a lower bound: some prices are unknown")
