@@ -219,16 +219,24 @@ def reloader_values(replicas: int) -> dict[str, Any]:
     }
 
 
-def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[str, Any]]:
-    """IAM for the AWS Load Balancer Controller, action for action the upstream reference
-    policy of the pinned version (``tests/fixtures/upstream/iam/``), with every write narrowed:
+@dataclass(frozen=True)
+class _LbcNames:
+    """The ARNs and conditions the controller's statements share."""
 
-    - what the controller creates must carry ``elbv2.k8s.aws/cluster=<this cluster>``, and what
-      it changes or deletes must already carry it (upstream: *any* cluster's tag);
-    - the ALB -> pod rule goes on the pods' security group, named by id (upstream: any group);
-    - listeners, rules and web ACL associations only on this environment's load balancers
-      (upstream: ``*``).
-    """
+    ec2: str
+    elb: str
+    lb: str
+    security_groups: str
+    load_balancers: list[str]
+    target_groups: str
+    listeners: list[str]
+    cluster_tag: str
+    owned: dict[str, Any]
+    tagged_on_create: dict[str, Any]
+    keeps_cluster_tag: dict[str, Any]
+
+
+def _lbc_names(scope: LoadBalancerScope) -> _LbcNames:
     ec2 = f"arn:aws:ec2:{scope.region}:{scope.account}"
     elb = f"arn:aws:elasticloadbalancing:{scope.region}:{scope.account}"
     lb = f"{scope.load_balancer_prefix}-*"
@@ -244,6 +252,14 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
     owned = {"StringEquals": {f"aws:ResourceTag/{cluster_tag}": scope.cluster}}
     tagged_on_create = {f"aws:RequestTag/{cluster_tag}": scope.cluster}
     keeps_cluster_tag = {"Null": {f"aws:RequestTag/{cluster_tag}": "true"}}
+    return _LbcNames(
+        ec2, elb, lb, security_groups, load_balancers, target_groups, listeners,
+        cluster_tag, owned, tagged_on_create, keeps_cluster_tag,
+    )  # fmt: skip
+
+
+def _lbc_common(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
+    """Reads, and the service-linked role."""
     return [
         {
             "Sid": "Read",
@@ -260,33 +276,39 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
                 "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
             },
         },
+    ]
+
+
+def _lbc_security_group_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
+    """The pods' security group rule and the groups the controller owns."""
+    return [
         {
             "Sid": "OpenPodSecurityGroupToLoadBalancers",
             "Effect": "Allow",
             "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-            "Resource": f"{ec2}:security-group/{scope.pod_security_group_id}",
+            "Resource": f"{n.ec2}:security-group/{scope.pod_security_group_id}",
         },
         {
             "Sid": "CreateTaggedSecurityGroups",
             "Effect": "Allow",
             "Action": "ec2:CreateSecurityGroup",
-            "Resource": security_groups,
-            "Condition": {"StringEquals": tagged_on_create},
+            "Resource": n.security_groups,
+            "Condition": {"StringEquals": n.tagged_on_create},
         },
         {
             # the existing VPC carries no request tags: its grant must not depend on them
             "Sid": "CreateSecurityGroupsInThisVpc",
             "Effect": "Allow",
             "Action": "ec2:CreateSecurityGroup",
-            "Resource": f"{ec2}:vpc/{scope.vpc_id}",
+            "Resource": f"{n.ec2}:vpc/{scope.vpc_id}",
         },
         {
             "Sid": "TagSecurityGroupsOnCreate",
             "Effect": "Allow",
             "Action": "ec2:CreateTags",
-            "Resource": security_groups,
+            "Resource": n.security_groups,
             "Condition": {
-                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup", **tagged_on_create}
+                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup", **n.tagged_on_create}
             },
         },
         {
@@ -297,16 +319,22 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
                 "ec2:RevokeSecurityGroupIngress",
                 "ec2:DeleteSecurityGroup",
             ],
-            "Resource": security_groups,
-            "Condition": owned,
+            "Resource": n.security_groups,
+            "Condition": n.owned,
         },
         {
             "Sid": "RetagOwnedSecurityGroups",
             "Effect": "Allow",
             "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
-            "Resource": security_groups,
-            "Condition": {**owned, **keeps_cluster_tag},
+            "Resource": n.security_groups,
+            "Condition": {**n.owned, **n.keeps_cluster_tag},
         },
+    ]
+
+
+def _lbc_load_balancer_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
+    """Load balancers and target groups carrying this cluster's tag."""
+    return [
         {
             "Sid": "CreateTaggedLoadBalancers",
             "Effect": "Allow",
@@ -314,21 +342,21 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
                 "elasticloadbalancing:CreateLoadBalancer",
                 "elasticloadbalancing:CreateTargetGroup",
             ],
-            "Resource": [*load_balancers, target_groups],
-            "Condition": {"StringEquals": tagged_on_create},
+            "Resource": [*n.load_balancers, n.target_groups],
+            "Condition": {"StringEquals": n.tagged_on_create},
         },
         {
             "Sid": "TagLoadBalancersOnCreate",
             "Effect": "Allow",
             "Action": "elasticloadbalancing:AddTags",
-            "Resource": [*load_balancers, target_groups],
+            "Resource": [*n.load_balancers, n.target_groups],
             "Condition": {
                 "StringEquals": {
                     "elasticloadbalancing:CreateAction": [
                         "CreateTargetGroup",
                         "CreateLoadBalancer",
                     ],
-                    **tagged_on_create,
+                    **n.tagged_on_create,
                 }
             },
         },
@@ -350,16 +378,22 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
                 "elasticloadbalancing:RegisterTargets",
                 "elasticloadbalancing:DeregisterTargets",
             ],
-            "Resource": [*load_balancers, target_groups, *listeners],
-            "Condition": owned,
+            "Resource": [*n.load_balancers, n.target_groups, *n.listeners],
+            "Condition": n.owned,
         },
         {
             "Sid": "RetagOwnedLoadBalancers",
             "Effect": "Allow",
             "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            "Resource": [*load_balancers, target_groups],
-            "Condition": {**owned, **keeps_cluster_tag},
+            "Resource": [*n.load_balancers, n.target_groups],
+            "Condition": {**n.owned, **n.keeps_cluster_tag},
         },
+    ]
+
+
+def _lbc_listener_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
+    """Listeners, rules, WAF and Shield on this environment's load balancers."""
+    return [
         {
             "Sid": "ListenersAndRulesOfOwnLoadBalancers",
             "Effect": "Allow",
@@ -374,13 +408,13 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
                 "elasticloadbalancing:ModifyRule",
                 "elasticloadbalancing:SetRulePriorities",
             ],
-            "Resource": [*load_balancers, *listeners],
+            "Resource": [*n.load_balancers, *n.listeners],
         },
         {
             "Sid": "TagListenersAndRules",
             "Effect": "Allow",
             "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            "Resource": listeners,
+            "Resource": n.listeners,
         },
         {
             "Sid": "WebAclAndShieldOnOwnLoadBalancers",
@@ -395,12 +429,31 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
                 "shield:DeleteProtection",
             ],
             "Resource": [
-                *load_balancers,
+                *n.load_balancers,
                 f"arn:aws:wafv2:{scope.region}:{scope.account}:regional/webacl/*/*",
                 f"arn:aws:waf-regional:{scope.region}:{scope.account}:webacl/*",
                 f"arn:aws:shield::{scope.account}:protection/*",
             ],
         },
+    ]
+
+
+def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[str, Any]]:
+    """IAM for the AWS Load Balancer Controller, action for action the upstream reference
+    policy of the pinned version (``tests/fixtures/upstream/iam/``), with every write narrowed:
+
+    - what the controller creates must carry ``elbv2.k8s.aws/cluster=<this cluster>``, and what
+      it changes or deletes must already carry it (upstream: *any* cluster's tag);
+    - the ALB -> pod rule goes on the pods' security group, named by id (upstream: any group);
+    - listeners, rules and web ACL associations only on this environment's load balancers
+      (upstream: ``*``).
+    """
+    n = _lbc_names(scope)
+    return [
+        *_lbc_common(scope, n),
+        *_lbc_security_group_statements(scope, n),
+        *_lbc_load_balancer_statements(scope, n),
+        *_lbc_listener_statements(scope, n),
     ]
 
 
