@@ -103,29 +103,7 @@ class ElastiCache(pulumi.ComponentResource):
         group_id = name[:40]
         family = versions.valkey_parameter_group_family(args.engine_version)
 
-        key = customer_managed_key(
-            f"{name}-key",
-            f"ElastiCache {group_id} data at rest and its AUTH secret",
-            parent=self,
-            protect=args.protect,
-        )
-        token = random.RandomPassword(
-            f"{name}-auth",
-            length=64,
-            special=True,
-            override_special=AUTH_SPECIALS,
-            min_special=2,
-            opts=child,
-        )
-        secret = aws.secretsmanager.Secret(
-            f"{name}-auth",
-            name=f"{args.environment}/cache/auth",
-            description=f"AUTH token and endpoint of {group_id}",
-            kms_key_id=key.arn,
-            # unprotected stacks are re-created after a destroy: free the name at once
-            recovery_window_in_days=30 if args.protect else 0,
-            opts=child,
-        )
+        key, token, secret = self._auth(name, args, group_id)
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
             name=f"{group_id}-subnets",
@@ -213,6 +191,36 @@ class ElastiCache(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
             }
         )
+
+    def _auth(
+        self, name: str, args: ElastiCacheArgs, group_id: str
+    ) -> tuple[aws.kms.Key, random.RandomPassword, aws.secretsmanager.Secret]:
+        """The key (data at rest and the secret), the AUTH token and its secret."""
+        child = pulumi.ResourceOptions(parent=self)
+        key = customer_managed_key(
+            f"{name}-key",
+            f"ElastiCache {group_id} data at rest and its AUTH secret",
+            parent=self,
+            protect=args.protect,
+        )
+        token = random.RandomPassword(
+            f"{name}-auth",
+            length=64,
+            special=True,
+            override_special=AUTH_SPECIALS,
+            min_special=2,
+            opts=child,
+        )
+        secret = aws.secretsmanager.Secret(
+            f"{name}-auth",
+            name=f"{args.environment}/cache/auth",
+            description=f"AUTH token and endpoint of {group_id}",
+            kms_key_id=key.arn,
+            # unprotected stacks are re-created after a destroy: free the name at once
+            recovery_window_in_days=30 if args.protect else 0,
+            opts=child,
+        )
+        return key, token, secret
 
     def _parameter_group(
         self, name: str, args: ElastiCacheArgs, group_id: str, family: str

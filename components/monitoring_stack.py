@@ -180,33 +180,9 @@ class MonitoringStack(pulumi.ComponentResource):
             parent=self, provider=args.k8s_provider, depends_on=[namespace]
         )
 
-        password = random.RandomPassword(
-            f"{name}-grafana-admin",
-            length=32,
-            special=False,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        grafana_secret = k8s.core.v1.Secret(
-            f"{name}-grafana-admin",
-            metadata={"name": GRAFANA_SECRET, "namespace": NAMESPACE},
-            string_data={"admin-user": "admin", "admin-password": password.result},
-            opts=in_ns,
-        )
+        grafana_secret = self._grafana_admin(name, in_ns)
         am_secrets = self._alertmanager_secrets(in_ns)
-        dashboards = [
-            k8s.core.v1.ConfigMap(
-                f"{name}-dashboard-{path.stem}",
-                metadata={
-                    "name": f"dashboard-{path.stem}",
-                    "namespace": NAMESPACE,
-                    "labels": {"grafana_dashboard": "1"},
-                },
-                # the HTTP dashboard's namespace is the stack's (its workloads: a variable)
-                data={path.name: path.read_text().replace(APP_NAMESPACE_TOKEN, args.app_namespace)},
-                opts=in_ns,
-            )
-            for path in sorted(DASHBOARDS.glob("*.json"))
-        ]
+        dashboards = self._dashboards(name, args, in_ns)
         chart = versions.HELM_CHARTS["kube-prometheus-stack"]
         self.release = k8s.helm.v3.Release(
             f"{name}-kube-prometheus-stack",
@@ -263,6 +239,40 @@ class MonitoringStack(pulumi.ComponentResource):
         self.register_outputs({"alarmTopicArn": self.alarm_topic_arn})
 
     # --- Kubernetes --------------------------------------------------------------------------
+
+    def _grafana_admin(self, name: str, in_ns: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+        """Grafana's admin login: a generated password, in a Secret the chart references."""
+        password = random.RandomPassword(
+            f"{name}-grafana-admin",
+            length=32,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata={"name": GRAFANA_SECRET, "namespace": NAMESPACE},
+            string_data={"admin-user": "admin", "admin-password": password.result},
+            opts=in_ns,
+        )
+
+    def _dashboards(
+        self, name: str, args: MonitoringStackArgs, in_ns: pulumi.ResourceOptions
+    ) -> list[k8s.core.v1.ConfigMap]:
+        """The dashboards kept as JSON in the repository, one ConfigMap each (sidecar)."""
+        return [
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{path.stem}",
+                metadata={
+                    "name": f"dashboard-{path.stem}",
+                    "namespace": NAMESPACE,
+                    "labels": {"grafana_dashboard": "1"},
+                },
+                # the HTTP dashboard's namespace is the stack's (its workloads: a variable)
+                data={path.name: path.read_text().replace(APP_NAMESPACE_TOKEN, args.app_namespace)},
+                opts=in_ns,
+            )
+            for path in sorted(DASHBOARDS.glob("*.json"))
+        ]
 
     def _expand_claims(self, live: dict[str, int], opts: pulumi.ResourceOptions) -> list[str]:
         """Grow every existing Prometheus claim smaller than the configured storage (gp3 with
