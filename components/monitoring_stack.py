@@ -528,6 +528,44 @@ class MonitoringStack(pulumi.ComponentResource):
     # --- CloudWatch --------------------------------------------------------------------------
 
     def _cloudwatch(self) -> None:
+        a = self._args
+        topic = self._alarm_topic()
+        self.alarm_topic_arn = topic.arn
+        specs: list[Alarm] = []
+        t = a.thresholds
+        if a.database_identifier is not None:
+            specs += rds_alarms(
+                a.database_identifier,
+                a.database_instance_class,
+                a.database_allocated_gib,
+                cpu_percent=a.database_cpu_percent,
+                free_storage_percent=a.database_free_storage_percent,
+                connections_percent=t.database_connections_percent,
+                replicas=a.database_replicas,
+                max_allocated_gib=a.database_max_allocated_gib,
+                max_connections=a.database_max_connections,
+            )
+        specs += cache_alarms(
+            list(a.cache_node_ids),
+            cpu_percent=a.cache_cpu_percent,
+            memory_percent=t.cache_memory_percent,
+            has_replicas=a.cache_has_replicas,
+        )
+        self.alarms = [self._alarm(spec, topic.arn) for spec in specs]
+        for lb in a.load_balancer_names:
+            # The ALB exists once the controller has reconciled the Ingress.
+            found = aws.lb.get_load_balancer_output(
+                name=lb,
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=list(a.ingresses)),
+            )
+            for spec in alb_alarms(
+                lb, "{arn_suffix}", latency_seconds=t.api_latency_p95_warning_seconds
+            ):
+                self.alarms.append(self._alarm(spec, topic.arn, found.arn_suffix))
+
+    def _alarm_topic(self) -> aws.sns.Topic:
+        """The KMS-encrypted topic CloudWatch alarms and EventBridge rules publish to, and its
+        email subscriptions."""
         from .kms import customer_managed_key
 
         a = self._args
@@ -587,38 +625,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 endpoint=email,
                 opts=child,
             )
-        self.alarm_topic_arn = topic.arn
-        specs: list[Alarm] = []
-        t = a.thresholds
-        if a.database_identifier is not None:
-            specs += rds_alarms(
-                a.database_identifier,
-                a.database_instance_class,
-                a.database_allocated_gib,
-                cpu_percent=a.database_cpu_percent,
-                free_storage_percent=a.database_free_storage_percent,
-                connections_percent=t.database_connections_percent,
-                replicas=a.database_replicas,
-                max_allocated_gib=a.database_max_allocated_gib,
-                max_connections=a.database_max_connections,
-            )
-        specs += cache_alarms(
-            list(a.cache_node_ids),
-            cpu_percent=a.cache_cpu_percent,
-            memory_percent=t.cache_memory_percent,
-            has_replicas=a.cache_has_replicas,
-        )
-        self.alarms = [self._alarm(spec, topic.arn) for spec in specs]
-        for lb in a.load_balancer_names:
-            # The ALB exists once the controller has reconciled the Ingress.
-            found = aws.lb.get_load_balancer_output(
-                name=lb,
-                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=list(a.ingresses)),
-            )
-            for spec in alb_alarms(
-                lb, "{arn_suffix}", latency_seconds=t.api_latency_p95_warning_seconds
-            ):
-                self.alarms.append(self._alarm(spec, topic.arn, found.arn_suffix))
+        return topic
 
     def _alarm(
         self, spec: Alarm, topic_arn: pulumi.Input[str], lb_suffix: pulumi.Input[str] | None = None
