@@ -218,9 +218,8 @@ def writable_volume(index: int) -> str:
     return f"writable-{index}"
 
 
-def pod_template(
-    name: str, spec: WorkloadSpec, environment: str, zone_spread: str, region: str = "us-east-1"
-) -> dict[str, Any]:
+def app_container(name: str, spec: WorkloadSpec) -> dict[str, Any]:
+    """The workload's container: hardened, its config and secrets by reference, probes."""
     ports = []
     if spec.kind == "http":
         ports.append({"name": "http", "containerPort": spec.port, "protocol": "TCP"})
@@ -260,6 +259,13 @@ def pod_template(
         container["ports"] = ports
     if spec.kind == "http":
         container["lifecycle"] = {"preStop": {"sleep": {"seconds": 10}}}
+    return container
+
+
+def pod_template(
+    name: str, spec: WorkloadSpec, environment: str, zone_spread: str, region: str = "us-east-1"
+) -> dict[str, Any]:
+    container = app_container(name, spec)
     spread = [
         {
             "maxSkew": 1,
