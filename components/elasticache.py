@@ -104,21 +104,7 @@ class ElastiCache(pulumi.ComponentResource):
         family = versions.valkey_parameter_group_family(args.engine_version)
 
         key, token, secret = self._auth(name, args, group_id)
-        subnets = aws.elasticache.SubnetGroup(
-            f"{name}-subnets",
-            name=f"{group_id}-subnets",
-            description=f"database subnets of {group_id}",
-            subnet_ids=args.subnet_ids,
-            opts=child,
-        )
-        self.security_group = service_security_group(
-            name,
-            vpc_id=args.vpc_id,
-            port=PORT,
-            sources=args.source_security_group_ids,
-            label=f"{group_id}-valkey",
-            parent=self,
-        )
+        subnets = self._network(name, args, group_id)
         parameter_group = self._parameter_group(name, args, group_id, family)
         logs = self._logs(name, args, group_id)
         shape = _shape(args)
@@ -221,6 +207,28 @@ class ElastiCache(pulumi.ComponentResource):
             opts=child,
         )
         return key, token, secret
+
+    def _network(
+        self, name: str, args: ElastiCacheArgs, group_id: str
+    ) -> aws.elasticache.SubnetGroup:
+        """The database subnets, and a security group admitting only the nodes on 6379."""
+        child = pulumi.ResourceOptions(parent=self)
+        subnets = aws.elasticache.SubnetGroup(
+            f"{name}-subnets",
+            name=f"{group_id}-subnets",
+            description=f"database subnets of {group_id}",
+            subnet_ids=args.subnet_ids,
+            opts=child,
+        )
+        self.security_group = service_security_group(
+            name,
+            vpc_id=args.vpc_id,
+            port=PORT,
+            sources=args.source_security_group_ids,
+            label=f"{group_id}-valkey",
+            parent=self,
+        )
+        return subnets
 
     def _parameter_group(
         self, name: str, args: ElastiCacheArgs, group_id: str, family: str
