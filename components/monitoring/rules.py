@@ -49,9 +49,8 @@ def _alert(
     }
 
 
-def rule_groups(t: RuleThresholds, app_namespace: str = APP_NAMESPACE) -> list[dict[str, Any]]:
-    """The platform's rule groups (PrometheusRule ``spec.groups``); the RED rules cover every
-    scraped http workload of ``app_namespace``, per workload."""
+def _http_alerts(t: RuleThresholds, app_namespace: str) -> list[dict[str, Any]]:
+    """RED alerts per scraped http workload (by its ``workload`` label)."""
     sel = f'namespace="{app_namespace}",{WORKLOAD_LABEL}!=""'
     by = f"namespace, {WORKLOAD_LABEL}"
     requests = f"sum by ({by}) (rate(http_requests_total{{{sel}}}[5m]))"
@@ -76,6 +75,13 @@ def rule_groups(t: RuleThresholds, app_namespace: str = APP_NAMESPACE) -> list[d
                f"p95 latency above {t.api_latency_p95_info_seconds}s",
                "{{ $labels.workload }}'s p95 latency is {{ $value | humanizeDuration }}."),
     ]  # fmt: skip
+    return api
+
+
+def rule_groups(t: RuleThresholds, app_namespace: str = APP_NAMESPACE) -> list[dict[str, Any]]:
+    """The platform's rule groups (PrometheusRule ``spec.groups``); the RED rules cover every
+    scraped http workload of ``app_namespace``, per workload."""
+    api = _http_alerts(t, app_namespace)
     workloads = [
         _alert(
             "PodCrashLooping",
