@@ -142,22 +142,7 @@ class DeployRunner(pulumi.ComponentResource):
         project = f"{args.environment}-{PROJECT_SUFFIX}"
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
 
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description=f"GitHub Actions runner {project}: HTTPS out only, nothing in",
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    cidr_blocks=["0.0.0.0/0"],
-                    description="GitHub, registries, AWS APIs, the EKS API",
-                )
-            ],
-            tags={"Name": project},
-            opts=child,
-        )
+        self.security_group = self._security_group(name, args, project)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/aws/codebuild/{project}",
@@ -223,6 +208,27 @@ class DeployRunner(pulumi.ComponentResource):
         self.runs_on = runs_on_label(project)
         self.register_outputs(
             {"projectName": self.project_name, "securityGroupId": self.security_group_id}
+        )
+
+    def _security_group(
+        self, name: str, args: DeployRunnerArgs, project: str
+    ) -> aws.ec2.SecurityGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        return aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"GitHub Actions runner {project}: HTTPS out only, nothing in",
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=["0.0.0.0/0"],
+                    description="GitHub, registries, AWS APIs, the EKS API",
+                )
+            ],
+            tags={"Name": project},
+            opts=child,
         )
 
     def _identity(
