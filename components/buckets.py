@@ -66,6 +66,34 @@ def lifecycle_rule(lifecycle: Lifecycle) -> aws.s3.BucketLifecycleConfigurationR
     )
 
 
+def _encryption(
+    name: str,
+    bucket: aws.s3.Bucket,
+    kms_key_arn: pulumi.Input[str] | None,
+    child: pulumi.ResourceOptions,
+) -> None:
+    """Default encryption: SSE-KMS with the given key (and a bucket key), else SSE-S3."""
+    by_default = (
+        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+    )
+    default = (
+        by_default(sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn)
+        if kms_key_arn is not None
+        else by_default(sse_algorithm="AES256")
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        name,
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=default,
+                bucket_key_enabled=kms_key_arn is not None,
+            )
+        ],
+        opts=child,
+    )
+
+
 def secure_bucket(
     name: str,
     *,
@@ -107,25 +135,7 @@ def secure_bucket(
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
         opts=child,
     )
-    by_default = (
-        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-    )
-    default = (
-        by_default(sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn)
-        if kms_key_arn is not None
-        else by_default(sse_algorithm="AES256")
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        name,
-        bucket=bucket.id,
-        rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=default,
-                bucket_key_enabled=kms_key_arn is not None,
-            )
-        ],
-        opts=child,
-    )
+    _encryption(name, bucket, kms_key_arn, child)
     children: list[pulumi.Resource] = []
     if versioning:
         children.append(
