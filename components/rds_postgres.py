@@ -88,21 +88,7 @@ class RdsPostgres(pulumi.ComponentResource):
             # the final snapshot outlives a destroy and is encrypted with this key
             outlive_the_stack=True,
         )
-        subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            name=f"{identifier}-subnets",
-            description=f"database subnets of {identifier}",
-            subnet_ids=args.subnet_ids,
-            opts=child,
-        )
-        self.security_group = service_security_group(
-            name,
-            vpc_id=args.vpc_id,
-            port=PORT,
-            sources=args.source_security_group_ids,
-            label=f"{identifier}-postgres",
-            parent=self,
-        )
+        subnets = self._network(name, args, identifier)
         self.parameter_group = self._parameter_group(name, args, identifier, family)
         monitoring_role, log_groups = self._monitoring(name, args, identifier)
         common = self._common(args, key.arn, monitoring_role.arn)
@@ -161,6 +147,26 @@ class RdsPostgres(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
             }
         )
+
+    def _network(self, name: str, args: RdsPostgresArgs, identifier: str) -> aws.rds.SubnetGroup:
+        """The database subnets, and a security group admitting only the nodes on 5432."""
+        child = pulumi.ResourceOptions(parent=self)
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=f"{identifier}-subnets",
+            description=f"database subnets of {identifier}",
+            subnet_ids=args.subnet_ids,
+            opts=child,
+        )
+        self.security_group = service_security_group(
+            name,
+            vpc_id=args.vpc_id,
+            port=PORT,
+            sources=args.source_security_group_ids,
+            label=f"{identifier}-postgres",
+            parent=self,
+        )
+        return subnets
 
     def _parameter_group(
         self, name: str, args: RdsPostgresArgs, identifier: str, family: str
