@@ -284,60 +284,7 @@ class BackupJobs(pulumi.ComponentResource):
             arn=topic_arn,
             opts=child,
         )
-        restore_dims = {"Environment": a.environment}
-        alarms: list[tuple[str, dict[str, Any]]] = [
-            (
-                "restore-check-failed",
-                {
-                    "namespace": RESTORE_CHECK_NAMESPACE,
-                    "metric_name": "RestoreCheckSucceeded",
-                    "dimensions": restore_dims,
-                    "statistic": "Minimum",
-                    "period": 86400,
-                    "evaluation_periods": 1,
-                    "treat_missing_data": "notBreaching",
-                    "alarm_description": "the restore test of the newest dump failed",
-                },
-            ),
-            (
-                "restore-check-stale",
-                {
-                    "namespace": RESTORE_CHECK_NAMESPACE,
-                    "metric_name": "RestoreCheckSucceeded",
-                    "dimensions": restore_dims,
-                    "statistic": "Maximum",
-                    "period": 86400,
-                    "evaluation_periods": a.restore_check_interval_days + 1,
-                    "datapoints_to_alarm": a.restore_check_interval_days + 1,
-                    "treat_missing_data": "breaching",
-                    "alarm_description": (
-                        "no successful restore test in "
-                        f"{a.restore_check_interval_days + 1} days (the check did not run)"
-                    ),
-                },
-            ),
-        ]
-        if a.cross_region_copy:
-            alarms.append(
-                (
-                    "dr-copy-missing",
-                    {
-                        "namespace": "AWS/Backup",
-                        "metric_name": "NumberOfCopyJobsCompleted",
-                        # copy-job metrics carry the destination vault's name
-                        "dimensions": {"BackupVaultName": f"{a.environment}-backups-dr"},
-                        "statistic": "Sum",
-                        "period": 86400,
-                        "evaluation_periods": 2,
-                        "datapoints_to_alarm": 2,
-                        "treat_missing_data": "breaching",
-                        "alarm_description": (
-                            "no recovery point was copied to the DR vault for 2 days: the "
-                            "region-loss RPO is not met"
-                        ),
-                    },
-                )
-            )
+        alarms = backup_alarm_specs(a)
         for suffix, spec in alarms:
             aws.cloudwatch.MetricAlarm(
                 f"{self._name}-{suffix}",
@@ -742,3 +689,63 @@ def restore_check_statements(bucket_arn: str, key_arn: str, prefix: str) -> list
          "Resource": "*",
          "Condition": {"StringEquals": {"cloudwatch:namespace": "Platform/Backups"}}},
     ]  # fmt: skip
+
+
+def backup_alarm_specs(a: BackupJobsArgs) -> list[tuple[str, dict[str, Any]]]:
+    """(suffix, MetricAlarm arguments): the restore check failed or went stale, and (with DR
+    copies) no copy reached the DR vault for two days."""
+    restore_dims = {"Environment": a.environment}
+    alarms: list[tuple[str, dict[str, Any]]] = [
+        (
+            "restore-check-failed",
+            {
+                "namespace": RESTORE_CHECK_NAMESPACE,
+                "metric_name": "RestoreCheckSucceeded",
+                "dimensions": restore_dims,
+                "statistic": "Minimum",
+                "period": 86400,
+                "evaluation_periods": 1,
+                "treat_missing_data": "notBreaching",
+                "alarm_description": "the restore test of the newest dump failed",
+            },
+        ),
+        (
+            "restore-check-stale",
+            {
+                "namespace": RESTORE_CHECK_NAMESPACE,
+                "metric_name": "RestoreCheckSucceeded",
+                "dimensions": restore_dims,
+                "statistic": "Maximum",
+                "period": 86400,
+                "evaluation_periods": a.restore_check_interval_days + 1,
+                "datapoints_to_alarm": a.restore_check_interval_days + 1,
+                "treat_missing_data": "breaching",
+                "alarm_description": (
+                    "no successful restore test in "
+                    f"{a.restore_check_interval_days + 1} days (the check did not run)"
+                ),
+            },
+        ),
+    ]
+    if a.cross_region_copy:
+        alarms.append(
+            (
+                "dr-copy-missing",
+                {
+                    "namespace": "AWS/Backup",
+                    "metric_name": "NumberOfCopyJobsCompleted",
+                    # copy-job metrics carry the destination vault's name
+                    "dimensions": {"BackupVaultName": f"{a.environment}-backups-dr"},
+                    "statistic": "Sum",
+                    "period": 86400,
+                    "evaluation_periods": 2,
+                    "datapoints_to_alarm": 2,
+                    "treat_missing_data": "breaching",
+                    "alarm_description": (
+                        "no recovery point was copied to the DR vault for 2 days: the "
+                        "region-loss RPO is not met"
+                    ),
+                },
+            )
+        )
+    return alarms
