@@ -367,7 +367,6 @@ class BackupJobs(pulumi.ComponentResource):
     def _kubernetes(self, key: aws.kms.Key) -> None:
         a = self._args
         name = self._name
-        env = a.environment
         namespace = database_client_namespace(
             name,
             NAMESPACE,
@@ -396,6 +395,37 @@ class BackupJobs(pulumi.ComponentResource):
                 depends_on=[namespace, *a.ready, *a.credentials_ready],
             ),
         )
+        self._identities(key, scoped)
+        script = k8s.core.v1.ConfigMap(
+            f"{name}-restore-check-script",
+            metadata={"name": "restore-check", "namespace": NAMESPACE},
+            data={"restore_check.py": RESTORE_CHECK_SOURCE.read_text()},
+            opts=scoped,
+        )
+        env_vars = pulumi.Output.all(self.bucket.bucket, key.arn, a.database_host, a.database_name)
+        dump_spec: Any = env_vars.apply(lambda v: self._dump_job(v[0], v[1], v[2], v[3]))
+        check_spec: Any = env_vars.apply(lambda v: self._check_job(v[0]))
+        for job, spec, extra in (
+            ("pg-dump", dump_spec, [credentials]),
+            ("restore-check", check_spec, [script, credentials]),
+        ):
+            k8s.batch.v1.CronJob(
+                f"{name}-{job}",
+                metadata={
+                    "name": job,
+                    "namespace": NAMESPACE,
+                    "labels": {"app.kubernetes.io/name": job},
+                },
+                spec=spec,
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=a.k8s_provider, depends_on=[namespace, *extra]
+                ),
+            )
+
+    def _identities(self, key: aws.kms.Key, scoped: pulumi.ResourceOptions) -> None:
+        """pg-dump may put under ``<env>/postgres/``; the restore check may read there; each
+        through its own IRSA role and ServiceAccount."""
+        a, name, env = self._args, self._name, self._args.environment
         prefix = f"{env}/postgres/"
         dump_role = service_account_role(
             f"{name}-pg-dump",
@@ -427,31 +457,6 @@ class BackupJobs(pulumi.ComponentResource):
                 },
                 automount_service_account_token=False,
                 opts=scoped,
-            )
-        script = k8s.core.v1.ConfigMap(
-            f"{name}-restore-check-script",
-            metadata={"name": "restore-check", "namespace": NAMESPACE},
-            data={"restore_check.py": RESTORE_CHECK_SOURCE.read_text()},
-            opts=scoped,
-        )
-        env_vars = pulumi.Output.all(self.bucket.bucket, key.arn, a.database_host, a.database_name)
-        dump_spec: Any = env_vars.apply(lambda v: self._dump_job(v[0], v[1], v[2], v[3]))
-        check_spec: Any = env_vars.apply(lambda v: self._check_job(v[0]))
-        for job, spec, extra in (
-            ("pg-dump", dump_spec, [credentials]),
-            ("restore-check", check_spec, [script, credentials]),
-        ):
-            k8s.batch.v1.CronJob(
-                f"{name}-{job}",
-                metadata={
-                    "name": job,
-                    "namespace": NAMESPACE,
-                    "labels": {"app.kubernetes.io/name": job},
-                },
-                spec=spec,
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=a.k8s_provider, depends_on=[namespace, *extra]
-                ),
             )
 
     def _pod(
