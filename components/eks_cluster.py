@@ -159,19 +159,7 @@ class EksCluster(pulumi.ComponentResource):
             tags={"Name": f"{cluster_name}-nodes"},
             opts=child,
         )
-        # keyed by role name: reordering the config replaces nothing
-        access_entries = {
-            arn.rsplit("/", 1)[-1]: eks.AccessEntryArgs(
-                principal_arn=arn,
-                access_policies={
-                    access: eks.AccessPolicyAssociationArgs(
-                        policy_arn=ACCESS_POLICIES[access],
-                        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                    )
-                },
-            )
-            for arn, access in sorted(args.access_entries.items())
-        }
+        access_entries = _access_entries(args)
         self.cluster = eks.Cluster(
             f"{name}-control-plane",
             name=cluster_name,
@@ -452,6 +440,23 @@ class EksCluster(pulumi.ComponentResource):
             # only into new min/max bounds (no ignore_changes: it would resend a stale size)
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
+
+
+def _access_entries(args: EksClusterArgs) -> dict[str, eks.AccessEntryArgs]:
+    """One EKS access entry per role, keyed by role name: reordering the config replaces
+    nothing."""
+    return {
+        arn.rsplit("/", 1)[-1]: eks.AccessEntryArgs(
+            principal_arn=arn,
+            access_policies={
+                access: eks.AccessPolicyAssociationArgs(
+                    policy_arn=ACCESS_POLICIES[access],
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                )
+            },
+        )
+        for arn, access in sorted(args.access_entries.items())
+    }
 
 
 def _split(total: int, index: int, parts: int) -> int:
