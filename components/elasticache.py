@@ -99,7 +99,6 @@ class ElastiCache(pulumi.ComponentResource):
         self, name: str, args: ElastiCacheArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:components:ElastiCache", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         group_id = name[:40]
         family = versions.valkey_parameter_group_family(args.engine_version)
 
@@ -151,15 +150,7 @@ class ElastiCache(pulumi.ComponentResource):
             else self.group.primary_endpoint_address
         )
         self.port = self.group.port.apply(lambda p: p or PORT)
-        aws.secretsmanager.SecretVersion(
-            f"{name}-auth",
-            secret_id=secret.id,
-            # secret because token.result is: secretness propagates through apply
-            secret_string=pulumi.Output.all(token.result, self.endpoint).apply(
-                lambda a: json.dumps({"password": a[0], "host": a[1], "port": PORT, "tls": True})
-            ),
-            opts=child,
-        )
+        self._publish_auth(name, secret, token)
         self.auth_secret_arn = secret.arn
         self.kms_key_arn = key.arn
         self.node_ids = cache_node_ids(
@@ -207,6 +198,21 @@ class ElastiCache(pulumi.ComponentResource):
             opts=child,
         )
         return key, token, secret
+
+    def _publish_auth(
+        self, name: str, secret: aws.secretsmanager.Secret, token: random.RandomPassword
+    ) -> None:
+        """The AUTH token with the endpoint, for the external-secrets consumers."""
+        child = pulumi.ResourceOptions(parent=self)
+        aws.secretsmanager.SecretVersion(
+            f"{name}-auth",
+            secret_id=secret.id,
+            # secret because token.result is: secretness propagates through apply
+            secret_string=pulumi.Output.all(token.result, self.endpoint).apply(
+                lambda a: json.dumps({"password": a[0], "host": a[1], "port": PORT, "tls": True})
+            ),
+            opts=child,
+        )
 
     def _network(
         self, name: str, args: ElastiCacheArgs, group_id: str

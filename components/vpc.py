@@ -74,13 +74,7 @@ class Vpc(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         plan = plan_subnets(ipaddress.IPv4Network(args.cidr), args.az_count)
 
-        # No state filter: a zone that is briefly "impaired" must not drop out of the list and
-        # shift every later zone (that would replace subnets, node groups, subnet groups).
-        zones = aws.get_availability_zones_output(
-            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-        az_names = zones.names.apply(lambda names: _first_zones(names, args.az_count))
+        az_names = self._zones(args)
 
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -149,6 +143,17 @@ class Vpc(pulumi.ComponentResource):
                 "nat_public_ips": self.nat_public_ips,
             }
         )
+
+    def _zones(self, args: VpcArgs) -> pulumi.Output[list[str]]:
+        """The first ``az_count`` zones of the region that need no opt-in."""
+        # No state filter: a zone that is briefly "impaired" must not drop out of the list and
+        # shift every later zone (that would replace subnets, node groups, subnet groups).
+        zones = aws.get_availability_zones_output(
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        az_names = zones.names.apply(lambda names: _first_zones(names, args.az_count))
+        return az_names
 
     def _routes(
         self,
