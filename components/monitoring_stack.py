@@ -162,20 +162,7 @@ class MonitoringStack(pulumi.ComponentResource):
         super().__init__("platform:components:MonitoringStack", name, None, opts)
         self._name = name
         self._args = args
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={
-                "name": NAMESPACE,
-                # node-exporter needs the host network and PID namespace
-                "labels": {
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            },
-            opts=k8s_opts,
-        )
+        namespace = self._namespace(name, args)
         in_ns = pulumi.ResourceOptions(
             parent=self, provider=args.k8s_provider, depends_on=[namespace]
         )
@@ -239,6 +226,22 @@ class MonitoringStack(pulumi.ComponentResource):
         self.register_outputs({"alarmTopicArn": self.alarm_topic_arn})
 
     # --- Kubernetes --------------------------------------------------------------------------
+
+    def _namespace(self, name: str, args: MonitoringStackArgs) -> k8s.core.v1.Namespace:
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        return k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": NAMESPACE,
+                # node-exporter needs the host network and PID namespace
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
+            opts=k8s_opts,
+        )
 
     def _grafana_admin(self, name: str, in_ns: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
         """Grafana's admin login: a generated password, in a Secret the chart references."""
