@@ -295,21 +295,7 @@ class DatabaseRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        assume_policy = aws.iam.RolePolicy(
-            f"{name}-assume-secrets-reader",
-            role=eso.id,
-            policy=reader.arn.apply(
-                lambda arn: policy_document(
-                    {
-                        "Sid": "AssumeDbAdminSecretsReader",
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRole",
-                        "Resource": arn,
-                    }
-                )
-            ),
-            opts=child,
-        )
+        assume_policy = self._let_eso_assume(name, eso, reader)
         self.master_store = cluster_secret_store(
             f"{name}-store",
             store=MASTER_STORE,
@@ -324,6 +310,27 @@ class DatabaseRoles(pulumi.ComponentResource):
             ),
         )
         return MASTER_STORE
+
+    def _let_eso_assume(
+        self, name: str, eso: aws.iam.Role, reader: aws.iam.Role
+    ) -> aws.iam.RolePolicy:
+        """external-secrets' own role may assume the reader, and nothing else new."""
+        child = pulumi.ResourceOptions(parent=self)
+        return aws.iam.RolePolicy(
+            f"{name}-assume-secrets-reader",
+            role=eso.id,
+            policy=reader.arn.apply(
+                lambda arn: policy_document(
+                    {
+                        "Sid": "AssumeDbAdminSecretsReader",
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Resource": arn,
+                    }
+                )
+            ),
+            opts=child,
+        )
 
     def _kubernetes(
         self,
