@@ -360,31 +360,7 @@ class DatabaseRoles(pulumi.ComponentResource):
                 *([self.master_store] if self.master_store is not None else []),
             ],
         )
-        # the master secret rotates every 7 days: refresh often, the Job retries meanwhile
-        master = external_secret(
-            f"{name}-master",
-            namespace=NAMESPACE,
-            secret="postgres-master",
-            store=store,
-            data={
-                "PGUSER": (args.master_secret_arn, "username"),
-                "PGPASSWORD": (args.master_secret_arn, "password"),
-            },
-            refresh_interval="5m",
-            opts=es_opts,
-        )
-        passwords = external_secret(
-            f"{name}-passwords",
-            namespace=NAMESPACE,
-            secret="role-passwords",
-            store=store,
-            data={
-                **{role: (secret, "verifier") for role, secret in self.secret_names.items()},
-                "rotation": (next(iter(self.secret_names.values())), "rotation"),
-            },
-            annotations={"force-sync": str(args.rotation)},
-            opts=es_opts,
-        )
+        master, passwords = self._job_secrets(name, args, store, es_opts)
         sql = roles_sql(args.database_name, args.roles)
         script = k8s.core.v1.ConfigMap(
             f"{name}-sql",
@@ -416,6 +392,37 @@ class DatabaseRoles(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create="25m", update="25m"),
             ),
         )
+
+    def _job_secrets(
+        self, name: str, args: DatabaseRolesArgs, store: str, es_opts: pulumi.ResourceOptions
+    ) -> tuple[k8s.apiextensions.CustomResource, k8s.apiextensions.CustomResource]:
+        """The master login and the roles' SCRAM verifiers, as Secrets in db-admin."""
+        # the master secret rotates every 7 days: refresh often, the Job retries meanwhile
+        master = external_secret(
+            f"{name}-master",
+            namespace=NAMESPACE,
+            secret="postgres-master",
+            store=store,
+            data={
+                "PGUSER": (args.master_secret_arn, "username"),
+                "PGPASSWORD": (args.master_secret_arn, "password"),
+            },
+            refresh_interval="5m",
+            opts=es_opts,
+        )
+        passwords = external_secret(
+            f"{name}-passwords",
+            namespace=NAMESPACE,
+            secret="role-passwords",
+            store=store,
+            data={
+                **{role: (secret, "verifier") for role, secret in self.secret_names.items()},
+                "rotation": (next(iter(self.secret_names.values())), "rotation"),
+            },
+            annotations={"force-sync": str(args.rotation)},
+            opts=es_opts,
+        )
+        return master, passwords
 
     def _job_spec(self, args: DatabaseRolesArgs, host: str) -> dict[str, Any]:
         secure = container_security_context()
