@@ -192,6 +192,80 @@ def _inputs(graph: ResourceGraph, type_: str) -> list[dict[str, Any]]:
     return [r.inputs for r in graph.of_type(type_)]
 
 
+def _cache_scenarios(
+    graph: ResourceGraph, rpo_target: float | None, rto_target: float | None
+) -> list[Scenario]:
+    """Node or AZ failure of each cache: replica promotion, the daily snapshot, or empty."""
+    scenarios: list[Scenario] = []
+    for cache in _inputs(graph, "aws:elasticache/replicationGroup:ReplicationGroup"):
+        retention = int(cache.get("snapshotRetentionLimit") or 0)
+        paths = []
+        if cache.get("automaticFailoverEnabled"):
+            paths.append(
+                Path(
+                    "replica promotion",
+                    ASYNC_REPLICATION_MINUTES,
+                    MULTI_AZ_FAILOVER_MINUTES,
+                    "automatic failover to a replica in another AZ; replication is "
+                    "asynchronous, so the newest writes (queued Celery tasks) may be lost",
+                )
+            )
+        if retention:
+            paths.append(
+                Path("daily snapshot", 1440, 15, "recreate the group from the daily snapshot")
+            )
+        paths.append(Path("rebuild empty", None, 15, "recreate the group empty"))
+        scenarios.append(
+            Scenario.of(
+                "cache: node or AZ failure",
+                paths,
+                rpo_target,
+                rto_target,
+            )
+        )
+    return scenarios
+
+
+def _region_paths(
+    db: dict[str, Any],
+    cross_region: list[dict[str, Any]],
+    dump_interval: float | None,
+    replicated: bool,
+    rebuild_minutes: float,
+    create: float,
+) -> list[Path]:
+    """How the database comes back in the DR region: a copied snapshot, a replicated dump."""
+    region: list[Path] = []
+    copy_intervals = [
+        i for i in (cron_interval_minutes(str(r["schedule"])) for r in cross_region) if i
+    ]
+    rebuild = f"rebuild the platform in the DR region (~{fmt(round(rebuild_minutes))})"
+    if copy_intervals:
+        interval = min(copy_intervals)
+        region.append(
+            Path(
+                "snapshot copy",
+                interval + BACKUP_COPY_MINUTES,
+                round(rebuild_minutes + create + APP_SWITCH_MINUTES),
+                f"AWS Backup copy to the DR vault every {fmt(interval)}; {rebuild}, "
+                "restore the copied snapshot",
+            )
+        )
+    if dump_interval and replicated:
+        size = float(db.get("allocatedStorage") or 0)
+        restore_dump = size / PG_RESTORE_GIB_PER_HOUR * 60
+        region.append(
+            Path(
+                "replicated dump",
+                dump_interval + S3_REPLICATION_MINUTES,
+                round(rebuild_minutes + create + restore_dump + APP_SWITCH_MINUTES),
+                f"pg_dump every {fmt(dump_interval)} replicated to the DR bucket; {rebuild}, "
+                f"pg_restore ~{size:g} GiB at {PG_RESTORE_GIB_PER_HOUR} GiB/h",
+            )
+        )
+    return region
+
+
 def analyse(
     graph: ResourceGraph,
     *,
@@ -275,34 +349,7 @@ def analyse(
                     rto_target_minutes,
                 )
             )
-        region: list[Path] = []
-        copy_intervals = [
-            i for i in (cron_interval_minutes(str(r["schedule"])) for r in cross_region) if i
-        ]
-        rebuild = f"rebuild the platform in the DR region (~{fmt(round(rebuild_minutes))})"
-        if copy_intervals:
-            interval = min(copy_intervals)
-            region.append(
-                Path(
-                    "snapshot copy",
-                    interval + BACKUP_COPY_MINUTES,
-                    round(rebuild_minutes + create + APP_SWITCH_MINUTES),
-                    f"AWS Backup copy to the DR vault every {fmt(interval)}; {rebuild}, "
-                    "restore the copied snapshot",
-                )
-            )
-        if dump_interval and replicated:
-            size = float(db.get("allocatedStorage") or 0)
-            restore_dump = size / PG_RESTORE_GIB_PER_HOUR * 60
-            region.append(
-                Path(
-                    "replicated dump",
-                    dump_interval + S3_REPLICATION_MINUTES,
-                    round(rebuild_minutes + create + restore_dump + APP_SWITCH_MINUTES),
-                    f"pg_dump every {fmt(dump_interval)} replicated to the DR bucket; {rebuild}, "
-                    f"pg_restore ~{size:g} GiB at {PG_RESTORE_GIB_PER_HOUR} GiB/h",
-                )
-            )
+        region = _region_paths(db, cross_region, dump_interval, replicated, rebuild_minutes, create)
         scenarios.append(
             Scenario.of(
                 "database: region loss",
@@ -331,30 +378,5 @@ def analyse(
             )
         )
 
-    for cache in _inputs(graph, "aws:elasticache/replicationGroup:ReplicationGroup"):
-        retention = int(cache.get("snapshotRetentionLimit") or 0)
-        paths = []
-        if cache.get("automaticFailoverEnabled"):
-            paths.append(
-                Path(
-                    "replica promotion",
-                    ASYNC_REPLICATION_MINUTES,
-                    MULTI_AZ_FAILOVER_MINUTES,
-                    "automatic failover to a replica in another AZ; replication is "
-                    "asynchronous, so the newest writes (queued Celery tasks) may be lost",
-                )
-            )
-        if retention:
-            paths.append(
-                Path("daily snapshot", 1440, 15, "recreate the group from the daily snapshot")
-            )
-        paths.append(Path("rebuild empty", None, 15, "recreate the group empty"))
-        scenarios.append(
-            Scenario.of(
-                "cache: node or AZ failure",
-                paths,
-                cache_rpo_target_minutes,
-                cache_rto_target_minutes,
-            )
-        )
+    scenarios += _cache_scenarios(graph, cache_rpo_target_minutes, cache_rto_target_minutes)
     return RecoveryReport(tuple(scenarios))
