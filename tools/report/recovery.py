@@ -266,6 +266,65 @@ def _region_paths(
     return region
 
 
+def _database_local_scenarios(
+    db: dict[str, Any], rpo_target: float | None, rto_target: float | None
+) -> tuple[list[Scenario], float]:
+    """Bad write (PITR) and AZ failure of one primary; also the minutes to create it."""
+    scenarios: list[Scenario] = []
+    multi_az = bool(db.get("multiAz"))
+    pitr = int(db.get("backupRetentionPeriod") or 0) >= 1
+    create = (
+        MULTI_AZ_RDS_SECONDS if multi_az else CREATE_SECONDS["aws:rds/instance:Instance"]
+    ) / 60
+    restore = round(create + LOG_REPLAY_MINUTES + APP_SWITCH_MINUTES)
+    if pitr:
+        scenarios.append(
+            Scenario(
+                "database: bad write or corruption (PITR)",
+                PITR_RPO_MINUTES,
+                restore,
+                "point-in-time restore to a new instance "
+                f"({int(db.get('backupRetentionPeriod') or 0)} days of PITR)",
+                rpo_target,
+                rto_target,
+            )
+        )
+    else:
+        scenarios.append(
+            Scenario(
+                "database: bad write or corruption",
+                None,
+                None,
+                "no automated backups",
+                rpo_target,
+                rto_target,
+            )
+        )
+    if multi_az:
+        scenarios.append(
+            Scenario(
+                "database: AZ failure",
+                0,
+                MULTI_AZ_FAILOVER_MINUTES,
+                "Multi-AZ synchronous standby, automatic failover",
+                rpo_target,
+                rto_target,
+            )
+        )
+    else:
+        scenarios.append(
+            Scenario(
+                "database: AZ failure",
+                PITR_RPO_MINUTES if pitr else None,
+                restore if pitr else None,
+                "single-AZ: PITR restore into another AZ",
+                rpo_target,
+                rto_target,
+            )
+        )
+    return scenarios, create
+
+
 def analyse(
     graph: ResourceGraph,
     *,
@@ -298,57 +357,8 @@ def analyse(
     )
 
     for db in primaries:
-        multi_az = bool(db.get("multiAz"))
-        pitr = int(db.get("backupRetentionPeriod") or 0) >= 1
-        create = (
-            MULTI_AZ_RDS_SECONDS if multi_az else CREATE_SECONDS["aws:rds/instance:Instance"]
-        ) / 60
-        restore = round(create + LOG_REPLAY_MINUTES + APP_SWITCH_MINUTES)
-        if pitr:
-            scenarios.append(
-                Scenario(
-                    "database: bad write or corruption (PITR)",
-                    PITR_RPO_MINUTES,
-                    restore,
-                    "point-in-time restore to a new instance "
-                    f"({int(db.get('backupRetentionPeriod') or 0)} days of PITR)",
-                    rpo_target_minutes,
-                    rto_target_minutes,
-                )
-            )
-        else:
-            scenarios.append(
-                Scenario(
-                    "database: bad write or corruption",
-                    None,
-                    None,
-                    "no automated backups",
-                    rpo_target_minutes,
-                    rto_target_minutes,
-                )
-            )
-        if multi_az:
-            scenarios.append(
-                Scenario(
-                    "database: AZ failure",
-                    0,
-                    MULTI_AZ_FAILOVER_MINUTES,
-                    "Multi-AZ synchronous standby, automatic failover",
-                    rpo_target_minutes,
-                    rto_target_minutes,
-                )
-            )
-        else:
-            scenarios.append(
-                Scenario(
-                    "database: AZ failure",
-                    PITR_RPO_MINUTES if pitr else None,
-                    restore if pitr else None,
-                    "single-AZ: PITR restore into another AZ",
-                    rpo_target_minutes,
-                    rto_target_minutes,
-                )
-            )
+        local, create = _database_local_scenarios(db, rpo_target_minutes, rto_target_minutes)
+        scenarios += local
         region = _region_paths(db, cross_region, dump_interval, replicated, rebuild_minutes, create)
         scenarios.append(
             Scenario.of(
