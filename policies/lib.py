@@ -54,6 +54,23 @@ def _config(args: Any) -> Mapping[str, Any]:
         return {}
 
 
+def _policy_fields(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    remediation: str,
+    config: Mapping[str, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """What every rule of the pack declares besides its validation."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": level,
+        "config_schema": PolicyConfigSchema(properties=dict(config)) if config else None,
+        "remediation_steps": remediation,
+    }
+
+
 def resource_rule(
     name: str,
     description: str,
@@ -80,12 +97,7 @@ def resource_rule(
             report_violation(f"{message}. Fix: {remediation}", None)
 
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        enforcement_level=level,
-        validate=validate,
-        config_schema=PolicyConfigSchema(properties=dict(config)) if config else None,
-        remediation_steps=remediation,
+        validate=validate, **_policy_fields(name, description, level, remediation, config)
     )
 
 
@@ -104,12 +116,7 @@ def stack_rule(
             report_violation(f"{message}. Fix: {remediation}", urn)
 
     return StackValidationPolicy(
-        name=name,
-        description=description,
-        enforcement_level=level,
-        validate=validate,
-        config_schema=PolicyConfigSchema(properties=dict(config)) if config else None,
-        remediation_steps=remediation,
+        validate=validate, **_policy_fields(name, description, level, remediation, config)
     )
 
 
