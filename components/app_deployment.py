@@ -41,6 +41,7 @@ from ._shared import (
 from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT
 from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
+from .modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 
 UID = 10001
 LIVE_PATH = "/api/v1/health/live"
@@ -56,7 +57,7 @@ SCRATCH_VOLUMES = ("tmp", RDS_CA_VOLUME)
 class WorkloadSpec:
     """What a workload runs and how much of it."""
 
-    kind: str
+    kind: WorkloadKind
     image: str
     command: Sequence[str] = ()
     args: Sequence[str] = ()
@@ -70,12 +71,12 @@ class WorkloadSpec:
     cpu_limit: str = "1"
     memory_request: str = "512Mi"
     memory_limit: str = "1Gi"
-    probe: str = "http"
+    probe: Probe = "http"
     probe_command: Sequence[str] = ()
     termination_grace_period_seconds: int = 30
     env: Mapping[str, str] = field(default_factory=dict)
-    s3_access: str = "none"
-    expose: str = "none"
+    s3_access: S3Access = "none"
+    expose: Exposure = "none"
     """``public`` (routed by the ALB), ``internal`` (ClusterIP) or ``none`` (no Service)."""
     liveness_path: str = LIVE_PATH
     readiness_path: str = READY_PATH
@@ -128,7 +129,7 @@ class AppDeploymentArgs:
     """Where the database (5432) and cache (6379) live: the only private egress allowed."""
     app_bucket_arn: pulumi.Input[str] | None = None
     app_bucket_key_arn: pulumi.Input[str] | None = None
-    zone_spread: str = "required"
+    zone_spread: ZoneSpread = "required"
     region: str = "us-east-1"
     """For the regional RDS CA bundle."""
     name: str = ""
@@ -263,7 +264,11 @@ def app_container(name: str, spec: WorkloadSpec) -> dict[str, Any]:
 
 
 def pod_template(
-    name: str, spec: WorkloadSpec, environment: str, zone_spread: str, region: str = "us-east-1"
+    name: str,
+    spec: WorkloadSpec,
+    environment: str,
+    zone_spread: ZoneSpread,
+    region: str = "us-east-1",
 ) -> dict[str, Any]:
     container = app_container(name, spec)
     spread = [

@@ -27,6 +27,7 @@ from ._util import policy_document
 from .iam_roles import OidcProvider, service_account_role
 from .kms import customer_managed_key
 from .live import LiveNodeGroup, desired_size
+from .modes import CapacityType
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 ACCESS_POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
@@ -52,7 +53,7 @@ class NodeGroupSpec:
     """One managed node group."""
 
     instance_types: Sequence[str]
-    capacity_type: str = "ON_DEMAND"
+    capacity_type: CapacityType = "ON_DEMAND"
     min_size: int = 3
     desired_size: int = 3
     max_size: int = 12

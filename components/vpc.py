@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ._util import plan_subnets, policy_document, service_trust_policy
+from .modes import NatGateways
 
 TYPE_PREFIX = "platform:components"
 
@@ -28,7 +29,7 @@ class VpcArgs:
     az_count: int = 3
     """Availability zones to span (the first ``az_count`` available zones of the region)."""
 
-    nat_gateways: Literal["one_per_az", "single"] = "one_per_az"
+    nat_gateways: NatGateways = "one_per_az"
     """``one_per_az``: each AZ's private subnet leaves through its own NAT (no cross-AZ
     dependency); ``single``: one shared NAT in the first AZ (cheaper, one point of failure)."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from components._util import rolling_surge
+from components.modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 
 from .base import ConfigModel
 
@@ -190,12 +190,12 @@ class WritablePath(ConfigModel):
 class WorkloadConfig(ConfigModel):
     """One workload (api, worker, beat, frontend, a migration, ...)."""
 
-    kind: Literal["http", "worker", "scheduler", "migration"]
+    kind: WorkloadKind
     """``http`` serves traffic; ``worker`` consumes a queue; ``scheduler`` runs exactly once;
     ``migration`` is a one-shot Job (e.g. ``alembic upgrade head``) that runs with its image
     before the workloads of the same image roll out, and again whenever the image changes."""
 
-    expose: Literal["public", "internal", "none"] | None = None
+    expose: Exposure | None = None
     """``public``: reachable through the stack's ALB (needs a route); ``internal``: a
     ClusterIP Service for the workloads in ``allowFrom``; ``none``: no Service. Default:
     ``internal`` for http workloads, ``none`` for the others."""
@@ -248,7 +248,7 @@ class WorkloadConfig(ConfigModel):
     resources: Resources = Resources()
     """Requests and limits."""
 
-    probe: Literal["http", "exec", "none"] | None = None
+    probe: Probe | None = None
     """Health checking: ``http`` (default for http workloads, the health endpoints), ``exec``
     (runs ``probeCommand``) or ``none``."""
 
@@ -262,7 +262,7 @@ class WorkloadConfig(ConfigModel):
     """Extra non-secret environment variables (names that look like a secret are refused:
     use ``secrets``)."""
 
-    s3_access: Literal["none", "read", "read-write"] = "none"
+    s3_access: S3Access = "none"
     """Access to this workload's own prefix in the app bucket."""
 
     @field_validator("env", "secrets")
@@ -286,7 +286,7 @@ class WorkloadConfig(ConfigModel):
         return env
 
     @property
-    def exposure(self) -> str:
+    def exposure(self) -> Exposure:
         return self.expose or ("internal" if self.kind == "http" else "none")
 
     @property
@@ -344,7 +344,7 @@ class WorkloadConfig(ConfigModel):
         return any(t.rsplit("/", 1)[-1] == "celery" for t in tokens)
 
     @property
-    def effective_probe(self) -> str:
+    def effective_probe(self) -> Probe:
         return self.probe or ("http" if self.kind == "http" else "none")
 
     @property
@@ -473,7 +473,7 @@ class AppsConfig(ConfigModel):
     quota: QuotaConfig = QuotaConfig()
     """Namespace ResourceQuota."""
 
-    zone_spread: Literal["required", "preferred"] = "required"
+    zone_spread: ZoneSpread = "required"
     """Topology spread across zones: ``required`` (DoNotSchedule) or ``preferred``."""
 
     require_pinned_images: bool = True

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.modes import CapacityType
 from components.versions import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
 
 from .base import ConfigModel, LogRetentionDays
@@ -37,7 +38,7 @@ class NodeGroupConfig(ConfigModel):
     instance_types: tuple[str, ...] = Field(default=("m7i.large",), min_length=1, max_length=20)
     """EC2 instance types; give several for SPOT so capacity can be diversified."""
 
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    capacity_type: CapacityType = "ON_DEMAND"
     """``ON_DEMAND`` (production) or ``SPOT`` (cheap, interruptible)."""
 
     min_size: int = Field(default=3, ge=0, le=100)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.modes import NatGateways
+
 from .base import ConfigModel, LogRetentionDays
 
 InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "sts", "secretsmanager", "logs"]
@@ -34,7 +36,7 @@ class NetworkConfig(ConfigModel):
     az_count: int = Field(default=3, ge=2, le=6)
     """Availability zones to span (2-6; EKS and RDS subnet groups need at least 2)."""
 
-    nat_gateways: Literal["one_per_az", "single"] = "one_per_az"
+    nat_gateways: NatGateways = "one_per_az"
     """``one_per_az`` survives an AZ outage; ``single`` saves cost (staging)."""
 
     flow_logs: FlowLogsConfig = FlowLogsConfig()
