@@ -478,8 +478,13 @@ def zone_share(spec: NodeGroupSpec, index: int, zones: int) -> NodeGroupSpec:
 
 
 def _endpoint_of(kubeconfig: object) -> str:
+    """The API server URL of pulumi-eks's kubeconfig; a kubeconfig without one is an error
+    (never an empty endpoint output)."""
     doc = json.loads(kubeconfig) if isinstance(kubeconfig, str) else kubeconfig
     try:
-        return str(doc["clusters"][0]["cluster"]["server"])  # type: ignore[index]
-    except (KeyError, IndexError, TypeError):
-        return ""
+        server = str(doc["clusters"][0]["cluster"]["server"])  # type: ignore[index]
+    except (KeyError, IndexError, TypeError) as error:
+        raise ValueError(f"the cluster's kubeconfig names no API server: {error!r}") from error
+    if not server.startswith("https://"):
+        raise ValueError(f"the cluster's API server {server!r} is not an https URL")
+    return server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -249,3 +250,13 @@ def test_a_different_minor_moves_nodes_pod_security_and_the_autoscaler() -> None
         if r.inputs["name"] == "cluster-autoscaler"
     ]  # fmt: skip
     assert autoscaler.inputs["values"]["image"]["tag"].startswith("v1.34.")
+
+
+def test_a_kubeconfig_without_a_server_is_an_error_not_an_empty_endpoint() -> None:
+    from components.eks_cluster import _endpoint_of
+
+    assert (
+        _endpoint_of('{"clusters": [{"cluster": {"server": "https://x.eks"}}]}') == "https://x.eks"
+    )
+    with pytest.raises(ValueError, match="names no API server"):
+        _endpoint_of('{"clusters": []}')
