@@ -2,48 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, field_validator, model_validator
 
 from .base import ConfigModel
-
-_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
-_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-
-
-def check_cron(expression: str) -> str:
-    """A 5-field Kubernetes CronJob schedule (numbers, ranges, lists, steps)."""
-    fields = expression.split()
-    if len(fields) != 5:
-        raise ValueError(
-            f"{expression!r} is not a cron schedule: expected 5 fields "
-            "(minute hour day-of-month month day-of-week), e.g. '0 * * * *'"
-        )
-    names = ("minute", "hour", "day-of-month", "month", "day-of-week")
-    for value, (low, high), name in zip(fields, _CRON_RANGES, names, strict=True):
-        if not _CRON_FIELD.match(value):
-            raise ValueError(f"{expression!r}: {name} field {value!r} is not valid cron syntax")
-        for number in re.findall(r"\d+", re.sub(r"/\d+", "", value)):
-            if not low <= int(number) <= high:
-                raise ValueError(f"{expression!r}: {name} {number} outside {low}-{high}")
-    return expression
+from .schedules import check_cron, longest_gap_minutes
 
 
 def cron_interval_minutes(expression: str) -> int:
-    """Longest gap between runs of a schedule of the shapes this platform uses."""
-    minute, hour, dom, _month, dow = expression.split()
-    if step := re.fullmatch(r"\*/(\d+)", minute):
-        return int(step.group(1))
-    if hour == "*":
-        return 60
-    if step := re.fullmatch(r"\*/(\d+)", hour):
-        return 60 * int(step.group(1))
-    if dom == "*" and dow == "*":
-        return 1440
-    if dom == "*":
-        return 10080
-    return 44640
+    """Longest gap between runs of a schedule (``croniter``)."""
+    return longest_gap_minutes(expression)
 
 
 class VaultLockConfig(ConfigModel):

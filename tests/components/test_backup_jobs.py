@@ -180,7 +180,7 @@ BAD = [
      ["platform:backups", "shorter than two intervals"]),
     ("dr-region-equals-primary", {"drRegion": "us-east-1"}, ["backups.drRegion us-east-1 must differ"]),
     ("bad-cron", {"pgDumpSchedule": "every hour"}, ["platform:backups.pgDumpSchedule", "expected 5 fields"]),
-    ("cron-out-of-range", {"pgDumpSchedule": "0 25 * * *"}, ["platform:backups.pgDumpSchedule", "hour 25 outside 0-23"]),
+    ("cron-out-of-range", {"pgDumpSchedule": "0 25 * * *"}, ["platform:backups.pgDumpSchedule", "out of range"]),
     ("standard-ia-for-a-few-days", {"dumpTransitionDays": 30, "dumpRetentionDays": 35},
      ["platform:backups", "less than 30 days in Standard-IA"]),
     ("retention-above-vault-lock-max", {"monthlyRetentionDays": 730},

@@ -22,11 +22,13 @@ from tools.report.recovery import (
         ("30 3 * * *", 1440),
         ("0 */6 * * *", 360),
         ("0 4 * * 0", 10080),
-        ("0 4 1 * *", 43200),
+        ("0 4 1 * *", 44640),  # the longest month
         ("cron(0 5 ? * * *)", 1440),
         ("cron(0 5 ? * SUN *)", 10080),
-        ("cron(0 5 1 * ? *)", 43200),
-        ("@hourly", None),
+        ("cron(0 5 1 * ? *)", 44640),
+        ("30 2 * * 1-5", 4320),  # Friday to Monday
+        ("@hourly", 60),
+        ("not a schedule", None),
     ],
 )
 def test_cron_interval(expression: str, minutes: float | None) -> None:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from environment.config.cost import CostConfig
+from environment.config.schedules import runs_per_day
 from policies.graph import Resource, ResourceGraph
 
 from . import prices as p
@@ -236,27 +237,10 @@ def _lifecycle(graph: ResourceGraph, bucket: str) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def _field_values(field: str, low: int, high: int) -> set[int]:
-    """The values a cron field selects (``*``, ``a-b``, ``*/n``, ``a-b/n``, lists)."""
-    values: set[int] = set()
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        start, end = (low, high) if base in ("*", "?") else (
-            (int(base.split("-")[0]), int(base.split("-")[-1]))
-        )  # fmt: skip
-        values.update(range(start, end + 1, int(step) if step else 1))
-    return values
-
-
 def cron_runs_per_day(expression: str) -> float:
-    """Average runs a day of a 5-field schedule (day of month assumed ``*``): minutes x hours,
-    times the share of weekdays selected. ``0 0,12 * * *`` -> 2; ``30 1 * * 1-5`` -> 5/7."""
-    minute, hour, _dom, _month, dow = expression.split()
-    runs: float = len(_field_values(minute, 0, 59)) * len(_field_values(hour, 0, 23))
-    if dow not in ("*", "?"):
-        days = {d % 7 for d in _field_values(dow, 0, 7)}
-        runs *= len(days) / 7
-    return float(runs)
+    """Average runs a day of a schedule (``croniter``): ``0 0,12 * * *`` -> 2,
+    ``30 1 * * 1-5`` -> 5/7."""
+    return runs_per_day(expression)
 
 
 MULTIPART_CHUNK_GIB = 8 / 1024

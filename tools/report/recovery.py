@@ -8,10 +8,10 @@ is compared with the stack's targets (``backups.rpoMinutes`` / ``backups.rtoMinu
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from environment.config.schedules import longest_gap_minutes
 from policies.graph import ResourceGraph
 
 from .timing import CREATE_SECONDS, MULTI_AZ_RDS_SECONDS
@@ -164,28 +164,12 @@ class RecoveryReport:
 
 
 def cron_interval_minutes(expression: str) -> float | None:
-    """Interval between runs of a Kubernetes (5-field) or AWS (``cron(...)``, 6-field)
-    schedule; None when the shape is not a regular interval this model understands."""
-    text = expression.strip()
-    aws = re.fullmatch(r"cron\((.*)\)", text)
-    fields = (aws.group(1) if aws else text).split()
-    if len(fields) not in (5, 6):
+    """Longest gap between runs of a Kubernetes (5-field) or AWS (``cron(...)``) schedule;
+    None when it is not a schedule."""
+    try:
+        return float(longest_gap_minutes(expression))
+    except (ValueError, KeyError):
         return None
-    minute, hour, dom, _month, dow = fields[:5]
-    any_ = {"*", "?"}
-    if step := re.fullmatch(r"\*/(\d+)", minute):
-        return float(step.group(1))
-    if minute == "*":
-        return 1.0
-    if hour == "*":
-        return 60.0
-    if step := re.fullmatch(r"\*/(\d+)", hour):
-        return 60.0 * int(step.group(1))
-    if dom in any_ and dow in any_:
-        return 1440.0
-    if dom in any_:
-        return 10080.0
-    return 43200.0
 
 
 def _inputs(graph: ResourceGraph, type_: str) -> list[dict[str, Any]]:
