@@ -20,12 +20,10 @@ import pulumi
 import yaml
 from google.protobuf.json_format import MessageToDict
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from policies.graph import Resource, ResourceGraph, ResourceOptions
 
+from . import runtime
 from .mocks import PlatformMocks, to_json_safe
 
 PROJECT = "platform"
@@ -64,7 +62,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 k: tuple(v.urns) for k, v in request.propertyDependencies.items()
             },
             inputs=_decode_provider_inputs(
-                request.type, to_json_safe(rpc.deserialize_properties(request.object))
+                request.type, to_json_safe(runtime.deserialize_properties(request.object))
             ),
             outputs=_mask(
                 to_json_safe({"id": registration.id, **registration.state} if registration else {}),
@@ -160,24 +158,6 @@ def stack_name_of(path: Path) -> str:
     return path.stem
 
 
-def _deserialize_resource_off_main_thread(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Mock-monitor workaround (see NOTES): rehydrating a resource reference on a worker
-    thread fails with "Future attached to a different loop"; there, return its URN instead."""
-
-    def wrapper(ref_struct: Any, keep_unknowns: bool | None = None) -> Any:
-        if threading.current_thread() is not threading.main_thread():
-            return str(ref_struct["urn"])
-        return original(ref_struct, keep_unknowns)
-
-    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
-    return wrapper
-
-
-def _reset_runtime() -> None:
-    settings.ROOT.set(None)
-    settings.SETTINGS.outputs.clear()
-
-
 def run_program(
     stack_file: Path,
     program: Callable[[], None] | None = None,
@@ -219,34 +199,31 @@ def run_with_config(
         program = default_program
 
     region = config.get("aws:region", "us-east-1")
-    _reset_runtime()
+    runtime.reset()
     pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
     mocks = PlatformMocks(region, live)
     monitor = CapturingMonitor(mocks, progress)
-    if not hasattr(rpc.deserialize_resource, "__wrapped__"):
-        rpc.deserialize_resource = _deserialize_resource_off_main_thread(rpc.deserialize_resource)
+    runtime.patch_resource_references()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
 
     error: str | None = None
     main_program = program
     try:
-        _sync_await(run_pulumi_func(main_program))
+        runtime.run_program_sync(main_program)
     except ConfigError as exc:
         error = str(exc)
 
     outputs: dict[str, Any] = {}
     secret_outputs: set[str] = set()
-    root = settings.get_root_resource()
     try:
-        for name, value in (getattr(root, "outputs", None) or {}).items():
-            out = pulumi.Output.from_input(value)
-            resolved = _sync_await(out.future(with_unknowns=True))
-            if _sync_await(out.is_secret()):
+        for name, value in runtime.root_outputs().items():
+            resolved, secret = runtime.resolve(value)
+            if secret:
                 secret_outputs.add(name)
             outputs[name] = to_json_safe(resolved)
     except ConfigError as exc:  # judged against live state, inside an apply
         error = error or str(exc)
-    _reset_runtime()
+    runtime.reset()
     return PlanResult(
         stack=stack,
         config=dict(config),
