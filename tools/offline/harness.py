@@ -24,7 +24,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from policies.graph import Resource, ResourceGraph, ResourceOptions
 
 from . import runtime
-from .mocks import PlatformMocks, to_json_safe
+from .mocks import NEVER_PRODUCED, PlatformMocks, to_json_safe
 
 PROJECT = "platform"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -158,6 +158,26 @@ def stack_name_of(path: Path) -> str:
     return path.stem
 
 
+def _never_produced(records: list[Resource]) -> str | None:
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if value == NEVER_PRODUCED:
+            found.append(path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+
+    for record in records:
+        walk(record.inputs, record.name)
+    if not found:
+        return None
+    return "strict: inputs built from outputs the mocks never produced:\n  " + "\n  ".join(found)
+
+
 def run_program(
     stack_file: Path,
     program: Callable[[], None] | None = None,
@@ -183,9 +203,13 @@ def run_with_config(
     secret_keys: set[str] | frozenset[str] = frozenset(),
     progress: Callable[[int, Resource], None] | None = None,
     live: Mapping[str, Any] | None = None,
+    strict: bool = False,
 ) -> PlanResult:
     """Run ``program`` under mocks with a flat engine-style config (``{"ns:key": "value"}``);
     ``live`` describes what already runs (``PlatformMocks.live``; default: a first deploy).
+    ``strict`` runs the program as a preview, where an output the mocks never produced is
+    unknown rather than silently absent, and reports every input built from one as an error
+    (a component reading an output the mocks lack would otherwise pass unnoticed).
     ``progress`` is called after each registration with the count so far and the resource.
 
     Config errors do not raise: they come back in ``PlanResult.error`` together with the graph
@@ -204,7 +228,7 @@ def run_with_config(
     mocks = PlatformMocks(region, live)
     monitor = CapturingMonitor(mocks, progress)
     runtime.patch_resource_references()
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=strict, monitor=monitor)
 
     error: str | None = None
     main_program = program
@@ -224,6 +248,8 @@ def run_with_config(
     except ConfigError as exc:  # judged against live state, inside an apply
         error = error or str(exc)
     runtime.reset()
+    if strict and error is None:
+        error = _never_produced(monitor.records)
     return PlanResult(
         stack=stack,
         config=dict(config),

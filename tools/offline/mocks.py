@@ -430,4 +430,11 @@ def to_json_safe(value: Any) -> Any:
         return value
     if isinstance(value, pulumi.Resource):
         return f"[resource {type(value).__name__}]"
+    if isinstance(value, pulumi.output.Unknown):
+        return NEVER_PRODUCED
     return json.loads(json.dumps(value, default=str))
+
+
+NEVER_PRODUCED = "[unknown: never produced by the mocks]"
+"""An input built from an output the mocks did not return (seen in strict mode, where the
+program runs as a preview: such a value is unknown instead of silently absent)."""
