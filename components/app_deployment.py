@@ -202,6 +202,12 @@ def probes(spec: WorkloadSpec) -> dict[str, Any]:
     return {}
 
 
+def metrics_port_name(spec: WorkloadSpec) -> str:
+    """The container port Prometheus scrapes: an http workload's own port when it serves
+    metrics there, else a port named ``metrics`` (the PodMonitor selects it by this name)."""
+    return "http" if spec.kind == "http" and spec.metrics_port == spec.port else "metrics"
+
+
 def app_secret(name: str) -> str:
     """The Secret (made by external-secrets) holding a workload's secret variables."""
     return f"{name}-app-secrets"
@@ -224,7 +230,7 @@ def app_container(name: str, spec: WorkloadSpec) -> dict[str, Any]:
     ports = []
     if spec.kind == "http":
         ports.append({"name": "http", "containerPort": spec.port, "protocol": "TCP"})
-    if spec.metrics_port is not None and (spec.kind != "http" or spec.metrics_port != spec.port):
+    if spec.metrics_port is not None and metrics_port_name(spec) == "metrics":
         ports.append({"name": "metrics", "containerPort": spec.metrics_port, "protocol": "TCP"})
     container: dict[str, Any] = {
         "name": name,

@@ -3,7 +3,6 @@ public ALB."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import pulumi
@@ -125,8 +124,9 @@ def _public(
     )
 
 
-def workload_spec(workload: WorkloadConfig) -> WorkloadSpec:
-    """The component's view of one workload's config."""
+def workload_spec(workload: WorkloadConfig, environment: str) -> WorkloadSpec:
+    """The component's view of one workload's config (remote secret names are relative to
+    the environment's prefix)."""
     scaling = workload.autoscaling
     scrape = workload.scrape
     return WorkloadSpec(
@@ -157,7 +157,7 @@ def workload_spec(workload: WorkloadConfig) -> WorkloadSpec:
         metrics_path=scrape.path if scrape else None,
         metrics_port=workload.metrics_port,
         secrets={
-            var: (ref.from_secrets_manager, ref.property)
+            var: (f"{environment}/{ref.from_secrets_manager}", ref.property)
             for var, ref in workload.secrets.items()
             if ref.from_secrets_manager is not None
         },
@@ -207,16 +207,12 @@ def _deployment_args(
     workload: WorkloadConfig,
 ) -> AppDeploymentArgs:
     apps, cluster = ctx.cfg.apps, platform.cluster
-    spec = workload_spec(workload)
     return AppDeploymentArgs(
         environment=ctx.env,
         name=name,
         region=ctx.cfg.region,
         namespace=apps.namespace,
-        # a remote secret name is relative to the environment's prefix
-        workload=dataclasses.replace(
-            spec, secrets={v: (f"{ctx.env}/{n}", p) for v, (n, p) in spec.secrets.items()}
-        ),
+        workload=workload_spec(workload, ctx.env),
         k8s_provider=cluster.k8s_provider,
         oidc=cluster.oidc,
         load_balancer_subnet_cidrs=[str(c) for c in net.subnets.public],

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.app_deployment import metrics_port_name
 from components.database_roles import MONITORING_ROLE
 from components.live import live_claim_sizes
 from components.monitoring.alertmanager import (
@@ -23,7 +24,7 @@ from components.monitoring_stack import (
     prometheus_claims,
 )
 
-from .apps import Product
+from .apps import Product, workload_spec
 from .cluster import Platform
 from .context import Context
 from .data import Data
@@ -64,11 +65,7 @@ def thresholds(ctx: Context) -> RuleThresholds:
 
 def scrape_targets(ctx: Context) -> list[ScrapeTarget]:
     return [
-        ScrapeTarget(
-            name,
-            "http" if w.metrics_port == w.port and w.kind == "http" else "metrics",
-            w.scrape.path,
-        )
+        ScrapeTarget(name, metrics_port_name(workload_spec(w, ctx.env)), w.scrape.path)
         for name, w in sorted(ctx.cfg.apps.workloads.items())
         if w.scrape is not None
     ]
