@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from components.monitoring_stack import ALERTMANAGER_CONFIG_ANNOTATION
 from policies.graph import Resource, ResourceGraph
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -82,10 +83,10 @@ def write_monitoring_files(graph: ResourceGraph, directory: Path) -> list[Path]:
         written.append(path)
     for r in graph.of_type("kubernetes:core/v1:Secret"):
         annotations = (r.inputs.get("metadata") or {}).get("annotations") or {}
-        if "platform/alertmanager-config" in annotations:
+        if ALERTMANAGER_CONFIG_ANNOTATION in annotations:
             path = directory / "alertmanager.yaml"
             path.parent.mkdir(parents=True, exist_ok=True)
-            config = json.loads(annotations["platform/alertmanager-config"])
+            config = json.loads(annotations[ALERTMANAGER_CONFIG_ANNOTATION])
             path.write_text(yaml.safe_dump(config, sort_keys=False))
             written.append(path)
     return written
