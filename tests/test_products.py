@@ -26,12 +26,11 @@ def _config(plan: PlanResult) -> StackConfig:
 
 
 def _objects(plan: PlanResult, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    manifests = (manifest_of(r) for r in plan.graph if is_manifest(r))
     return [
-        manifest_of(r)
-        for r in plan.graph
-        if is_manifest(r)
-        and manifest_of(r)["kind"] == kind
-        and (namespace is None or manifest_of(r)["metadata"].get("namespace") == namespace)
+        m
+        for m in manifests
+        if m["kind"] == kind and (namespace is None or m["metadata"].get("namespace") == namespace)
     ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from policies.graph import Resource, ResourceGraph
-from policies.lib import ADVISORY, MANDATORY, WORKLOAD_TYPES
+from policies.lib import ADVISORY, MANDATORY, WORKLOAD_TYPES, pod_spec
 from policies.offline import evaluate
 from policies.registry import ALL_POLICIES
 
@@ -258,12 +258,11 @@ def _broken(props: dict[str, Any], breaks: Callable[[dict[str, Any]], None]) -> 
 
 
 def _pod_of(props: dict[str, Any]) -> dict[str, Any]:
-    spec = props["spec"]
-    if props["kind"] == "Pod":
-        return spec
-    if props["kind"] == "CronJob":
-        return spec["jobTemplate"]["spec"]["template"]["spec"]
-    return spec["template"]["spec"]
+    """The (mutable) pod spec inside a workload, found as the pack finds it."""
+    pod = pod_spec(props["kind"], props)
+    assert isinstance(pod, dict), props["kind"]
+    assert pod, props["kind"]
+    return pod
 
 
 CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]]]] = [
