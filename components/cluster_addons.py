@@ -221,41 +221,54 @@ def reloader_values(replicas: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _LbcNames:
-    """The ARNs and conditions the controller's statements share."""
+    """The ARNs and conditions the controller's statements share, derived from the scope."""
 
-    ec2: str
-    elb: str
-    lb: str
-    security_groups: str
-    load_balancers: list[str]
-    target_groups: str
-    listeners: list[str]
-    cluster_tag: str
-    owned: dict[str, Any]
-    tagged_on_create: dict[str, Any]
-    keeps_cluster_tag: dict[str, Any]
+    scope: LoadBalancerScope
+    cluster_tag: str = "elbv2.k8s.aws/cluster"
 
+    @property
+    def ec2(self) -> str:
+        return f"arn:aws:ec2:{self.scope.region}:{self.scope.account}"
 
-def _lbc_names(scope: LoadBalancerScope) -> _LbcNames:
-    ec2 = f"arn:aws:ec2:{scope.region}:{scope.account}"
-    elb = f"arn:aws:elasticloadbalancing:{scope.region}:{scope.account}"
-    lb = f"{scope.load_balancer_prefix}-*"
-    security_groups = f"{ec2}:security-group/*"
-    load_balancers = [f"{elb}:loadbalancer/app/{lb}/*", f"{elb}:loadbalancer/net/{lb}/*"]
-    target_groups = f"{elb}:targetgroup/*/*"
-    listeners = [
-        f"{elb}:{kind}/{lb_type}/{lb}/*/*"
-        for kind in ("listener", "listener-rule")
-        for lb_type in ("app", "net")
-    ]
-    cluster_tag = "elbv2.k8s.aws/cluster"
-    owned = {"StringEquals": {f"aws:ResourceTag/{cluster_tag}": scope.cluster}}
-    tagged_on_create = {f"aws:RequestTag/{cluster_tag}": scope.cluster}
-    keeps_cluster_tag = {"Null": {f"aws:RequestTag/{cluster_tag}": "true"}}
-    return _LbcNames(
-        ec2, elb, lb, security_groups, load_balancers, target_groups, listeners,
-        cluster_tag, owned, tagged_on_create, keeps_cluster_tag,
-    )  # fmt: skip
+    @property
+    def elb(self) -> str:
+        return f"arn:aws:elasticloadbalancing:{self.scope.region}:{self.scope.account}"
+
+    @property
+    def lb(self) -> str:
+        return f"{self.scope.load_balancer_prefix}-*"
+
+    @property
+    def security_groups(self) -> str:
+        return f"{self.ec2}:security-group/*"
+
+    @property
+    def load_balancers(self) -> list[str]:
+        return [f"{self.elb}:loadbalancer/{kind}/{self.lb}/*" for kind in ("app", "net")]
+
+    @property
+    def target_groups(self) -> str:
+        return f"{self.elb}:targetgroup/*/*"
+
+    @property
+    def listeners(self) -> list[str]:
+        return [
+            f"{self.elb}:{kind}/{lb_type}/{self.lb}/*/*"
+            for kind in ("listener", "listener-rule")
+            for lb_type in ("app", "net")
+        ]
+
+    @property
+    def owned(self) -> dict[str, Any]:
+        return {"StringEquals": {f"aws:ResourceTag/{self.cluster_tag}": self.scope.cluster}}
+
+    @property
+    def tagged_on_create(self) -> dict[str, Any]:
+        return {f"aws:RequestTag/{self.cluster_tag}": self.scope.cluster}
+
+    @property
+    def keeps_cluster_tag(self) -> dict[str, Any]:
+        return {"Null": {f"aws:RequestTag/{self.cluster_tag}": "true"}}
 
 
 def _lbc_common(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
@@ -448,7 +461,7 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
     - listeners, rules and web ACL associations only on this environment's load balancers
       (upstream: ``*``).
     """
-    n = _lbc_names(scope)
+    n = _LbcNames(scope)
     return [
         *_lbc_common(scope, n),
         *_lbc_security_group_statements(scope, n),
