@@ -8,11 +8,6 @@ from .base import ConfigModel
 from .schedules import check_cron, longest_gap_minutes
 
 
-def cron_interval_minutes(expression: str) -> int:
-    """Longest gap between runs of a schedule (``croniter``)."""
-    return longest_gap_minutes(expression)
-
-
 class VaultLockConfig(ConfigModel):
     """AWS Backup Vault Lock in governance mode (admins with permission can still remove it)."""
 
@@ -98,7 +93,7 @@ class BackupsConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> BackupsConfig:
-        interval = cron_interval_minutes(self.pg_dump_schedule)
+        interval = longest_gap_minutes(self.pg_dump_schedule)
         if self.dump_retention_days * 1440 < 2 * interval:
             raise ValueError(
                 f"dumpRetentionDays {self.dump_retention_days} is shorter than two intervals of "
@@ -123,7 +118,7 @@ class BackupsConfig(ConfigModel):
                         f"{lock.max_retention_days}: AWS Backup would fail every backup and "
                         "copy job of that rule in the locked vault"
                     )
-        if cron_interval_minutes(self.restore_check_schedule) > 6 * 1440:
+        if longest_gap_minutes(self.restore_check_schedule) > 6 * 1440:
             raise ValueError(
                 f"restoreCheckSchedule {self.restore_check_schedule!r} runs less often than every "
                 "6 days: its staleness alarm cannot look back that far (CloudWatch evaluates at "
@@ -140,8 +135,8 @@ class BackupsConfig(ConfigModel):
 
     @property
     def restore_check_interval_days(self) -> int:
-        return -(-cron_interval_minutes(self.restore_check_schedule) // 1440)
+        return -(-longest_gap_minutes(self.restore_check_schedule) // 1440)
 
     @property
     def dump_interval_minutes(self) -> int:
-        return cron_interval_minutes(self.pg_dump_schedule)
+        return longest_gap_minutes(self.pg_dump_schedule)

@@ -287,6 +287,6 @@ def test_backup_copies_to_the_dr_vault_are_priced(production: object, staging: o
      ("30 1 * * 1-5", 5 / 7), ("0 */6 * * *", 4)],
 )  # fmt: skip
 def test_dump_runs_per_day_follow_the_schedule(schedule: str, runs: float) -> None:
-    from tools.report.cost import cron_runs_per_day
+    from environment.config.schedules import runs_per_day
 
-    assert cron_runs_per_day(schedule) == pytest.approx(runs)
+    assert runs_per_day(schedule) == pytest.approx(runs)

@@ -237,12 +237,6 @@ def _lifecycle(graph: ResourceGraph, bucket: str) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def cron_runs_per_day(expression: str) -> float:
-    """Average runs a day of a schedule (``croniter``): ``0 0,12 * * *`` -> 2,
-    ``30 1 * * 1-5`` -> 5/7."""
-    return runs_per_day(expression)
-
-
 MULTIPART_CHUNK_GIB = 8 / 1024
 """``aws s3 cp`` uploads in 8 MiB parts: one PUT per part (plus create and complete)."""
 STANDARD_IA_MINIMUM_DAYS = 30
@@ -265,7 +259,7 @@ def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
         bucket = env.get("BUCKET")
         if not bucket or "schedule" not in spec:
             continue
-        per_day = cron_runs_per_day(str(spec["schedule"]))
+        per_day = runs_per_day(str(spec["schedule"]))
         expiration, noncurrent = _lifecycle(graph, bucket)
         if not expiration:
             lines.append(_Line(cronjob, "database dumps (S3)", float("nan"),
