@@ -21,6 +21,7 @@ up, before the controllers, the nodes, the cluster and the VPC go.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -733,7 +734,7 @@ class ClusterAddons(pulumi.ComponentResource):
         deleting a CRD deletes every object of its kind."""
         chart = versions.HELM_CHARTS[key]
         directory = CRDS / f"{key}-{chart.version}"
-        provider = self._crd_provider()
+        provider = self._crd_provider
         documents = [
             doc
             for path in sorted(directory.glob("*.yaml"))
@@ -758,21 +759,20 @@ class ClusterAddons(pulumi.ComponentResource):
             for doc in documents
         ]
 
+    @functools.cached_property
     def _crd_provider(self) -> k8s.Provider:
         """A provider that upserts (pulumi-kubernetes >= 4.29 otherwise refuses an existing
         object): a cluster where ``helm install`` created these CRDs is adopted, not failed.
         It depends on the main provider, so the deploy's AWS-only phase excludes it too."""
         if self._args.kubeconfig is None:
             return self._args.k8s_provider
-        if getattr(self, "_crds_provider", None) is None:
-            self._crds_provider = k8s.Provider(
-                f"{self._name}-crds",
-                kubeconfig=self._args.kubeconfig,
-                enable_server_side_apply=True,
-                upsert_existing_objects=True,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self._args.k8s_provider]),
-            )
-        return self._crds_provider
+        return k8s.Provider(
+            f"{self._name}-crds",
+            kubeconfig=self._args.kubeconfig,
+            enable_server_side_apply=True,
+            upsert_existing_objects=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._args.k8s_provider]),
+        )
 
     def _release(
         self,
