@@ -19,6 +19,7 @@ from tools.bootstrap.cli import (
     main,
 )
 from tools.bootstrap.secrets import SecretError, put_secret
+from tools.offline.harness import PlanResult
 
 REGION = "us-east-1"
 BUCKET = "acme-pulumi-state"
@@ -117,6 +118,11 @@ def test_ci_role_permissions_follow_their_purpose(session: Any) -> None:
     assert drift["RefreshSecretVersions"]["Action"] == "secretsmanager:GetSecretValue"
     # the program's own secrets; never the operator's alert receiver keys
     assert not any("alerting" in r for r in drift["RefreshSecretVersions"]["Resource"])
+    # every secret the program writes a version of (refresh reads them all)
+    assert any(
+        r.endswith(":secret:staging/generated/*")
+        for r in drift["RefreshSecretVersions"]["Resource"]
+    )
     staging = _inline(session, "platform-ci-deploy-staging")
     # identity writes only on the environment's own names: staging cannot touch production's
     assert staging["EnvironmentRolesAndPolicies"]["Resource"] == [
@@ -195,3 +201,23 @@ def test_put_secret_cli_reads_stdin(
         SecretId="production/alerting/pagerduty-routing-key"
     )
     assert value["SecretString"] == "routing-key"
+
+
+def test_the_drift_role_may_read_every_secret_the_program_writes(product: PlanResult) -> None:
+    """A refreshed preview reads every SecretVersion the program manages: each secret's name
+    must fall under the drift role's grant (its group under the stack's prefix; the
+    examples show the groups the committed stacks do not use yet)."""
+    import fnmatch
+
+    from tools.bootstrap.ci_roles import ci_roles, permission_policy
+
+    drift = next(r for r in ci_roles() if r.name == "platform-ci-drift")
+    policy = permission_policy("123456789012", BUCKET, "arn:aws:kms:us-east-1:1:key/k", drift)
+    (grant,) = [s for s in policy["Statement"] if s["Sid"] == "RefreshSecretVersions"]
+    groups = {arn.split(":secret:", 1)[1].split("/", 1)[1] for arn in grant["Resource"]}
+    names = [s.inputs["name"] for s in product.graph.of_type("aws:secretsmanager/secret:Secret")]
+    assert names
+    for name in names:
+        stack, relative = name.split("/", 1)
+        assert stack == product.stack, name
+        assert any(fnmatch.fnmatch(relative, g) for g in groups), name

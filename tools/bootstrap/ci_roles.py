@@ -167,7 +167,8 @@ def _identity_statements(account: str, environment: str) -> list[dict[str, Any]]
 
 def _secret_value_statements(account: str) -> list[dict[str, Any]]:
     """The values a refresh reads: the program's own secrets (database logins, the cache's
-    token), not the operator's (alert receivers are looked up, never read)."""
+    token, the values it generates for workloads), not the operator's (alert receivers and a
+    team's ``fromSecretsManager`` entries are looked up or synced, never read by Pulumi)."""
     return [
         {
             "Sid": "RefreshSecretVersions",
@@ -176,7 +177,7 @@ def _secret_value_statements(account: str) -> list[dict[str, Any]]:
             "Resource": [
                 f"arn:aws:secretsmanager:*:{account}:secret:{stack}/{group}/*"
                 for stack in ENVIRONMENTS
-                for group in ("db", "cache")
+                for group in ("db", "cache", "generated")
             ],
         },
         {
