@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
+from pydantic import Field
 
 from . import versions
 from ._shared import service_security_group
 from .kms import customer_managed_key
 from .monitoring.alarms import cache_node_ids
+from .settings import DailyWindow, LogRetentionDays, Settings, WeeklyWindow
 
 PORT = 6379
 AUTH_SPECIALS = "!&#$^<>-"
@@ -30,33 +32,66 @@ AUTH_SPECIALS = "!&#$^<>-"
 shell- and URL-safe."""
 
 
+class CacheSettings(Settings):
+    """What an operator chooses about the replication group; defaults are the production-safe
+    choice. The stack file's ``cache`` section extends this model
+    (``environment.config.cache``)."""
+
+    apply_immediately: bool = False
+    """Apply modifications (node type, engine version) in this ``pulumi up``, not in
+    the next maintenance window. Off (production-safe: no failover mid-day): the change waits
+    for the window, and until then every refreshed preview shows it again; the nightly drift
+    check reports it as pending, not as drift (``tools/drift/classify.py``)."""
+
+    engine_version: str = versions.VALKEY_ENGINE_VERSION
+    """Valkey version; the parameter-group family follows its major."""
+
+    node_type: str = "cache.m7g.large"
+    """ElastiCache node type."""
+
+    cluster_mode: bool = False
+    """Shard the keyspace (cluster mode enabled). Off by default: Celery's Redis transport (the
+    broker of Celery workloads) does not support cluster mode, and one primary with a replica
+    per zone serves most products. Turn it on for a pure cache that outgrows one node."""
+
+    shards: int = Field(default=1, ge=1, le=500)
+    """Node groups (shards); must be 1 without cluster mode."""
+
+    replicas_per_shard: int = Field(default=2, ge=0, le=5)
+    """Replicas per shard; >= 1 for automatic failover and Multi-AZ. The default gives one node
+    per zone of a three-zone VPC (primary + 2 replicas)."""
+
+    multi_az: bool = True
+    """Automatic failover to a replica in another AZ (needs replicasPerShard >= 1)."""
+
+    snapshot_retention_days: int = Field(default=7, ge=0, le=35)
+    """Daily snapshots kept (0 disables snapshots)."""
+
+    snapshot_window: DailyWindow = "04:00-05:00"
+    """Daily snapshot window (UTC), inside 03:00-06:00."""
+
+    maintenance_window: WeeklyWindow = "sun:05:30-sun:06:30"
+    """Weekly maintenance window (UTC); must not overlap the snapshot window."""
+
+    log_retention_days: LogRetentionDays = 30
+    """Days to keep slow and engine logs."""
+
+
 @dataclass(frozen=True)
 class ElastiCacheArgs:
-    """Inputs; defaults are the production-safe choice."""
+    """Inputs: the wiring, and the settings."""
 
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     source_security_group_ids: Sequence[pulumi.Input[str]]
     """The only security groups allowed to connect on 6379."""
     environment: str
-    engine_version: str = versions.VALKEY_ENGINE_VERSION
-    node_type: str = "cache.m7g.large"
-    cluster_mode: bool = False
-    """Cluster mode off by default: a Celery broker cannot use a cluster-mode cache."""
-    shards: int = 1
-    replicas_per_shard: int = 2
-    multi_az: bool = True
     availability_zones: pulumi.Input[Sequence[str]] = ()
     """Zones for the primary and its replicas (cluster mode off), one node per zone in order;
     ElastiCache ignores this after creation, so a zone list change never replaces the group."""
-    snapshot_retention_days: int = 7
-    snapshot_window: str = "04:00-05:00"
-    maintenance_window: str = "sun:05:30-sun:06:30"
-    log_retention_days: int = 30
+    settings: CacheSettings = field(default_factory=CacheSettings)
     protect: bool = True
     """Pulumi ``protect`` on the group, a final snapshot on delete, key retained on delete."""
-    apply_immediately: bool = False
-    """Modify now rather than in the maintenance window."""
 
 
 def _shape(args: ElastiCacheArgs) -> dict[str, Any]:
@@ -64,15 +99,15 @@ def _shape(args: ElastiCacheArgs) -> dict[str, Any]:
     return (
         {
             "cluster_mode": "enabled",
-            "num_node_groups": args.shards,
-            "replicas_per_node_group": args.replicas_per_shard,
+            "num_node_groups": args.settings.shards,
+            "replicas_per_node_group": args.settings.replicas_per_shard,
         }
-        if args.cluster_mode
+        if args.settings.cluster_mode
         else {
             "cluster_mode": "disabled",
-            "num_cache_clusters": 1 + args.replicas_per_shard,
+            "num_cache_clusters": 1 + args.settings.replicas_per_shard,
             "preferred_cache_cluster_azs": pulumi.Output.from_input(args.availability_zones).apply(
-                lambda zones: spread_over(list(zones), 1 + args.replicas_per_shard)
+                lambda zones: spread_over(list(zones), 1 + args.settings.replicas_per_shard)
             ),
         }
     )
@@ -100,7 +135,7 @@ class ElastiCache(pulumi.ComponentResource):
     ) -> None:
         super().__init__("platform:components:ElastiCache", name, None, opts)
         group_id = name[:40]
-        family = versions.valkey_parameter_group_family(args.engine_version)
+        family = versions.valkey_parameter_group_family(args.settings.engine_version)
 
         key, token, secret = self._auth(name, args, group_id)
         subnets = self._network(name, args, group_id)
@@ -112,26 +147,26 @@ class ElastiCache(pulumi.ComponentResource):
             replication_group_id=group_id,
             description=f"Valkey for {args.environment}",
             engine="valkey",
-            engine_version=args.engine_version,
-            node_type=args.node_type,
+            engine_version=args.settings.engine_version,
+            node_type=args.settings.node_type,
             port=PORT,
             parameter_group_name=parameter_group.name,
             subnet_group_name=subnets.name,
             security_group_ids=[self.security_group.id],
-            automatic_failover_enabled=args.multi_az,
-            multi_az_enabled=args.multi_az,
+            automatic_failover_enabled=args.settings.multi_az,
+            multi_az_enabled=args.settings.multi_az,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             auth_token=token.result,
             auth_token_update_strategy="ROTATE",
             at_rest_encryption_enabled=True,
             kms_key_id=key.arn,
-            snapshot_retention_limit=args.snapshot_retention_days,
-            snapshot_window=args.snapshot_window,
-            maintenance_window=args.maintenance_window,
+            snapshot_retention_limit=args.settings.snapshot_retention_days,
+            snapshot_window=args.settings.snapshot_window,
+            maintenance_window=args.settings.maintenance_window,
             final_snapshot_identifier=f"{group_id}-final" if args.protect else None,
             auto_minor_version_upgrade=True,
-            apply_immediately=args.apply_immediately,
+            apply_immediately=args.settings.apply_immediately,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name,
@@ -146,7 +181,7 @@ class ElastiCache(pulumi.ComponentResource):
         )
         self.endpoint = (
             self.group.configuration_endpoint_address
-            if args.cluster_mode
+            if args.settings.cluster_mode
             else self.group.primary_endpoint_address
         )
         self.port = self.group.port.apply(lambda p: p or PORT)
@@ -154,7 +189,10 @@ class ElastiCache(pulumi.ComponentResource):
         self.auth_secret_arn = secret.arn
         self.kms_key_arn = key.arn
         self.node_ids = cache_node_ids(
-            group_id, args.cluster_mode, args.shards, args.replicas_per_shard
+            group_id,
+            args.settings.cluster_mode,
+            args.settings.shards,
+            args.settings.replicas_per_shard,
         )
         """The nodes' cache cluster ids, known before the group exists (ElastiCache derives
         them from the group id): per-node alarm names."""
@@ -247,7 +285,7 @@ class ElastiCache(pulumi.ComponentResource):
             description=f"{group_id} ({family})",
             parameters=[
                 aws.elasticache.ParameterGroupParameterArgs(
-                    name="cluster-enabled", value="yes" if args.cluster_mode else "no"
+                    name="cluster-enabled", value="yes" if args.settings.cluster_mode else "no"
                 ),
                 aws.elasticache.ParameterGroupParameterArgs(
                     name="maxmemory-policy", value="volatile-lru"
@@ -264,7 +302,7 @@ class ElastiCache(pulumi.ComponentResource):
             kind: aws.cloudwatch.LogGroup(
                 f"{name}-{kind}",
                 name=f"/aws/elasticache/{group_id}/{kind}",
-                retention_in_days=args.log_retention_days,
+                retention_in_days=args.settings.log_retention_days,
                 opts=child,
             )
             for kind in ("slow-log", "engine-log")

@@ -21,10 +21,12 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
+from pydantic import Field
 
 from . import versions
 from ._shared import external_secret
 from .app_deployment import RELOADER_ANNOTATION
+from .elasticache import CacheSettings
 from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
 from .monitoring.alertmanager import (
     PAGERDUTY_ROUTING_KEY,
@@ -33,6 +35,8 @@ from .monitoring.alertmanager import (
     alertmanager_config,
 )
 from .monitoring.rules import WORKLOAD_LABEL, RuleThresholds, rule_groups
+from .rds_postgres import PostgresSettings
+from .settings import Settings
 
 NAMESPACE = "monitoring"
 DASHBOARDS = Path(__file__).parent / "monitoring" / "dashboards"
@@ -62,7 +66,7 @@ class ScrapeTarget:
     workload: str
     port: str
     """The container port's name (``http`` or ``metrics``)."""
-    path: str = "/metrics"
+    path: str
 
 
 def pod_monitor_spec(app_namespace: str, target: ScrapeTarget) -> dict[str, Any]:
@@ -87,61 +91,79 @@ def pod_monitor_spec(app_namespace: str, target: ScrapeTarget) -> dict[str, Any]
     }
 
 
-@dataclass(frozen=True)
+class MonitoringSettings(Settings):
+    """What an operator chooses about metrics and alerting; defaults are the production-safe
+    choice. The stack file's ``monitoring`` section extends this model
+    (``environment.config.monitoring``)."""
+
+    prometheus_retention_days: int = Field(default=30, ge=1, le=365)
+    """Days Prometheus keeps samples."""
+
+    prometheus_storage_gib: int = Field(default=100, ge=10, le=16384)
+    """gp3 volume per Prometheus replica."""
+
+    prometheus_replicas: int = Field(default=2, ge=1, le=5)
+    """Prometheus replicas (each scrapes everything)."""
+
+    alertmanager_replicas: int = Field(default=2, ge=1, le=5)
+    """Alertmanager replicas (clustered)."""
+
+    thresholds: RuleThresholds = RuleThresholds()
+    """Alert thresholds."""
+
+    slack_channel: str = Field(default="#platform-alerts", pattern=r"^#[a-z0-9_-]{1,79}$")
+    """Slack channel for alerts."""
+
+    alert_emails: tuple[str, ...] = Field(default=())
+    """Addresses subscribed to the CloudWatch alarm topic (and warning emails)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class MonitoringStackArgs:
-    """Inputs; defaults are the production-safe choice."""
+    """Inputs: the wiring, the settings, and what is watched (by name, from its component)."""
 
     environment: str
     region: str
     k8s_provider: k8s.Provider
-    storage_class: str = "gp3"
-    app_namespace: str = "apps"
+    storage_class: str
+    app_namespace: str
     """Where the workloads run (``apps.namespace``)."""
     scrape_targets: Sequence[ScrapeTarget] = ()
     """Workloads scraped (a PodMonitor each)."""
     extra_alerts: Sequence[Mapping[str, Any]] = ()
     """The stack's own alerting rules (PrometheusRule ``custom``)."""
-    prometheus_retention_days: int = 30
-    prometheus_storage_gib: int = 100
-    prometheus_replicas: int = 2
+    settings: MonitoringSettings = field(default_factory=MonitoringSettings)
     live_claim_gib: pulumi.Input[Mapping[str, int]] = field(default_factory=dict)
     """GiB of the running Prometheus volumes by claim (``components.live``): smaller ones are
-    expanded to ``prometheus_storage_gib`` (the operator never expands a claim)."""
-    alertmanager_replicas: int = 2
-    thresholds: RuleThresholds = field(default_factory=RuleThresholds)
+    expanded to ``settings.prometheus_storage_gib`` (the operator never expands a claim)."""
+    backup_max_age_seconds: int
+    """Age of the newest database dump that alerts (twice the dump interval)."""
     slack_webhook_secret: pulumi.Input[str] | None = None
     """Secrets Manager ARN of the Slack webhook URL; None: no Slack receiver."""
-    slack_channel: str = "#platform-alerts"
     pagerduty_routing_key_secret: pulumi.Input[str] | None = None
     """Secrets Manager ARN of the PagerDuty routing key; None: no paging."""
-    alert_emails: Sequence[str] = ()
-    secret_store: str = "aws-secrets-manager"
+    secret_store: str
+    """The ClusterSecretStore the exporters' ExternalSecrets read through."""
     # managed services watched by CloudWatch alarms and the exporters
     database_identifier: str | None = None
-    """The instance identifier (``RdsPostgres.identifier``): alarm names and dimensions."""
-    database_instance_class: str = "db.m7g.large"
-    database_allocated_gib: int = 100
+    """The instance identifier (``RdsPostgres.identifier``): alarm names and dimensions;
+    None: no database is watched."""
+    database: PostgresSettings = field(default_factory=PostgresSettings)
+    """The instance's settings (class, storage, ``max_connections``): alarm thresholds."""
     database_replicas: tuple[str, ...] = ()
     database_host: pulumi.Input[str] | None = None
-    database_name: pulumi.Input[str] = "app"
+    database_name: pulumi.Input[str] | None = None
     database_secret: pulumi.Input[str] | None = None
     """Secrets Manager name (or ARN) of the exporter's own login (``pg_monitor``)."""
     database_credentials_ready: Sequence[pulumi.Resource] = ()
     """The exporter login's current secret value (read only after it exists)."""
-    credentials_rotation: int = 0
+    credentials_rotation: int
     """Force-syncs the exporter's ExternalSecret when bumped."""
     cache_node_ids: Sequence[str] = ()
-    cache_has_replicas: bool = False
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    """The replication group's settings (cluster mode, replicas): exporter and alarms."""
     cache_host: pulumi.Input[str] | None = None
-    cache_cluster_mode: bool = False
     cache_secret_arn: pulumi.Input[str] | None = None
-    database_cpu_percent: float = 80
-    database_free_storage_percent: float = 10
-    database_max_allocated_gib: int | None = None
-    """Storage autoscaling ceiling (the free-storage alarm follows autoscaling)."""
-    database_max_connections: int | None = None
-    """``max_connections`` when overridden (else RDS's memory formula)."""
-    cache_cpu_percent: float = 80
     load_balancer_names: Sequence[str] = ()
     """ALBs made by the controller (by ``load-balancer-name``), resolved after ``ingresses``."""
     ingresses: Sequence[pulumi.Resource] = ()
@@ -200,7 +222,11 @@ class MonitoringStack(pulumi.ComponentResource):
             api_version="monitoring.coreos.com/v1",
             kind="PrometheusRule",
             metadata={"name": "platform", "namespace": NAMESPACE},
-            spec={"groups": rule_groups(args.thresholds, args.app_namespace)},
+            spec={
+                "groups": rule_groups(
+                    args.settings.thresholds, args.app_namespace, args.backup_max_age_seconds
+                )
+            },
             opts=after_release,
         )
         for target in args.scrape_targets:
@@ -283,7 +309,7 @@ class MonitoringStack(pulumi.ComponentResource):
         storage spec alone only makes the operator recreate its StatefulSet over the old
         claims (prometheus-operator Documentation/platform/storage.md, "Resizing volumes"),
         while ``retentionSize`` would follow the new size and fill the old disks."""
-        wanted = self._args.prometheus_storage_gib
+        wanted = self._args.settings.prometheus_storage_gib
         grown = sorted(claim for claim, gib in live.items() if gib < wanted)
         # every existing claim keeps its patch (a request never below the live size): a
         # patch that disappeared would relinquish the request it forced
@@ -316,9 +342,9 @@ class MonitoringStack(pulumi.ComponentResource):
         receivers = self._receiver_secrets()
         document = alertmanager_config(
             slack=SLACK_WEBHOOK in receivers,
-            slack_channel=a.slack_channel,
+            slack_channel=a.settings.slack_channel,
             pagerduty=PAGERDUTY_ROUTING_KEY in receivers,
-            emails=a.alert_emails,
+            emails=a.settings.alert_emails,
         )
         made: list[pulumi.Resource] = [
             k8s.core.v1.Secret(
@@ -385,26 +411,26 @@ class MonitoringStack(pulumi.ComponentResource):
             },
             "prometheus": {
                 "prometheusSpec": {
-                    "replicas": a.prometheus_replicas,
-                    "retention": f"{a.prometheus_retention_days}d",
-                    "retentionSize": f"{int(a.prometheus_storage_gib * 0.85)}GB",
-                    "storageSpec": claim(a.prometheus_storage_gib),
+                    "replicas": a.settings.prometheus_replicas,
+                    "retention": f"{a.settings.prometheus_retention_days}d",
+                    "retentionSize": f"{int(a.settings.prometheus_storage_gib * 0.85)}GB",
+                    "storageSpec": claim(a.settings.prometheus_storage_gib),
                     "serviceMonitorSelectorNilUsesHelmValues": False,
                     "podMonitorSelectorNilUsesHelmValues": False,
                     "ruleSelectorNilUsesHelmValues": False,
                     "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}},
                 },
-                "podDisruptionBudget": {"enabled": a.prometheus_replicas > 1},
+                "podDisruptionBudget": {"enabled": a.settings.prometheus_replicas > 1},
             },
             "alertmanager": {
                 "alertmanagerSpec": {
-                    "replicas": a.alertmanager_replicas,
+                    "replicas": a.settings.alertmanager_replicas,
                     "configSecret": ALERTMANAGER_SECRET,
                     # mounted at /etc/alertmanager/secrets/<name>/ (receiver *_file settings)
                     "secrets": [RECEIVER_SECRET] if self._receiver_secrets() else [],
                     "storage": claim(10),
                 },
-                "podDisruptionBudget": {"enabled": a.alertmanager_replicas > 1},
+                "podDisruptionBudget": {"enabled": a.settings.alertmanager_replicas > 1},
             },
             "grafana": {
                 "admin": {
@@ -487,7 +513,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 "redis-exporter", a.cache_secret_arn, {"password": "password"}, es_opts
             )
             args: dict[str, Any] = {"check-single-keys": "db0=celery"}
-            if a.cache_cluster_mode:
+            if a.cache.cluster_mode:
                 args["is-cluster"] = True
             self._exporter_release(
                 "prometheus-redis-exporter",
@@ -535,24 +561,24 @@ class MonitoringStack(pulumi.ComponentResource):
         topic = self._alarm_topic()
         self.alarm_topic_arn = topic.arn
         specs: list[Alarm] = []
-        t = a.thresholds
+        t, db = a.settings.thresholds, a.database
         if a.database_identifier is not None:
             specs += rds_alarms(
                 a.database_identifier,
-                a.database_instance_class,
-                a.database_allocated_gib,
-                cpu_percent=a.database_cpu_percent,
-                free_storage_percent=a.database_free_storage_percent,
+                db.instance_class,
+                db.allocated_storage_gib,
+                cpu_percent=t.database_cpu_percent,
+                free_storage_percent=t.database_free_storage_percent,
                 connections_percent=t.database_connections_percent,
                 replicas=a.database_replicas,
-                max_allocated_gib=a.database_max_allocated_gib,
-                max_connections=a.database_max_connections,
+                max_allocated_gib=db.max_allocated_storage_gib,
+                max_connections=db.max_connections,
             )
         specs += cache_alarms(
             list(a.cache_node_ids),
-            cpu_percent=a.cache_cpu_percent,
+            cpu_percent=t.cache_cpu_percent,
             memory_percent=t.cache_memory_percent,
-            has_replicas=a.cache_has_replicas,
+            has_replicas=a.cache.replicas_per_shard > 0,
         )
         self.alarms = [self._alarm(spec, topic.arn) for spec in specs]
         for lb in a.load_balancer_names:
@@ -620,7 +646,7 @@ class MonitoringStack(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for index, email in enumerate(a.alert_emails):
+        for index, email in enumerate(a.settings.alert_emails):
             aws.sns.TopicSubscription(
                 f"{name}-alarms-email-{index}",
                 topic=topic.arn,

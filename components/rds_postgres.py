@@ -13,50 +13,94 @@ incompatible family.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
+from pydantic import Field
 
 from . import versions
 from ._shared import service_security_group
 from ._util import service_trust_policy
 from .kms import customer_managed_key
+from .settings import DailyWindow, LogRetentionDays, Settings, WeeklyWindow
 
 PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 
 
+class PostgresSettings(Settings):
+    """What an operator chooses about the instance; defaults are the production-safe choice. The
+    stack file's ``database`` section extends this model (``environment.config.database``)."""
+
+    apply_immediately: bool = False
+    """Apply modifications (instance class, storage type, Multi-AZ) in this ``pulumi up``, not in
+    the next maintenance window. Off (production-safe: no failover mid-day): the change waits
+    for the window, and until then every refreshed preview shows it again; the nightly drift
+    check reports it as pending, not as drift (``tools/drift/classify.py``)."""
+
+    engine_version: str = versions.POSTGRES_ENGINE_VERSION
+    """PostgreSQL **major** version (``"17"``). AWS applies minor versions in the maintenance
+    window; the parameter-group family and the backup client image follow the major."""
+
+    instance_class: str = "db.m7g.large"
+    """RDS instance class (current-generation families only)."""
+
+    allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
+    """Initial gp3 storage."""
+
+    max_allocated_storage_gib: int = Field(default=1000, ge=20, le=65536)
+    """Storage autoscaling ceiling."""
+
+    multi_az: bool = True
+    """Synchronous standby in a second AZ (automatic failover)."""
+
+    read_replicas: int = Field(default=0, ge=0, le=0)
+    """Read replicas (same region). Must stay 0: the master password is managed by RDS in
+    Secrets Manager, and RDS does not support creating a read replica of such a source
+    (RDS User Guide, "Limitations for Secrets Manager integration", all engines but SQL
+    Server)."""
+
+    backup_retention_days: int = Field(default=30, ge=1, le=35)
+    """Automated backups / PITR window in days (1-35)."""
+
+    backup_window: DailyWindow = "03:00-04:00"
+    """Daily backup window (UTC), inside 03:00-06:00."""
+
+    maintenance_window: WeeklyWindow = "sun:06:00-sun:07:00"
+    """Weekly maintenance window (UTC); must not overlap the backup window."""
+
+    deletion_protection: bool = True
+    """Refuse API deletes."""
+
+    slow_query_ms: int = Field(default=500, ge=-1, le=600_000)
+    """``log_min_duration_statement``: log statements slower than this (-1 disables)."""
+
+    max_connections: int | None = Field(default=None, ge=20, le=10_000)
+    """Override ``max_connections`` (default: RDS's memory-based formula)."""
+
+    performance_insights_retention_days: int = 7
+    """Performance Insights retention: 7 (free) or a multiple of 31 up to 731."""
+
+    log_retention_days: LogRetentionDays = 90
+    """Days to keep exported PostgreSQL logs."""
+
+
 @dataclass(frozen=True)
 class RdsPostgresArgs:
-    """Inputs; defaults are the production-safe choice."""
+    """Inputs: the wiring, and the settings."""
 
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     """Database subnets (no route to the internet)."""
     source_security_group_ids: Sequence[pulumi.Input[str]]
     """The only security groups allowed to connect on 5432 (the EKS nodes)."""
-    engine_version: str = versions.POSTGRES_ENGINE_VERSION
-    instance_class: str = "db.m7g.large"
-    database_name: pulumi.Input[str] = "app"
+    database_name: pulumi.Input[str]
     """The initial database (a change replaces the instance: callers gate it on the live one)."""
-    allocated_storage_gib: int = 100
-    max_allocated_storage_gib: int = 1000
-    multi_az: bool = True
-    read_replicas: int = 0
-    backup_retention_days: int = 30
-    backup_window: str = "03:00-04:00"
-    maintenance_window: str = "sun:06:00-sun:07:00"
-    deletion_protection: bool = True
-    slow_query_ms: int = 500
-    max_connections: int | None = None
-    apply_immediately: bool = False
-    """Modify now rather than in the maintenance window (a Multi-AZ class change fails over)."""
-    performance_insights_retention_days: int = 7
-    log_retention_days: int = 90
+    settings: PostgresSettings = field(default_factory=PostgresSettings)
     protect: bool = True
     """Pulumi ``protect`` on the instance and key (and ``retain_on_delete`` on the key)."""
 
@@ -78,7 +122,7 @@ class RdsPostgres(pulumi.ComponentResource):
         super().__init__("platform:components:RdsPostgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         identifier = name
-        family = versions.postgres_parameter_group_family(args.engine_version)
+        family = versions.postgres_parameter_group_family(args.settings.engine_version)
 
         key = customer_managed_key(
             f"{name}-key",
@@ -97,7 +141,7 @@ class RdsPostgres(pulumi.ComponentResource):
             f"{name}-db",
             identifier=identifier,
             engine="postgres",
-            engine_version=args.engine_version,
+            engine_version=args.settings.engine_version,
             # Refuse paid RDS Extended Support when a major reaches end of standard support.
             engine_lifecycle_support="open-source-rds-extended-support-disabled",
             db_name=args.database_name,
@@ -107,11 +151,11 @@ class RdsPostgres(pulumi.ComponentResource):
             db_subnet_group_name=subnets.name,
             port=PORT,
             storage_type="gp3",
-            allocated_storage=args.allocated_storage_gib,
-            max_allocated_storage=args.max_allocated_storage_gib,
-            multi_az=args.multi_az,
-            backup_retention_period=args.backup_retention_days,
-            backup_window=args.backup_window,
+            allocated_storage=args.settings.allocated_storage_gib,
+            max_allocated_storage=args.settings.max_allocated_storage_gib,
+            multi_az=args.settings.multi_az,
+            backup_retention_period=args.settings.backup_retention_days,
+            backup_window=args.settings.backup_window,
             delete_automated_backups=False,
             skip_final_snapshot=False,
             # unique per incarnation: a second destroy of a re-created stack cannot collide
@@ -137,7 +181,7 @@ class RdsPostgres(pulumi.ComponentResource):
         self.identifier = identifier
         """The instance identifier, known before the instance exists (alarm names)."""
         self.replica_identifiers = tuple(
-            f"{identifier}-replica-{index}" for index in range(args.read_replicas)
+            f"{identifier}-replica-{index}" for index in range(args.settings.read_replicas)
         )
         self.register_outputs(
             {
@@ -175,15 +219,15 @@ class RdsPostgres(pulumi.ComponentResource):
             "rds.force_ssl": ("1", "immediate"),
             "shared_preload_libraries": ("pg_stat_statements", "pending-reboot"),
             "pg_stat_statements.track": ("top", "immediate"),
-            "log_min_duration_statement": (str(args.slow_query_ms), "immediate"),
+            "log_min_duration_statement": (str(args.settings.slow_query_ms), "immediate"),
             "log_connections": ("1", "immediate"),
             "log_disconnections": ("1", "immediate"),
             "log_lock_waits": ("1", "immediate"),
             "log_temp_files": ("0", "immediate"),
             "idle_in_transaction_session_timeout": ("600000", "immediate"),
         }
-        if args.max_connections is not None:
-            parameters["max_connections"] = (str(args.max_connections), "pending-reboot")
+        if args.settings.max_connections is not None:
+            parameters["max_connections"] = (str(args.settings.max_connections), "pending-reboot")
         return aws.rds.ParameterGroup(
             f"{name}-{family}",
             # a prefix, not a name: a group left behind (retained below) never blocks the
@@ -222,7 +266,7 @@ class RdsPostgres(pulumi.ComponentResource):
             aws.cloudwatch.LogGroup(
                 f"{name}-log-{kind}",
                 name=f"/aws/rds/instance/{identifier}/{kind}",
-                retention_in_days=args.log_retention_days,
+                retention_in_days=args.settings.log_retention_days,
                 opts=child,
             )
             for kind in LOG_EXPORTS
@@ -236,8 +280,9 @@ class RdsPostgres(pulumi.ComponentResource):
         monitoring_role_arn: pulumi.Input[str],
     ) -> dict[str, Any]:
         """Settings the primary and its replicas share."""
+        settings = args.settings
         common: dict[str, Any] = {
-            "instance_class": args.instance_class,
+            "instance_class": args.settings.instance_class,
             "storage_encrypted": True,
             "kms_key_id": key_arn,
             "publicly_accessible": False,
@@ -246,33 +291,33 @@ class RdsPostgres(pulumi.ComponentResource):
             "iam_database_authentication_enabled": True,
             "performance_insights_enabled": True,
             "performance_insights_kms_key_id": key_arn,
-            "performance_insights_retention_period": args.performance_insights_retention_days,
+            "performance_insights_retention_period": settings.performance_insights_retention_days,
             "monitoring_interval": 30,
             "monitoring_role_arn": monitoring_role_arn,
             "enabled_cloudwatch_logs_exports": list(LOG_EXPORTS),
             "auto_minor_version_upgrade": True,
             "ca_cert_identifier": CA_CERTIFICATE,
             "copy_tags_to_snapshot": True,
-            "deletion_protection": args.deletion_protection,
-            "maintenance_window": args.maintenance_window,
-            "apply_immediately": args.apply_immediately,
+            "deletion_protection": args.settings.deletion_protection,
+            "maintenance_window": args.settings.maintenance_window,
+            "apply_immediately": args.settings.apply_immediately,
         }
         return common
 
     def _replicas(
         self, name: str, args: RdsPostgresArgs, identifier: str, common: dict[str, Any]
     ) -> None:
-        if args.read_replicas:
+        if args.settings.read_replicas:
             # RDS refuses a replica of a source whose master password it manages in Secrets
             # Manager (the config refuses it first, naming the key).
             raise ValueError("read replicas need a source without an RDS-managed master password")
-        for index in range(args.read_replicas):
+        for index in range(args.settings.read_replicas):
             aws.rds.Instance(
                 f"{name}-replica-{index}",
                 identifier=f"{identifier}-replica-{index}",
                 replicate_source_db=self.instance.identifier,
                 storage_type="gp3",
-                max_allocated_storage=args.max_allocated_storage_gib,
+                max_allocated_storage=args.settings.max_allocated_storage_gib,
                 multi_az=False,
                 backup_retention_period=0,
                 skip_final_snapshot=True,

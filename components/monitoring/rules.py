@@ -7,30 +7,67 @@ warning while the critical fires (``equal: [alertname, namespace]``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-APP_NAMESPACE = "apps"
-"""Default namespace of the workloads (``apps.namespace``)."""
+from pydantic import Field
+
+from ..settings import Settings
+
 BACKUP_NAMESPACE = "backups"
 WORKLOAD_LABEL = "workload"
 """Set on every scraped series from the pod's ``app.kubernetes.io/name`` (the PodMonitors'
 relabeling): the RED rules aggregate by it, so they cover every http workload by name."""
 
 
-@dataclass(frozen=True)
-class RuleThresholds:
-    api_error_ratio_critical: float = 0.05
-    api_error_ratio_warning: float = 0.01
-    api_latency_p95_warning_seconds: float = 2.0
-    api_latency_p95_info_seconds: float = 0.5
-    node_cpu_percent: float = 80.0
-    node_memory_percent: float = 80.0
-    volume_free_percent: float = 20.0
-    database_connections_percent: float = 80.0
-    cache_memory_percent: float = 80.0
-    queue_backlog: int = 1000
-    backup_max_age_seconds: int = 2 * 3600
+class RuleThresholds(Settings):
+    """Alert thresholds (percentages are 0-100): the stack file's ``monitoring.thresholds``."""
+
+    api_error_ratio_critical_percent: float = Field(default=5.0, gt=0, le=100)
+    """5xx share of API requests that pages (over 5 minutes)."""
+
+    api_error_ratio_warning_percent: float = Field(default=1.0, gt=0, le=100)
+    """5xx share of API requests that warns."""
+
+    api_latency_p95_warning_seconds: float = Field(default=2.0, gt=0, le=120)
+    """p95 API latency that warns."""
+
+    api_latency_p95_info_seconds: float = Field(default=0.5, gt=0, le=120)
+    """p95 API latency worth a look (info)."""
+
+    node_cpu_percent: float = Field(default=80.0, gt=0, le=100)
+    """Node CPU utilisation."""
+
+    node_memory_percent: float = Field(default=80.0, gt=0, le=100)
+    """Node memory utilisation."""
+
+    volume_free_percent: float = Field(default=20.0, gt=0, le=100)
+    """Persistent volume free space below which to warn."""
+
+    database_connections_percent: float = Field(default=80.0, gt=0, le=100)
+    """Connections as a share of max_connections (pool exhaustion)."""
+
+    database_cpu_percent: float = Field(default=80.0, gt=0, le=100)
+    """RDS CPU."""
+
+    database_free_storage_percent: float = Field(default=10.0, gt=0, le=100)
+    """RDS free storage as a share of allocated storage."""
+
+    cache_memory_percent: float = Field(default=80.0, gt=0, le=100)
+    """Cache memory used."""
+
+    cache_cpu_percent: float = Field(default=80.0, gt=0, le=100)
+    """ElastiCache engine CPU."""
+
+    queue_backlog: int = Field(default=1000, ge=1)
+    """Celery queue length that, while growing, warns."""
+
+    @property
+    def api_error_ratio_critical(self) -> float:
+        return self.api_error_ratio_critical_percent / 100
+
+    @property
+    def api_error_ratio_warning(self) -> float:
+        return self.api_error_ratio_warning_percent / 100
 
 
 def _alert(
@@ -78,7 +115,9 @@ def _http_alerts(t: RuleThresholds, app_namespace: str) -> list[dict[str, Any]]:
     return api
 
 
-def rule_groups(t: RuleThresholds, app_namespace: str = APP_NAMESPACE) -> list[dict[str, Any]]:
+def rule_groups(
+    t: RuleThresholds, app_namespace: str, backup_max_age_seconds: int
+) -> list[dict[str, Any]]:
     """The platform's rule groups (PrometheusRule ``spec.groups``); the RED rules cover every
     scraped http workload of ``app_namespace``, per workload."""
     api = _http_alerts(t, app_namespace)
@@ -137,7 +176,7 @@ def rule_groups(t: RuleThresholds, app_namespace: str = APP_NAMESPACE) -> list[d
                "The newest Job of {{ $labels.cronjob }} failed (its Failed condition, after its retries): check its logs."),
         _alert("BackupTooOld",
                f'time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{namespace="{bns}",cronjob="pg-dump"}}) '
-               f"> {t.backup_max_age_seconds}",
+               f"> {backup_max_age_seconds}",
                "5m", "critical", "Last successful database dump is older than the RPO",
                "The newest pg_dump is {{ $value | humanizeDuration }} old."),
     ]  # fmt: skip
@@ -172,6 +211,8 @@ def _latest_job_failed(namespace: str) -> str:
     )
 
 
-def rules_file(t: RuleThresholds, app_namespace: str = APP_NAMESPACE) -> dict[str, Any]:
+def rules_file(
+    t: RuleThresholds, app_namespace: str, backup_max_age_seconds: int
+) -> dict[str, Any]:
     """A Prometheus rule file (what ``promtool check rules`` reads)."""
-    return {"groups": rule_groups(t, app_namespace)}
+    return {"groups": rule_groups(t, app_namespace, backup_max_age_seconds)}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from components.versions import VALKEY_ENGINE_VERSION, VALKEY_SUPPORTED_ENGINE_VERSIONS
+from components.elasticache import CacheSettings
+from components.versions import VALKEY_SUPPORTED_ENGINE_VERSIONS
 
-from .base import ConfigModel, DailyWindow, LogRetentionDays, WeeklyWindow, windows_overlap
+from .base import windows_overlap
 from .database import SEED_BACKUP_WINDOW, check_instance_class, window_inside
 
 _SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
@@ -19,47 +20,9 @@ CACHE_NODE_FAMILIES: dict[str, tuple[str, ...]] = {
 }
 
 
-class CacheConfig(ConfigModel):
-    """The application cache."""
-
-    apply_immediately: bool = False
-    """Apply modifications (node type, engine version) in this ``pulumi up``, not in
-    the next maintenance window. Off (production-safe: no failover mid-day): the change waits
-    for the window, and until then every refreshed preview shows it again; the nightly drift
-    check reports it as pending, not as drift (``tools/drift/classify.py``)."""
-
-    engine_version: str = VALKEY_ENGINE_VERSION
-    """Valkey version; the parameter-group family follows its major."""
-
-    node_type: str = "cache.m7g.large"
-    """ElastiCache node type."""
-
-    cluster_mode: bool = False
-    """Shard the keyspace (cluster mode enabled). Off by default: Celery's Redis transport (the
-    broker of Celery workloads) does not support cluster mode, and one primary with a replica
-    per zone serves most products. Turn it on for a pure cache that outgrows one node."""
-
-    shards: int = Field(default=1, ge=1, le=500)
-    """Node groups (shards); must be 1 without cluster mode."""
-
-    replicas_per_shard: int = Field(default=2, ge=0, le=5)
-    """Replicas per shard; >= 1 for automatic failover and Multi-AZ. The default gives one node
-    per zone of a three-zone VPC (primary + 2 replicas)."""
-
-    multi_az: bool = True
-    """Automatic failover to a replica in another AZ (needs replicasPerShard >= 1)."""
-
-    snapshot_retention_days: int = Field(default=7, ge=0, le=35)
-    """Daily snapshots kept (0 disables snapshots)."""
-
-    snapshot_window: DailyWindow = "04:00-05:00"
-    """Daily snapshot window (UTC), inside 03:00-06:00."""
-
-    maintenance_window: WeeklyWindow = "sun:05:30-sun:06:30"
-    """Weekly maintenance window (UTC); must not overlap the snapshot window."""
-
-    log_retention_days: LogRetentionDays = 30
-    """Days to keep slow and engine logs."""
+class CacheConfig(CacheSettings):
+    """The application cache: the replication group's settings (``components.elasticache``)
+    and the recovery targets the plan report checks."""
 
     rpo_minutes: int | None = Field(default=5, ge=1, le=10080)
     """Target data loss of a node or AZ failure (replication is asynchronous: a failover may

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from components.versions import POSTGRES_ENGINE_VERSION, POSTGRES_SUPPORTED_ENGINE_VERSIONS
+from components.rds_postgres import PostgresSettings
+from components.versions import POSTGRES_SUPPORTED_ENGINE_VERSIONS
 
 from .base import (
-    ConfigModel,
-    DailyWindow,
-    LogRetentionDays,
-    WeeklyWindow,
     daily_window_minutes,
     windows_overlap,
 )
@@ -52,68 +49,17 @@ def window_inside(window: str, bounds: tuple[int, int]) -> bool:
     return bounds[0] <= start and end <= bounds[1]
 
 
-class DatabaseConfig(ConfigModel):
-    """The application database."""
-
-    apply_immediately: bool = False
-    """Apply modifications (instance class, storage type, Multi-AZ) in this ``pulumi up``, not in
-    the next maintenance window. Off (production-safe: no failover mid-day): the change waits
-    for the window, and until then every refreshed preview shows it again; the nightly drift
-    check reports it as pending, not as drift (``tools/drift/classify.py``)."""
-
-    engine_version: str = POSTGRES_ENGINE_VERSION
-    """PostgreSQL **major** version (``"17"``). AWS applies minor versions in the maintenance
-    window; the parameter-group family and the backup client image follow the major."""
-
-    instance_class: str = "db.m7g.large"
-    """RDS instance class (current-generation families only)."""
+class DatabaseConfig(PostgresSettings):
+    """The application database: the instance's settings (``components.rds_postgres``) and the
+    keys only the environment uses."""
 
     database_name: str = Field(default="app", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     """Initial database."""
-
-    allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
-    """Initial gp3 storage."""
-
-    max_allocated_storage_gib: int = Field(default=1000, ge=20, le=65536)
-    """Storage autoscaling ceiling."""
-
-    multi_az: bool = True
-    """Synchronous standby in a second AZ (automatic failover)."""
-
-    read_replicas: int = Field(default=0, ge=0, le=0)
-    """Read replicas (same region). Must stay 0: the master password is managed by RDS in
-    Secrets Manager, and RDS does not support creating a read replica of such a source
-    (RDS User Guide, "Limitations for Secrets Manager integration", all engines but SQL
-    Server)."""
-
-    backup_retention_days: int = Field(default=30, ge=1, le=35)
-    """Automated backups / PITR window in days (1-35)."""
-
-    backup_window: DailyWindow = "03:00-04:00"
-    """Daily backup window (UTC), inside 03:00-06:00."""
-
-    maintenance_window: WeeklyWindow = "sun:06:00-sun:07:00"
-    """Weekly maintenance window (UTC); must not overlap the backup window."""
-
-    deletion_protection: bool = True
-    """Refuse API deletes."""
 
     credentials_rotation: int = Field(default=0, ge=0)
     """Bump to rotate the passwords of every workload's, the exporter's and the backup's own
     database login (README "Credentials and rotation"). The master password is rotated by
     RDS every 7 days and used only by the roles Job."""
-
-    slow_query_ms: int = Field(default=500, ge=-1, le=600_000)
-    """``log_min_duration_statement``: log statements slower than this (-1 disables)."""
-
-    max_connections: int | None = Field(default=None, ge=20, le=10_000)
-    """Override ``max_connections`` (default: RDS's memory-based formula)."""
-
-    performance_insights_retention_days: int = 7
-    """Performance Insights retention: 7 (free) or a multiple of 31 up to 731."""
-
-    log_retention_days: LogRetentionDays = 90
-    """Days to keep exported PostgreSQL logs."""
 
     @field_validator("engine_version")
     @classmethod

@@ -41,27 +41,13 @@ def _database(ctx: Context, net: Network, platform: Platform) -> RdsPostgres:
     return RdsPostgres(
         f"{ctx.env}-postgres",
         RdsPostgresArgs(
-            apply_immediately=db.apply_immediately,
             vpc_id=net.vpc.vpc_id,
             subnet_ids=net.vpc.database_subnet_ids,
             source_security_group_ids=[platform.cluster.node_security_group_id],
-            engine_version=db.engine_version,
-            instance_class=db.instance_class,
             database_name=live_database_name(f"{ctx.env}-postgres", ctx.invoke_opts).apply(
                 lambda live: replacements.database_name(live, cfg)
             ),
-            allocated_storage_gib=db.allocated_storage_gib,
-            max_allocated_storage_gib=db.max_allocated_storage_gib,
-            multi_az=db.multi_az,
-            read_replicas=db.read_replicas,
-            backup_retention_days=db.backup_retention_days,
-            backup_window=db.backup_window,
-            maintenance_window=db.maintenance_window,
-            deletion_protection=db.deletion_protection,
-            slow_query_ms=db.slow_query_ms,
-            max_connections=db.max_connections,
-            performance_insights_retention_days=db.performance_insights_retention_days,
-            log_retention_days=db.log_retention_days,
+            settings=db,
             protect=ctx.protect,
         ),
         opts=ctx.aws_opts,
@@ -69,26 +55,15 @@ def _database(ctx: Context, net: Network, platform: Platform) -> RdsPostgres:
 
 
 def _cache(ctx: Context, net: Network, platform: Platform) -> ElastiCache:
-    cc = ctx.cfg.cache
     return ElastiCache(
         f"{ctx.env}-cache",
         ElastiCacheArgs(
-            apply_immediately=cc.apply_immediately,
             vpc_id=net.vpc.vpc_id,
             subnet_ids=net.vpc.database_subnet_ids,
             source_security_group_ids=[platform.cluster.node_security_group_id],
             environment=ctx.env,
-            engine_version=cc.engine_version,
-            node_type=cc.node_type,
-            cluster_mode=cc.cluster_mode,
-            shards=cc.shards,
-            replicas_per_shard=cc.replicas_per_shard,
-            multi_az=cc.multi_az,
             availability_zones=net.vpc.availability_zones,
-            snapshot_retention_days=cc.snapshot_retention_days,
-            snapshot_window=cc.snapshot_window,
-            maintenance_window=cc.maintenance_window,
-            log_retention_days=cc.log_retention_days,
+            settings=ctx.cfg.cache,
             protect=ctx.protect,
         ),
         opts=ctx.aws_opts,

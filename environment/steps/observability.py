@@ -15,7 +15,6 @@ from components.monitoring.alertmanager import (
     SLACK_WEBHOOK,
     receiver_secret_name,
 )
-from components.monitoring.rules import RuleThresholds
 from components.monitoring_stack import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring_stack import (
     MonitoringStack,
@@ -46,23 +45,6 @@ def alert_receivers(ctx: Context) -> Receivers:
     }
 
 
-def thresholds(ctx: Context) -> RuleThresholds:
-    t = ctx.cfg.monitoring.thresholds
-    return RuleThresholds(
-        api_error_ratio_critical=t.api_error_ratio_critical_percent / 100,
-        api_error_ratio_warning=t.api_error_ratio_warning_percent / 100,
-        api_latency_p95_warning_seconds=t.api_latency_p95_warning_seconds,
-        api_latency_p95_info_seconds=t.api_latency_p95_info_seconds,
-        node_cpu_percent=t.node_cpu_percent,
-        node_memory_percent=t.node_memory_percent,
-        volume_free_percent=t.volume_free_percent,
-        database_connections_percent=t.database_connections_percent,
-        cache_memory_percent=t.cache_memory_percent,
-        queue_backlog=t.queue_backlog,
-        backup_max_age_seconds=2 * ctx.cfg.backups.dump_interval_minutes * 60,
-    )
-
-
 def scrape_targets(ctx: Context) -> list[ScrapeTarget]:
     return [
         ScrapeTarget(name, metrics_port_name(workload_spec(w, ctx.env)), w.scrape.path)
@@ -78,8 +60,7 @@ def _arn(secret: pulumi.Output[aws.secretsmanager.GetSecretResult] | None) -> An
 def observability(
     ctx: Context, platform: Platform, stores: Data, product: Product, receivers: Receivers
 ) -> MonitoringStack:
-    mon, db, cc = ctx.cfg.monitoring, ctx.cfg.database, ctx.cfg.cache
-    t = mon.thresholds
+    mon = ctx.cfg.monitoring
     database, cache, roles = stores.database, stores.cache, stores.roles
     public = product.public
     ingresses = {public.load_balancer_name: public.ingress} if public else {}
@@ -93,41 +74,29 @@ def observability(
             app_namespace=ctx.cfg.apps.namespace,
             scrape_targets=scrape_targets(ctx),
             extra_alerts=[a.rule() for a in mon.extra_alerts],
-            prometheus_retention_days=mon.prometheus_retention_days,
-            prometheus_storage_gib=mon.prometheus_storage_gib,
-            prometheus_replicas=mon.prometheus_replicas,
+            settings=mon,
             live_claim_gib=live_claim_sizes(
                 ctx.env,
                 MONITORING_NAMESPACE,
                 prometheus_claims(mon.prometheus_replicas),
                 ctx.invoke_opts,
             ),
-            alertmanager_replicas=mon.alertmanager_replicas,
-            thresholds=thresholds(ctx),
+            backup_max_age_seconds=2 * ctx.cfg.backups.dump_interval_minutes * 60,
             slack_webhook_secret=_arn(receivers.get(SLACK_WEBHOOK)),
-            slack_channel=mon.slack_channel,
             pagerduty_routing_key_secret=_arn(receivers.get(PAGERDUTY_ROUTING_KEY)),
-            alert_emails=mon.alert_emails,
             secret_store=platform.addons.cluster_secret_store_name,
             database_identifier=database.identifier,
-            database_instance_class=db.instance_class,
-            database_allocated_gib=db.allocated_storage_gib,
+            database=ctx.cfg.database,
             database_replicas=database.replica_identifiers,
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[MONITORING_ROLE],
             database_credentials_ready=[*roles.secret_versions, roles.job],
-            credentials_rotation=db.credentials_rotation,
+            credentials_rotation=ctx.cfg.database.credentials_rotation,
             cache_node_ids=cache.node_ids,
-            cache_has_replicas=cc.replicas_per_shard > 0,
+            cache=ctx.cfg.cache,
             cache_host=cache.endpoint,
-            cache_cluster_mode=cc.cluster_mode,
             cache_secret_arn=cache.auth_secret_arn,
-            database_cpu_percent=t.database_cpu_percent,
-            database_free_storage_percent=t.database_free_storage_percent,
-            database_max_allocated_gib=db.max_allocated_storage_gib,
-            database_max_connections=db.max_connections,
-            cache_cpu_percent=t.cache_cpu_percent,
             load_balancer_names=tuple(ingresses),
             ingresses=tuple(ingresses.values()),
             ready=platform.addons.ready,

@@ -179,10 +179,15 @@ CASES: dict[str, tuple[list[dict[str, str]], list[dict[str, str]], str, list[dic
 }  # fmt: skip
 
 
+def _rules(**thresholds: float) -> dict[str, Any]:
+    """The rule file for workloads in ``apps`` and an hourly dump (alert after two hours)."""
+    return rules_file(RuleThresholds(**thresholds), "apps", backup_max_age_seconds=2 * 3600)
+
+
 def _write_rules(tmp_path: Path, *, annotations: bool = True) -> Path:
     """The generated rule file; without annotations for unit tests (promtool compares rendered
     annotations too, and these tests are about when alerts fire)."""
-    rules = rules_file(RuleThresholds())
+    rules = _rules()
     if not annotations:
         for group in rules["groups"]:
             for rule in group["rules"]:
@@ -193,15 +198,15 @@ def _write_rules(tmp_path: Path, *, annotations: bool = True) -> Path:
 
 
 def test_every_alert_has_a_firing_and_a_silent_case() -> None:
-    names = {rule["alert"] for g in rules_file(RuleThresholds())["groups"] for rule in g["rules"]}
+    names = {rule["alert"] for g in _rules()["groups"] for rule in g["rules"]}
     assert names == set(CASES)
 
 
 def test_thresholds_come_from_config() -> None:
-    rules = rules_file(RuleThresholds(api_error_ratio_critical=0.07, node_cpu_percent=91))
+    rules = _rules(api_error_ratio_critical_percent=7, node_cpu_percent=91.5)
     exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
     assert any(e.endswith("> 0.07") for e in exprs)
-    assert any(e.endswith("> 91") for e in exprs)
+    assert any(e.endswith("> 91.5") for e in exprs)
 
 
 @needs_promtool
