@@ -29,6 +29,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pydantic import Field, model_validator
 
 from . import versions
 from ._shared import (
@@ -42,10 +43,9 @@ from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT
 from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
 from .modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
+from .settings import Settings
 
 UID = 10001
-LIVE_PATH = "/api/v1/health/live"
-READY_PATH = "/api/v1/health/ready"
 METRICS_PATH = "/metrics"
 RELOADER_ANNOTATION = "reloader.stakater.com/auto"
 SAFE_TO_EVICT_LOCAL_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
@@ -53,66 +53,86 @@ SCRATCH_VOLUMES = ("tmp", RDS_CA_VOLUME)
 """emptyDir volumes of every app pod; all may be lost on eviction."""
 
 
-@dataclass(frozen=True)
+class Autoscaling(Settings):
+    """HorizontalPodAutoscaler (autoscaling/v2) on CPU and memory utilisation: a workload's
+    ``autoscaling`` in the stack file."""
+
+    min_replicas: int = Field(default=3, ge=1, le=100)
+    """Lower bound."""
+    max_replicas: int = Field(default=20, ge=1, le=500)
+    """Upper bound."""
+    cpu_target_percent: int = Field(default=70, ge=10, le=100)
+    """Target average CPU utilisation of requests."""
+    memory_target_percent: int = Field(default=80, ge=10, le=100)
+    """Target average memory utilisation of requests."""
+
+    @model_validator(mode="after")
+    def _range(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"minReplicas {self.min_replicas} is above maxReplicas {self.max_replicas}"
+            )
+        return self
+
+
+@dataclass(frozen=True, kw_only=True)
 class WorkloadSpec:
     """What a workload runs and how much of it."""
 
     kind: WorkloadKind
     image: str
-    command: Sequence[str] = ()
-    args: Sequence[str] = ()
-    port: int = 8000
-    replicas: int = 2
-    min_replicas: int | None = None
-    max_replicas: int | None = None
-    cpu_target_percent: int = 70
-    memory_target_percent: int = 80
-    cpu_request: str = "250m"
-    cpu_limit: str = "1"
-    memory_request: str = "512Mi"
-    memory_limit: str = "1Gi"
-    probe: Probe = "http"
-    probe_command: Sequence[str] = ()
-    termination_grace_period_seconds: int = 30
-    env: Mapping[str, str] = field(default_factory=dict)
-    s3_access: S3Access = "none"
-    expose: Exposure = "none"
+    command: Sequence[str]
+    args: Sequence[str]
+    port: int
+    replicas: int
+    autoscaling: Autoscaling | None
+    """An HPA between its bounds; None: ``replicas`` fixed."""
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+    probe: Probe
+    probe_command: Sequence[str]
+    termination_grace_period_seconds: int
+    env: Mapping[str, str]
+    s3_access: S3Access
+    expose: Exposure
     """``public`` (routed by the ALB), ``internal`` (ClusterIP) or ``none`` (no Service)."""
-    liveness_path: str = LIVE_PATH
-    readiness_path: str = READY_PATH
-    startup_path: str | None = LIVE_PATH
-    probe_port: int | None = None
+    liveness_path: str
+    readiness_path: str
+    startup_path: str | None
+    probe_port: int | None
     """Default: ``port``."""
-    metrics_path: str | None = None
+    metrics_path: str | None
     """Scraped path (None: not scraped)."""
-    metrics_port: int | None = None
-    secrets: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    metrics_port: int | None
+    secrets: Mapping[str, tuple[str, str | None]]
     """Env var -> (Secrets Manager name or ARN, JSON property or None)."""
-    generated_secrets: Mapping[str, int] = field(default_factory=dict)
+    generated_secrets: Mapping[str, int]
     """Env var -> length of a value the platform generates."""
-    run_as_user: int = 10001
-    run_as_group: int = 10001
-    fs_group: int = 10001
-    writable_paths: Sequence[tuple[str, str]] = ()
+    run_as_user: int
+    run_as_group: int
+    fs_group: int
+    writable_paths: Sequence[tuple[str, str]]
     """(mount path, size limit) emptyDirs besides /tmp."""
-    active_deadline_seconds: int = 1800
+    active_deadline_seconds: int
 
     @property
     def autoscaled(self) -> bool:
-        return self.min_replicas is not None and self.max_replicas is not None
+        return self.autoscaling is not None
 
     @property
     def initial_replicas(self) -> int:
         if self.kind == "scheduler":
             return 1
-        return self.min_replicas if self.autoscaled and self.min_replicas else self.replicas
+        return self.autoscaling.min_replicas if self.autoscaling else self.replicas
 
     @property
     def max_possible_replicas(self) -> int:
-        return self.max_replicas if self.autoscaled and self.max_replicas else self.replicas
+        return self.autoscaling.max_replicas if self.autoscaling else self.replicas
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AppDeploymentArgs:
     """Inputs; defaults are the production-safe choice."""
 
@@ -129,7 +149,7 @@ class AppDeploymentArgs:
     """Where the database (5432) and cache (6379) live: the only private egress allowed."""
     app_bucket_arn: pulumi.Input[str] | None = None
     app_bucket_key_arn: pulumi.Input[str] | None = None
-    zone_spread: ZoneSpread = "required"
+    zone_spread: ZoneSpread
     region: str = "us-east-1"
     """For the regional RDS CA bundle."""
     name: str = ""
@@ -597,11 +617,12 @@ class AppDeployment(pulumi.ComponentResource):
     def _scaling(self, name: str, workload: str, args: AppDeploymentArgs) -> None:
         spec = args.workload
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        if spec.autoscaled and spec.kind not in ("scheduler", "migration"):
+        scaling = spec.autoscaling
+        if scaling is not None and spec.kind not in ("scheduler", "migration"):
             hpa_spec: Any = {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload},
-                "minReplicas": spec.min_replicas,
-                "maxReplicas": spec.max_replicas,
+                "minReplicas": scaling.min_replicas,
+                "maxReplicas": scaling.max_replicas,
                 "metrics": [
                     {
                         "type": "Resource",
@@ -611,8 +632,8 @@ class AppDeployment(pulumi.ComponentResource):
                         },
                     }
                     for resource, target in (
-                        ("cpu", spec.cpu_target_percent),
-                        ("memory", spec.memory_target_percent),
+                        ("cpu", scaling.cpu_target_percent),
+                        ("memory", scaling.memory_target_percent),
                     )
                 ],
                 "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},

@@ -29,7 +29,7 @@ class Route:
     """Its port (the workload's container port)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PublicIngressArgs:
     environment: str
     namespace: str
@@ -37,8 +37,8 @@ class PublicIngressArgs:
     certificate_arns: Sequence[str]
     access_log_bucket: pulumi.Input[str]
     k8s_provider: k8s.Provider
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    waf_acl_arn: str | None = None
+    ssl_policy: str
+    waf_acl_arn: str | None
     ready: Sequence[pulumi.Resource] = ()
     """Controllers the Ingress must wait for (and that must outlive the ALB)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)

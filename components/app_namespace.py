@@ -16,12 +16,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import Field
 
 from . import versions
 from ._shared import RDS_CA_FILE, external_secret
 from .buckets import Lifecycle, secure_bucket
 from .kms import customer_managed_key
 from .regions import elb_log_delivery_principal
+from .settings import Settings
 
 CONFIG_MAP = "app-config"
 
@@ -31,16 +33,26 @@ def credentials_secret(workload: str) -> str:
     return f"{workload}-credentials"
 
 
-@dataclass(frozen=True)
-class Quota:
+class Quota(Settings):
+    """ResourceQuota of the namespace: the stack file's ``apps.quota``."""
+
     requests_cpu: str = "24"
-    limits_cpu: str = "64"
+    """Sum of CPU requests."""
+
+    limits_cpu: str = "96"
+    """Sum of CPU limits."""
+
     requests_memory: str = "48Gi"
+    """Sum of memory requests."""
+
     limits_memory: str = "96Gi"
-    pods: int = 60
+    """Sum of memory limits."""
+
+    pods: int = Field(default=60, ge=1, le=5000)
+    """Pods."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AppNamespaceArgs:
     """Inputs; defaults are the production-safe choice."""
 
@@ -57,17 +69,17 @@ class AppNamespaceArgs:
     cache_port: pulumi.Input[int]
     cache_secret_arn: pulumi.Input[str]
     secret_store: str = "aws-secrets-manager"
-    quota: Quota = Quota()
-    access_log_days: int = 90
+    quota: Quota
+    access_log_days: int
     ready: Sequence[pulumi.Resource] = ()
     """Controllers (external-secrets) the ExternalSecret must wait for, and be deleted before."""
     protect: bool = True
     extra_config: Mapping[str, str] = field(default_factory=dict)
-    credentials_rotation: int = 0
+    credentials_rotation: int
     """Force-syncs the credentials ExternalSecrets when bumped (hand rotation)."""
     credentials_ready: Sequence[pulumi.Resource] = ()
     """The logins' current secret values: read only after they exist."""
-    kubernetes_version: str = versions.KUBERNETES_VERSION
+    kubernetes_version: str
     """The cluster's minor: the Pod Security labels' version."""
 
 

@@ -70,7 +70,7 @@ BACKUP_POLICIES = (
 UID = 10001
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BackupJobsArgs:
     """Inputs; defaults are the production-safe choice."""
 
@@ -84,25 +84,25 @@ class BackupJobsArgs:
     database_secret: pulumi.Input[str]
     """Secrets Manager name (or ARN) of the backup login (``pg_read_all_data``)."""
     data_subnet_cidrs: Sequence[str]
-    daily_retention_days: int = 35
-    weekly_monthly: bool = True
-    weekly_retention_days: int = 90
-    monthly_retention_days: int = 365
-    cross_region_copy: bool = True
-    vault_lock: bool = True
+    daily_retention_days: int
+    weekly_monthly: bool
+    weekly_retention_days: int
+    monthly_retention_days: int
+    cross_region_copy: bool
+    vault_lock: bool
     lock_min_days: int = 7
     lock_max_days: int = 400
-    bucket_replication: bool = True
-    dump_retention_days: int = 35
-    dump_transition_days: int | None = None
-    pg_dump_schedule: str = "0 * * * *"
-    restore_check_schedule: str = "0 7 * * 1"
-    dump_volume_gib: int = 100
+    bucket_replication: bool
+    dump_retention_days: int
+    dump_transition_days: int | None
+    pg_dump_schedule: str
+    restore_check_schedule: str
+    dump_volume_gib: int
     """Scratch volume (gp3 ephemeral PVC per run) for the dump and the restore download."""
     storage_class: str = "gp3"
     restore_check_interval_days: int = 1
     """Longest gap between restore checks: the staleness alarm's window (at most 6)."""
-    engine_version: str = versions.POSTGRES_ENGINE_VERSION
+    engine_version: str
     """The database's engine (major): the pg_dump/pg_restore client follows its major."""
     max_dump_age_minutes: int = 120
     alarm_topic_arn: pulumi.Input[str] | None = None
@@ -113,9 +113,9 @@ class BackupJobsArgs:
     ready: Sequence[pulumi.Resource] = ()
     credentials_ready: Sequence[pulumi.Resource] = ()
     """The backup login's current secret value (read only after it exists)."""
-    credentials_rotation: int = 0
+    credentials_rotation: int
     """Force-syncs the credentials ExternalSecret when bumped."""
-    kubernetes_version: str = versions.KUBERNETES_VERSION
+    kubernetes_version: str
     """The cluster's minor: the Pod Security labels' version."""
     protect: bool = True
 

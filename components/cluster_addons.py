@@ -49,7 +49,7 @@ BALANCING_IGNORE_LABELS = (
 one configured group."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClusterAddonsArgs:
     """Inputs; defaults are the production-safe choice."""
 
@@ -62,20 +62,20 @@ class ClusterAddonsArgs:
     kubeconfig: pulumi.Input[str] | None = None
     """For the CRD provider, which adopts CRDs a chart installed before (None: the main
     provider applies them)."""
-    metrics_server: bool = True
-    aws_load_balancer_controller: bool = True
-    cert_manager: bool = True
-    external_secrets: bool = True
-    cluster_autoscaler: bool = True
-    reloader: bool = True
+    metrics_server: bool
+    aws_load_balancer_controller: bool
+    cert_manager: bool
+    external_secrets: bool
+    cluster_autoscaler: bool
+    reloader: bool
     external_dns_zone_id: str | None = None
-    external_dns_domain: str | None = None
-    controller_replicas: int = 2
+    external_dns_domain: str | None
+    controller_replicas: int
     pod_security_group_id: pulumi.Input[str] = ""
     """The security group on the pods' ENIs (the EKS cluster security group)."""
     load_balancer_prefix: str = ""
     """Prefix of every load balancer name of this environment (default: the environment)."""
-    kubernetes_version: str = versions.KUBERNETES_VERSION
+    kubernetes_version: str
     """The control plane's minor: cluster-autoscaler's image must match it."""
     secret_store_namespaces: Sequence[str] = ()
     """The only namespaces whose ExternalSecrets the ClusterSecretStore serves (its role reads

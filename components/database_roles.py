@@ -68,7 +68,7 @@ def app_role(workload: str) -> str:
     return "app_" + workload.replace("-", "_")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DatabaseRolesArgs:
     """Inputs; defaults are the production-safe choice."""
 
@@ -82,14 +82,14 @@ class DatabaseRolesArgs:
     """Encrypts the role secrets (the database's key; external-secrets may decrypt it)."""
     roles: Mapping[str, RoleKind]
     data_subnet_cidrs: Sequence[str]
-    engine_version: str = versions.POSTGRES_ENGINE_VERSION
+    engine_version: str
     rotation: int = 0
     secret_store: str = "aws-secrets-manager"
     external_secrets_role: aws.iam.Role | None = None
     """external-secrets' own role. When given, the master secret is readable only through a
     role it assumes for a ClusterSecretStore that serves the ``db-admin`` namespace alone;
     the shared store (and every other namespace) never reaches it."""
-    kubernetes_version: str = versions.KUBERNETES_VERSION
+    kubernetes_version: str
     """The cluster's minor: the Pod Security labels' version."""
     protect: bool = True
     """Secrets keep a 30-day recovery window; without it they are deleted at once, so a

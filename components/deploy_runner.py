@@ -39,7 +39,7 @@ def runs_on_label(project: str) -> str:
     return f"codebuild-{project}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeployRunnerArgs:
     """Inputs; defaults are the production-safe choice."""
 
@@ -52,13 +52,13 @@ class DeployRunnerArgs:
     """``owner/name`` of the GitHub repository whose workflow jobs this runner takes."""
     connection_arn: str
     """AWS CodeConnections (or CodeStar Connections) connection to GitHub."""
-    workflow_names: Sequence[str] = ("deploy", "drift")
+    workflow_names: Sequence[str]
     """Only jobs of these workflows start a build (the webhook's ``WORKFLOW_NAME`` filter):
     the deploy's Kubernetes phase and the nightly drift check (its refresh reads the API)."""
-    compute_type: str = "BUILD_GENERAL1_MEDIUM"
+    compute_type: str
     image: str = versions.CODEBUILD_RUNNER_IMAGE.version
     timeout_minutes: int = 120
-    log_retention_days: int = 90
+    log_retention_days: int
 
 
 def runner_statements(

@@ -48,21 +48,21 @@ VPC_CNI_CONFIGURATION: Mapping[str, object] = {"enableNetworkPolicy": "true"}
 string ``"true"``; see tests/fixtures/upstream/addons/vpc-cni-*)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeGroupSpec:
     """One managed node group."""
 
     instance_types: Sequence[str]
-    capacity_type: CapacityType = "ON_DEMAND"
-    min_size: int = 3
-    desired_size: int = 3
-    max_size: int = 12
-    disk_size_gib: int = 50
-    labels: Mapping[str, str] = field(default_factory=dict)
-    taints: Sequence[Mapping[str, str]] = ()
+    capacity_type: CapacityType
+    min_size: int
+    desired_size: int
+    max_size: int
+    disk_size_gib: int
+    labels: Mapping[str, str]
+    taints: Sequence[Mapping[str, str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EksClusterArgs:
     """Inputs; defaults are the production-safe choice."""
 
@@ -74,22 +74,22 @@ class EksClusterArgs:
     becomes one managed node group per zone (the cluster autoscaler models a new node in one
     zone per group: with a group spanning zones, zone-bound pods stay Pending). Empty: one
     group over ``private_subnet_ids``."""
-    kubernetes_version: str = versions.KUBERNETES_VERSION
+    kubernetes_version: str
     control_plane_version: pulumi.Input[str] | None = None
     """``kubernetes_version`` once the caller has checked the step from the live version
     (one minor at a time, no downgrade); the control plane takes its version only through
     this input, so a refused step fails the run before anything changes. None: unchecked."""
     live_node_groups: pulumi.Input[Sequence[LiveNodeGroup]] = ()
     """The running node groups (``components.live``): their desired sizes are kept."""
-    endpoint_public_access: bool = False
-    public_access_cidrs: Sequence[str] = ()
-    access_entries: Mapping[str, str] = field(default_factory=dict)
+    endpoint_public_access: bool
+    public_access_cidrs: Sequence[str]
+    access_entries: Mapping[str, str]
     """IAM role ARN -> access (a key of :data:`ACCESS_POLICIES`), cluster scope."""
     api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """Security groups inside the VPC admitted to the private API endpoint (443 on the cluster
     security group): the in-VPC CI runner. The Kubernetes provider waits for these rules."""
-    service_cidr: str = "172.20.0.0/16"
-    log_retention_days: int = 90
+    service_cidr: str
+    log_retention_days: int
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for instances and volumes launched by node groups (provider default tags do not
     reach them)."""

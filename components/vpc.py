@@ -16,33 +16,33 @@ from .modes import NatGateways
 TYPE_PREFIX = "platform:components"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VpcArgs:
     """Inputs of :class:`Vpc`. Defaults are the production-safe choice."""
 
     region: str
     """Region the VPC lives in (endpoint service names are regional)."""
 
-    cidr: str = "10.0.0.0/16"
+    cidr: str
     """VPC CIDR; subnets are carved from it by :func:`components._util.plan_subnets`."""
 
-    az_count: int = 3
+    az_count: int
     """Availability zones to span (the first ``az_count`` available zones of the region)."""
 
-    nat_gateways: NatGateways = "one_per_az"
+    nat_gateways: NatGateways
     """``one_per_az``: each AZ's private subnet leaves through its own NAT (no cross-AZ
     dependency); ``single``: one shared NAT in the first AZ (cheaper, one point of failure)."""
 
-    flow_log_retention_days: int = 365
+    flow_log_retention_days: int
     """CloudWatch Logs retention of the VPC flow logs."""
 
-    flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    flow_log_traffic_type: Literal["ALL", "ACCEPT", "REJECT"]
     """Traffic recorded by the flow logs."""
 
-    dynamodb_endpoint: bool = False
+    dynamodb_endpoint: bool
     """Also add a DynamoDB gateway endpoint (S3's is always there: it is free)."""
 
-    interface_endpoints: Sequence[str] = ("ecr.api", "ecr.dkr", "sts", "secretsmanager", "logs")
+    interface_endpoints: Sequence[str]
     """Interface endpoints in the private subnets, reachable on 443 from inside the VPC."""
 
     private_subnet_tags: Mapping[str, str] = field(default_factory=dict)

@@ -7,6 +7,8 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from components._util import rolling_surge
+from components.app_deployment import Autoscaling
+from components.app_namespace import Quota
 from components.modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 
 from .base import ConfigModel
@@ -83,27 +85,6 @@ class Resources(ConfigModel):
         if memory_bytes(self.memory_request) > memory_bytes(self.memory_limit):
             raise ValueError(
                 f"memoryRequest {self.memory_request} is above memoryLimit {self.memory_limit}"
-            )
-        return self
-
-
-class Autoscaling(ConfigModel):
-    """HorizontalPodAutoscaler (autoscaling/v2) on CPU and memory utilisation."""
-
-    min_replicas: int = Field(default=3, ge=1, le=100)
-    """Lower bound."""
-    max_replicas: int = Field(default=20, ge=1, le=500)
-    """Upper bound."""
-    cpu_target_percent: int = Field(default=70, ge=10, le=100)
-    """Target average CPU utilisation of requests."""
-    memory_target_percent: int = Field(default=80, ge=10, le=100)
-    """Target average memory utilisation of requests."""
-
-    @model_validator(mode="after")
-    def _range(self) -> Autoscaling:
-        if self.min_replicas > self.max_replicas:
-            raise ValueError(
-                f"minReplicas {self.min_replicas} is above maxReplicas {self.max_replicas}"
             )
         return self
 
@@ -435,19 +416,9 @@ class IngressConfig(ConfigModel):
         return sorted({h for r in self.routes for h in r.hosts})
 
 
-class QuotaConfig(ConfigModel):
-    """ResourceQuota of the namespace."""
-
-    requests_cpu: str = "24"
-    """Sum of CPU requests."""
-    limits_cpu: str = "96"
-    """Sum of CPU limits."""
-    requests_memory: str = "48Gi"
-    """Sum of memory requests."""
-    limits_memory: str = "96Gi"
-    """Sum of memory limits."""
-    pods: int = Field(default=60, ge=1, le=5000)
-    """Pods."""
+class QuotaConfig(Quota):
+    """ResourceQuota of the namespace (``components.app_namespace.Quota``), its requests
+    within its limits."""
 
     @model_validator(mode="after")
     def _quantities(self) -> QuotaConfig:

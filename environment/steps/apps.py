@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components.app_deployment import AppDeployment, AppDeploymentArgs, WorkloadSpec
 from components.app_ingress import PublicIngress, PublicIngressArgs, Route
-from components.app_namespace import AppNamespace, AppNamespaceArgs, Quota, external_secrets_grant
+from components.app_namespace import AppNamespace, AppNamespaceArgs, external_secrets_grant
 from components.database_roles import app_role
 
 from ..config.apps import WorkloadConfig
@@ -54,7 +54,7 @@ def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
             cache_port=cache.port,
             cache_secret_arn=cache.auth_secret_arn,
             secret_store=addons.cluster_secret_store_name,
-            quota=Quota(**apps.quota.model_dump()),
+            quota=apps.quota,
             access_log_days=apps.ingress.access_log_days,
             ready=addons.ready,
             protect=ctx.protect,
@@ -127,7 +127,6 @@ def _public(
 def workload_spec(workload: WorkloadConfig, environment: str) -> WorkloadSpec:
     """The component's view of one workload's config (remote secret names are relative to
     the environment's prefix)."""
-    scaling = workload.autoscaling
     scrape = workload.scrape
     return WorkloadSpec(
         kind=workload.kind,
@@ -136,10 +135,7 @@ def workload_spec(workload: WorkloadConfig, environment: str) -> WorkloadSpec:
         args=workload.args,
         port=workload.port,
         replicas=workload.replicas,
-        min_replicas=scaling.min_replicas if scaling else None,
-        max_replicas=scaling.max_replicas if scaling else None,
-        cpu_target_percent=scaling.cpu_target_percent if scaling else 70,
-        memory_target_percent=scaling.memory_target_percent if scaling else 80,
+        autoscaling=workload.autoscaling,
         cpu_request=workload.resources.cpu_request,
         cpu_limit=workload.resources.cpu_limit,
         memory_request=workload.resources.memory_request,

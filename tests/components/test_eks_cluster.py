@@ -119,7 +119,8 @@ def test_node_groups_per_stack(staging: PlanResult, production: PlanResult) -> N
 def test_zone_shares_add_up(total: int, maximum: int, zones: int) -> None:
     low = min(total, maximum)
     spec = NodeGroupSpec(instance_types=["m7i.large"], min_size=low, desired_size=low,
-                         max_size=maximum)  # fmt: skip
+                         max_size=maximum, capacity_type="ON_DEMAND", disk_size_gib=50,
+                         labels={}, taints=())  # fmt: skip
     shares = [zone_share(spec, i, zones) for i in range(zones)]
     assert sum(s.min_size for s in shares) == low
     assert sum(s.desired_size for s in shares) == low
