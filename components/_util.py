@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Required, TypedDict
 
 MAX_AZS = 6
 
@@ -53,7 +54,23 @@ def plan_subnets(cidr: ipaddress.IPv4Network, az_count: int) -> SubnetPlan:
     )
 
 
-def policy_document(*statements: dict[str, Any]) -> str:
+class Statement(TypedDict, total=False):
+    """One IAM policy statement, keyed as the policy language spells it: mypy refuses a
+    misspelt element (``Actions``) or an effect other than Allow/Deny; the action names
+    themselves are checked against the AWS catalogue in ``tests/test_iam_actions.py``."""
+
+    Sid: str
+    Effect: Required[Literal["Allow", "Deny"]]
+    Principal: Mapping[str, str | Sequence[str]] | Literal["*"]
+    Action: str | Sequence[str]
+    NotAction: str | Sequence[str]
+    Resource: Any
+    """An ARN, ARNs, or (inside ``apply``) resolved outputs."""
+    NotResource: str | Sequence[str]
+    Condition: Mapping[str, Mapping[str, Any]]
+
+
+def policy_document(*statements: Statement) -> str:
     """An IAM policy document (JSON string) from statements."""
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
@@ -61,7 +78,7 @@ def policy_document(*statements: dict[str, Any]) -> str:
 def service_trust_policy(service: str, source_account: str | None = None) -> str:
     """A role trust policy for one AWS service principal, optionally pinned to our account
     (``aws:SourceAccount``) against the confused-deputy problem."""
-    statement: dict[str, Any] = {
+    statement: Statement = {
         "Effect": "Allow",
         "Principal": {"Service": service},
         "Action": "sts:AssumeRole",

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from . import versions
 from ._shared import RDS_CA_FILE, external_secret
+from ._util import Statement
 from .buckets import Lifecycle, secure_bucket
 from .kms import customer_managed_key
 from .regions import elb_log_delivery_principal
@@ -324,7 +325,7 @@ class AppNamespace(pulumi.ComponentResource):
         )
         principal = elb_log_delivery_principal(args.region)
 
-        def log_delivery(arn: str) -> list[dict[str, Any]]:
+        def log_delivery(arn: str) -> list[Statement]:
             return [
                 {
                     "Sid": "AlbAccessLogDelivery",

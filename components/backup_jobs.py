@@ -35,7 +35,7 @@ from ._shared import (
     rds_ca_init_container,
     rds_ca_volume,
 )
-from ._util import policy_document, service_trust_policy
+from ._util import Statement, policy_document, service_trust_policy
 from .app_deployment import container_security_context
 from .app_namespace import database_client_namespace, pod_security_context
 from .buckets import Lifecycle, secure_bucket
@@ -633,7 +633,7 @@ class BackupJobs(pulumi.ComponentResource):
 
 def replication_policy(source: str, replica: str, source_key: str, replica_key: str) -> str:
     """The S3 replication role: read the source's versions, write the replica, use both keys."""
-    statements: list[dict[str, Any]] = [
+    statements: list[Statement] = [
         {
             "Sid": "ReadSource",
             "Effect": "Allow",
@@ -672,7 +672,7 @@ def replication_policy(source: str, replica: str, source_key: str, replica_key: 
     return policy_document(*statements)
 
 
-def dump_statements(bucket_arn: str, key_arn: str, prefix: str) -> list[dict[str, Any]]:
+def dump_statements(bucket_arn: str, key_arn: str, prefix: str) -> list[Statement]:
     """pg-dump may only write objects under its prefix (and use the bucket key to do so)."""
     return [
         {"Sid": "PutDumps", "Effect": "Allow", "Action": "s3:PutObject",
@@ -682,7 +682,7 @@ def dump_statements(bucket_arn: str, key_arn: str, prefix: str) -> list[dict[str
     ]  # fmt: skip
 
 
-def restore_check_statements(bucket_arn: str, key_arn: str, prefix: str) -> list[dict[str, Any]]:
+def restore_check_statements(bucket_arn: str, key_arn: str, prefix: str) -> list[Statement]:
     """restore-check reads and lists the prefix and publishes its two metrics."""
     return [
         {"Sid": "ReadDumps", "Effect": "Allow", "Action": "s3:GetObject",

@@ -7,13 +7,13 @@ support SSE-S3), versioning and a lifecycle that expires old data and noncurrent
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from ._util import Statement, policy_document
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Lifecycle:
     prefix: str = ""
 
 
-def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
+def tls_only_statement(bucket_arn: str) -> Statement:
     return {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
@@ -103,7 +103,7 @@ def secure_bucket(
     kms_key_arn: pulumi.Input[str] | None = None,
     versioning: bool = True,
     lifecycle: Lifecycle | None = Lifecycle(),
-    policy_statements: Callable[[str], Sequence[dict[str, Any]]] | None = None,
+    policy_statements: Callable[[str], Sequence[Statement]] | None = None,
     provider: pulumi.ProviderResource | None = None,
     created: list[pulumi.Resource] | None = None,
 ) -> aws.s3.Bucket:
@@ -155,10 +155,7 @@ def secure_bucket(
 
     def document(arn: str) -> str:
         extra = list(policy_statements(arn)) if policy_statements else []
-        return json.dumps(
-            {"Version": "2012-10-17", "Statement": [tls_only_statement(arn), *extra]},
-            sort_keys=True,
-        )
+        return policy_document(tls_only_statement(arn), *extra)
 
     children.append(
         aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(document), opts=child)

@@ -34,6 +34,7 @@ import yaml
 
 from . import versions
 from ._shared import cluster_secret_store
+from ._util import Statement
 from .iam_roles import OidcProvider, service_account_role
 
 SECRET_STORE = "aws-secrets-manager"
@@ -272,7 +273,7 @@ class _LbcNames:
         return {"Null": {f"aws:RequestTag/{self.cluster_tag}": "true"}}
 
 
-def _lbc_common(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
+def _lbc_common(scope: LoadBalancerScope, n: _LbcNames) -> list[Statement]:
     """Reads, and the service-linked role."""
     return [
         {
@@ -293,7 +294,7 @@ def _lbc_common(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
     ]
 
 
-def _lbc_security_group_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
+def _lbc_security_group_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[Statement]:
     """The pods' security group rule and the groups the controller owns."""
     return [
         {
@@ -346,7 +347,7 @@ def _lbc_security_group_statements(scope: LoadBalancerScope, n: _LbcNames) -> li
     ]
 
 
-def _lbc_load_balancer_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
+def _lbc_load_balancer_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[Statement]:
     """Load balancers and target groups carrying this cluster's tag."""
     return [
         {
@@ -405,7 +406,7 @@ def _lbc_load_balancer_statements(scope: LoadBalancerScope, n: _LbcNames) -> lis
     ]
 
 
-def _lbc_listener_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[dict[str, Any]]:
+def _lbc_listener_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[Statement]:
     """Listeners, rules, WAF and Shield on this environment's load balancers."""
     return [
         {
@@ -452,7 +453,7 @@ def _lbc_listener_statements(scope: LoadBalancerScope, n: _LbcNames) -> list[dic
     ]
 
 
-def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[str, Any]]:
+def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[Statement]:
     """IAM for the AWS Load Balancer Controller, action for action the upstream reference
     policy of the pinned version (``tests/fixtures/upstream/iam/``), with every write narrowed:
 
@@ -471,7 +472,7 @@ def load_balancer_controller_statements(scope: LoadBalancerScope) -> list[dict[s
     ]
 
 
-def cluster_autoscaler_statements(cluster: str) -> list[dict[str, Any]]:
+def cluster_autoscaler_statements(cluster: str) -> list[Statement]:
     """Read the groups; resize and terminate only this cluster's node groups."""
     return [
         {

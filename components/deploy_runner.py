@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import versions
-from ._util import policy_document, service_trust_policy
+from ._util import Statement, policy_document, service_trust_policy
 
 PROJECT_SUFFIX = "deploy-runner"
 
@@ -68,7 +68,7 @@ def runner_statements(
     subnet_ids: Sequence[str],
     log_group_arn: str,
     connection_arn: str,
-) -> list[dict[str, Any]]:
+) -> list[Statement]:
     """The CodeBuild service role: logs, VPC attachment in this VPC, the GitHub connection."""
     ec2 = f"arn:aws:ec2:{region}:{account}"
     connection_service = connection_arn.split(":")[2]  # codeconnections | codestar-connections

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from ._util import policy_document
+from ._util import Statement, policy_document
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def service_account_role(
     oidc: OidcProvider,
     namespace: str,
     service_account: str,
-    statements: Sequence[dict[str, Any]] | pulumi.Input[Sequence[dict[str, Any]]] = (),
+    statements: Sequence[Statement] | pulumi.Input[Sequence[Statement]] = (),
     managed_policy_arns: Sequence[str] = (),
     parent: pulumi.Resource,
     provider: pulumi.ProviderResource | None = None,

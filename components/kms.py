@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from ._util import policy_document
+from ._util import Statement, policy_document
 
 DELETION_WINDOW_DAYS = 30
 """The longest window: a key scheduled for deletion by mistake can be recovered for 30 days."""
 
 
-def key_policy(account_id: str, service_statements: Sequence[dict[str, Any]] = ()) -> str:
+def key_policy(account_id: str, service_statements: Sequence[Statement] = ()) -> str:
     """The account-root statement (IAM policies govern use, as in the default key policy)
     plus statements for AWS services that must use the key (e.g. CloudWatch for SNS)."""
-    root = {
+    root: Statement = {
         "Sid": "AccountAdministration",
         "Effect": "Allow",
         "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
@@ -33,7 +32,7 @@ def customer_managed_key(
     *,
     parent: pulumi.Resource,
     protect: bool,
-    service_statements: Sequence[dict[str, Any]] = (),
+    service_statements: Sequence[Statement] = (),
     provider: pulumi.ProviderResource | None = None,
     outlive_the_stack: bool = False,
 ) -> aws.kms.Key:

@@ -25,6 +25,7 @@ from pydantic import Field
 
 from . import versions
 from ._shared import external_secret
+from ._util import policy_document
 from .app_deployment import RELOADER_ANNOTATION
 from .elasticache import CacheSettings
 from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
@@ -623,24 +624,16 @@ class MonitoringStack(pulumi.ComponentResource):
             f"{name}-alarms",
             arn=topic.arn,
             policy=pulumi.Output.all(topic.arn, account.account_id).apply(
-                lambda v: json.dumps(
+                lambda v: policy_document(
                     {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "CloudWatchAlarmsAndEventBridgeRules",
-                                "Effect": "Allow",
-                                "Principal": {
-                                    "Service": [
-                                        "cloudwatch.amazonaws.com",
-                                        "events.amazonaws.com",
-                                    ]
-                                },
-                                "Action": "sns:Publish",
-                                "Resource": v[0],
-                                "Condition": {"StringEquals": {"aws:SourceAccount": v[1]}},
-                            }
-                        ],
+                        "Sid": "CloudWatchAlarmsAndEventBridgeRules",
+                        "Effect": "Allow",
+                        "Principal": {
+                            "Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+                        },
+                        "Action": "sns:Publish",
+                        "Resource": v[0],
+                        "Condition": {"StringEquals": {"aws:SourceAccount": v[1]}},
                     }
                 )
             ),

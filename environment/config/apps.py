@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
+from kubernetes.utils.quantity import parse_quantity
 from pydantic import Field, field_validator, model_validator
 
 from components._util import rolling_surge
@@ -13,9 +15,6 @@ from components.modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 
 from .base import ConfigModel
 
-_CPU = re.compile(r"^(\d+(\.\d+)?)(m)?$")
-_MEMORY = re.compile(r"^(\d+)(Ki|Mi|Gi|Ti)?$")
-_MEMORY_FACTOR = {None: 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 ACM_ARN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
 WAF_ARN = r"^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/.+$"
 IMAGE_NAME = re.compile(
@@ -25,18 +24,27 @@ TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
+def _quantity(value: str, example: str, what: str) -> Decimal:
+    """A Kubernetes quantity, parsed by the official client (the API server's grammar)."""
+    try:
+        quantity = parse_quantity(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a {what} quantity (e.g. {example})") from None
+    if quantity <= 0:
+        raise ValueError(f"{value!r}: a {what} quantity must be above zero")
+    return quantity
+
+
 def cpu_millicores(value: str) -> float:
-    m = _CPU.match(value)
-    if not m:
-        raise ValueError(f"{value!r} is not a CPU quantity (e.g. 250m, 1, 1.5)")
-    return float(m[1]) if m[3] else float(m[1]) * 1000
+    return float(_quantity(value, "250m, 1, 1.5", "CPU") * 1000)
 
 
 def memory_bytes(value: str) -> int:
-    m = _MEMORY.match(value)
-    if not m:
-        raise ValueError(f"{value!r} is not a memory quantity (e.g. 512Mi, 2Gi)")
-    return int(m[1]) * _MEMORY_FACTOR[m[2]]
+    quantity = _quantity(value, "512Mi, 2Gi", "memory")
+    if quantity != quantity.to_integral_value():
+        # "500m" of memory is half a byte: valid to the API server, never what was meant
+        raise ValueError(f"{value!r} is not a whole number of bytes (e.g. 512Mi, 2Gi)")
+    return int(quantity)
 
 
 def _show(key: str, value: float) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from environment.config.apps import cpu_millicores, memory_bytes
 from tests.conftest import run_stack_config, stack_config
 
 
@@ -47,6 +48,9 @@ BAD = [
     ("bad-memory-quantity", "staging",
      lambda a: a["workloads"]["api"].update(resources={"memoryRequest": "lots"}),
      ["platform:apps.workloads.api.resources", "not a memory quantity"]),
+    ("memory-in-millibytes", "staging",
+     lambda a: a["workloads"]["api"].update(resources={"memoryRequest": "500m"}),
+     ["platform:apps.workloads.api.resources", "'500m' is not a whole number of bytes"]),
     # product shapes (issue #20)
     ("route-to-unknown-workload", "staging",
      lambda a: a["ingress"]["routes"].append({"hosts": ["api.staging.example.com"],
@@ -152,3 +156,18 @@ def test_route_paths_the_api_server_refuses(path: str) -> None:
 
     with pytest.raises(ValueError, match="path"):
         RouteConfig.model_validate({"hosts": ["a.example.com"], "paths": [path], "workload": "w"})
+
+
+@pytest.mark.parametrize(
+    ("value", "millicores"), [("250m", 250.0), ("1", 1000.0), ("1.5", 1500.0), ("2e-1", 200.0)]
+)
+def test_cpu_quantities_follow_the_api_server_grammar(value: str, millicores: float) -> None:
+    assert cpu_millicores(value) == millicores
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [("512Mi", 512 * 2**20), ("1.5Gi", 3 * 2**29), ("1G", 10**9), ("128974848", 128974848)],
+)
+def test_memory_quantities_follow_the_api_server_grammar(value: str, size: int) -> None:
+    assert memory_bytes(value) == size

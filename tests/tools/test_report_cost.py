@@ -159,7 +159,15 @@ def test_alb_from_ingress_and_helm_volumes_are_priced() -> None:
 
 
 @pytest.mark.parametrize(
-    ("quantity", "gib"), [("50Gi", 50.0), ("1Ti", 1024.0), ("512Mi", 0.5), ("bogus", None)]
+    ("quantity", "gib"),
+    [
+        ("50Gi", 50.0),
+        ("1Ti", 1024.0),
+        ("512Mi", 0.5),
+        ("1.5Gi", 1.5),
+        ("2e9", 2e9 / 2**30),
+        ("bogus", None),
+    ],
 )
 def test_quantity_parsing(quantity: str, gib: float | None) -> None:
     assert quantity_gib(quantity) == gib

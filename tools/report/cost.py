@@ -9,11 +9,12 @@ lower bound. Usage-based items (NAT data, log ingestion, storage) come from the 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
 
 from environment.config.cost import CostConfig
 from environment.config.schedules import runs_per_day
@@ -87,17 +88,12 @@ def monthly(hourly: float, count: float = 1) -> float:
     return round(hourly * p.HOURS_PER_MONTH * count, 2)
 
 
-_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$")
-_TO_GIB = {None: 1 / 2**30, "Ki": 1 / 2**20, "Mi": 1 / 2**10, "Gi": 1.0, "Ti": 1024.0}
-_TO_GIB.update({"K": 1e3 / 2**30, "M": 1e6 / 2**30, "G": 1e9 / 2**30, "T": 1e12 / 2**30})
-
-
 def quantity_gib(value: object) -> float | None:
     """A Kubernetes storage quantity (``"50Gi"``) in GiB; None if it does not parse."""
-    match = _QUANTITY.match(str(value).strip())
-    if not match:
+    try:
+        return float(parse_quantity(str(value).strip())) / 2**30
+    except ValueError:
         return None
-    return float(match.group(1)) * _TO_GIB[match.group(2)]
 
 
 def component_of(resource: Resource, by_urn: dict[str, Resource]) -> str:
