@@ -43,6 +43,33 @@ def service_security_group(
     return group
 
 
+def data_store_network(
+    name: str,
+    subnet_group: type[aws.rds.SubnetGroup] | type[aws.elasticache.SubnetGroup],
+    *,
+    identifier: str,
+    vpc_id: pulumi.Input[str],
+    subnet_ids: pulumi.Input[Sequence[str]],
+    port: int,
+    sources: Sequence[pulumi.Input[str]],
+    label: str,
+    parent: pulumi.Resource,
+) -> tuple[aws.rds.SubnetGroup | aws.elasticache.SubnetGroup, aws.ec2.SecurityGroup]:
+    """A managed data store's subnet group (the database subnets) and a security group
+    admitting ``port`` from ``sources`` only."""
+    subnets = subnet_group(
+        f"{name}-subnets",
+        name=f"{identifier}-subnets",
+        description=f"database subnets of {identifier}",
+        subnet_ids=subnet_ids,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    group = service_security_group(
+        name, vpc_id=vpc_id, port=port, sources=sources, label=label, parent=parent
+    )
+    return subnets, group
+
+
 def external_secret(
     name: str,
     *,

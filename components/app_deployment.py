@@ -435,6 +435,16 @@ def network_policy(
     }
 
 
+@dataclass(frozen=True)
+class _Pods:
+    """What the Deployment or the migration Job runs: the pod template of ``workload`` and
+    what must exist before its pods start."""
+
+    workload: str
+    template: dict[str, Any]
+    before: list[pulumi.Resource]
+
+
 class AppDeployment(pulumi.ComponentResource):
     """One workload."""
 
@@ -481,12 +491,11 @@ class AppDeployment(pulumi.ComponentResource):
         if secrets is not None:
             before_pods.append(secrets)
         template = pod_template(workload, spec, args.environment, args.zone_spread, args.region)
+        pods = _Pods(workload, template, before_pods)
         if spec.kind == "migration":
-            self.workload_resource = self._migration_job(
-                name, workload, args, template, before_pods
-            )
+            self.workload_resource = self._migration_job(name, args, pods)
         else:
-            self.workload_resource = self._deployment(name, workload, args, template, before_pods)
+            self.workload_resource = self._deployment(name, args, pods)
         if spec.expose != "none":
             self.service_name = workload
             self._service(name, workload, args)
@@ -506,20 +515,15 @@ class AppDeployment(pulumi.ComponentResource):
         self.register_outputs({"workload": workload})
 
     def _deployment(
-        self,
-        name: str,
-        workload: str,
-        args: AppDeploymentArgs,
-        template: dict[str, Any],
-        before_pods: list[pulumi.Resource],
+        self, name: str, args: AppDeploymentArgs, pods: _Pods
     ) -> k8s.apps.v1.Deployment:
-        spec = args.workload
+        spec, workload = args.workload, pods.workload
         deployment_spec: Any = {
             "replicas": spec.initial_replicas,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": labels(workload)},
             "strategy": deployment_strategy(spec),
-            "template": template,
+            "template": pods.template,
         }
         return k8s.apps.v1.Deployment(
             f"{name}-deployment",
@@ -534,26 +538,19 @@ class AppDeployment(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.k8s_provider,
-                depends_on=before_pods,
+                depends_on=pods.before,
                 # the HPA owns the replica count
                 ignore_changes=["spec.replicas"] if spec.autoscaled else None,
             ),
         )
 
-    def _migration_job(
-        self,
-        name: str,
-        workload: str,
-        args: AppDeploymentArgs,
-        template: dict[str, Any],
-        before_pods: list[pulumi.Resource],
-    ) -> k8s.batch.v1.Job:
+    def _migration_job(self, name: str, args: AppDeploymentArgs, pods: _Pods) -> k8s.batch.v1.Job:
         """A one-shot Job named after its image and command: a new image is a new Job (run
         again); an unchanged workload is the same Job (not re-run). Any other change to its
         pod template (env, secrets, resources) replaces it under the same name, which runs
         it again: migrations must be idempotent (Alembic's are). Pulumi waits for it to
         succeed: a failure fails the ``up`` before the Deployments that wait for it roll."""
-        spec = args.workload
+        spec, workload, template = args.workload, pods.workload, pods.template
         run = migration_run_id(spec)
         template["spec"]["restartPolicy"] = "Never"
         template["metadata"]["labels"]["platform/migration-run"] = run
@@ -573,7 +570,7 @@ class AppDeployment(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.k8s_provider,
-                depends_on=before_pods,
+                depends_on=pods.before,
                 delete_before_replace=False,
                 custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{spec.active_deadline_seconds + 300}s",

@@ -21,7 +21,7 @@ import pulumi_random as random
 from pydantic import Field
 
 from . import versions
-from ._shared import service_security_group
+from ._shared import data_store_network
 from .kms import customer_managed_key
 from .monitoring.alarms import cache_node_ids
 from .settings import DailyWindow, LogRetentionDays, Settings, WeeklyWindow
@@ -254,19 +254,14 @@ class ElastiCache(pulumi.ComponentResource):
 
     def _network(
         self, name: str, args: ElastiCacheArgs, group_id: str
-    ) -> aws.elasticache.SubnetGroup:
+    ) -> aws.rds.SubnetGroup | aws.elasticache.SubnetGroup:
         """The database subnets, and a security group admitting only the nodes on 6379."""
-        child = pulumi.ResourceOptions(parent=self)
-        subnets = aws.elasticache.SubnetGroup(
-            f"{name}-subnets",
-            name=f"{group_id}-subnets",
-            description=f"database subnets of {group_id}",
-            subnet_ids=args.subnet_ids,
-            opts=child,
-        )
-        self.security_group = service_security_group(
+        subnets, self.security_group = data_store_network(
             name,
+            aws.elasticache.SubnetGroup,
+            identifier=group_id,
             vpc_id=args.vpc_id,
+            subnet_ids=args.subnet_ids,
             port=PORT,
             sources=args.source_security_group_ids,
             label=f"{group_id}-valkey",

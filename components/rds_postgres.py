@@ -22,7 +22,7 @@ import pulumi_random as random
 from pydantic import Field
 
 from . import versions
-from ._shared import service_security_group
+from ._shared import data_store_network
 from ._util import service_trust_policy
 from .kms import customer_managed_key
 from .settings import DailyWindow, LogRetentionDays, Settings, WeeklyWindow
@@ -192,19 +192,16 @@ class RdsPostgres(pulumi.ComponentResource):
             }
         )
 
-    def _network(self, name: str, args: RdsPostgresArgs, identifier: str) -> aws.rds.SubnetGroup:
+    def _network(
+        self, name: str, args: RdsPostgresArgs, identifier: str
+    ) -> aws.rds.SubnetGroup | aws.elasticache.SubnetGroup:
         """The database subnets, and a security group admitting only the nodes on 5432."""
-        child = pulumi.ResourceOptions(parent=self)
-        subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            name=f"{identifier}-subnets",
-            description=f"database subnets of {identifier}",
-            subnet_ids=args.subnet_ids,
-            opts=child,
-        )
-        self.security_group = service_security_group(
+        subnets, self.security_group = data_store_network(
             name,
+            aws.rds.SubnetGroup,
+            identifier=identifier,
             vpc_id=args.vpc_id,
+            subnet_ids=args.subnet_ids,
             port=PORT,
             sources=args.source_security_group_ids,
             label=f"{identifier}-postgres",
