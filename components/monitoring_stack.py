@@ -28,12 +28,24 @@ from ._shared import external_secret
 from ._util import policy_document
 from .app_deployment import RELOADER_ANNOTATION
 from .elasticache import CacheSettings
+from .iam_roles import OidcProvider
 from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
 from .monitoring.alertmanager import (
     PAGERDUTY_ROUTING_KEY,
     RECEIVER_SECRET,
     SLACK_WEBHOOK,
+    SMTP_PASSWORD,
+    Email,
     alertmanager_config,
+)
+from .monitoring.alertmanager import Heartbeat as AmHeartbeat
+from .monitoring.delivery import (
+    Heartbeat,
+    SmtpLogin,
+    heartbeat,
+    ses_smtp_login,
+    silence_alarm,
+    smtp_host,
 )
 from .monitoring.rules import WORKLOAD_LABEL, RuleThresholds, rule_groups
 from .rds_postgres import PostgresSettings
@@ -42,6 +54,7 @@ from .settings import Settings
 NAMESPACE = "monitoring"
 DASHBOARDS = Path(__file__).parent / "monitoring" / "dashboards"
 ALERTMANAGER_SECRET = "alertmanager-platform"
+ALERTMANAGER_SERVICE_ACCOUNT = "kps-alertmanager"
 PROMETHEUS_CR = "kps-prometheus"
 """The Prometheus resource kube-prometheus-stack creates (``fullnameOverride: kps``)."""
 
@@ -116,7 +129,21 @@ class MonitoringSettings(Settings):
     """Slack channel for alerts."""
 
     alert_emails: tuple[str, ...] = Field(default=())
-    """Addresses subscribed to the CloudWatch alarm topic (and warning emails)."""
+    """Addresses subscribed to the CloudWatch alarm topic, and mailed critical and warning
+    alerts by Alertmanager (through SES, from ``emailSender``)."""
+
+    email_sender: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    """The SES identity alert emails come from (an address; SES mails it a verification link
+    on the first deploy, and a new account must leave the SES sandbox to mail anyone else).
+    Required with ``alertEmails``."""
+
+    smtp_credentials_rotation: int = Field(default=0, ge=0)
+    """Bump to replace the SES SMTP key Alertmanager sends with (create before delete)."""
+
+    heartbeat: bool = True
+    """Send the always-firing ``Watchdog`` to an SNS heartbeat topic every minute; a
+    CloudWatch alarm outside the cluster tells the alarm topic when it stops for 15 minutes
+    (a dead Prometheus or Alertmanager is noticed)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +153,8 @@ class MonitoringStackArgs:
     environment: str
     region: str
     k8s_provider: k8s.Provider
+    oidc: OidcProvider
+    """The cluster's OIDC provider (Alertmanager's role publishes the heartbeat)."""
     storage_class: str
     app_namespace: str
     """Where the workloads run (``apps.namespace``)."""
@@ -178,6 +207,7 @@ class MonitoringStack(pulumi.ComponentResource):
 
     alarm_topic_arn: pulumi.Output[str]
     alarms: list[aws.cloudwatch.MetricAlarm]
+    smtp_password_secret_arn: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None
@@ -191,6 +221,7 @@ class MonitoringStack(pulumi.ComponentResource):
         )
 
         grafana_secret = self._grafana_admin(name, in_ns)
+        self._delivery(name, args)
         am_secrets = self._alertmanager_secrets(in_ns)
         dashboards = self._dashboards(name, args, in_ns)
         chart = versions.HELM_CHARTS["kube-prometheus-stack"]
@@ -250,6 +281,13 @@ class MonitoringStack(pulumi.ComponentResource):
             )
         self._exporters(after_release)
         self._cloudwatch()
+        if self._heartbeat is not None:
+            silence_alarm(
+                name,
+                environment=args.environment,
+                alarm_topic_arn=self.alarm_topic_arn,
+                parent=self,
+            )
         self.register_outputs({"alarmTopicArn": self.alarm_topic_arn})
 
     # --- Kubernetes --------------------------------------------------------------------------
@@ -332,21 +370,63 @@ class MonitoringStack(pulumi.ComponentResource):
 
     def _receiver_secrets(self) -> dict[str, pulumi.Input[str]]:
         a = self._args
+        smtp = self._smtp.password_secret_arn if self._smtp else None
         pairs = ((SLACK_WEBHOOK, a.slack_webhook_secret),
-                 (PAGERDUTY_ROUTING_KEY, a.pagerduty_routing_key_secret))  # fmt: skip
+                 (PAGERDUTY_ROUTING_KEY, a.pagerduty_routing_key_secret),
+                 (SMTP_PASSWORD, smtp))  # fmt: skip
         return {key: arn for key, arn in pairs if arn is not None}
+
+    def _delivery(self, name: str, args: MonitoringStackArgs) -> None:
+        """The SES login (with alert emails) and the heartbeat (``monitoring/delivery.py``)."""
+        settings = args.settings
+        self._smtp: SmtpLogin | None = None
+        if settings.alert_emails and settings.email_sender is not None:
+            self._smtp = ses_smtp_login(
+                name,
+                environment=args.environment,
+                sender=settings.email_sender,
+                rotation=settings.smtp_credentials_rotation,
+                parent=self,
+            )
+        self.smtp_password_secret_arn = self._smtp.password_secret_arn if self._smtp else None
+        """The SMTP password's secret (the shared secret store's role must read it)."""
+        self._heartbeat: Heartbeat | None = None
+        if settings.heartbeat:
+            self._heartbeat = heartbeat(
+                name,
+                environment=args.environment,
+                oidc=args.oidc,
+                namespace=NAMESPACE,
+                service_account=ALERTMANAGER_SERVICE_ACCOUNT,
+                parent=self,
+            )
+
+    def _alertmanager_document(self) -> pulumi.Output[dict[str, Any]]:
+        a, smtp, beat = self._args, self._smtp, self._heartbeat
+        receivers = self._receiver_secrets()
+        sender = a.settings.email_sender
+
+        def document(username: str | None, topic_arn: str | None) -> dict[str, Any]:
+            return alertmanager_config(
+                slack=SLACK_WEBHOOK in receivers,
+                slack_channel=a.settings.slack_channel,
+                pagerduty=PAGERDUTY_ROUTING_KEY in receivers,
+                email=None
+                if username is None or sender is None
+                else Email(a.settings.alert_emails, smtp_host(a.region), sender, username),
+                heartbeat=None if topic_arn is None else AmHeartbeat(topic_arn, a.region),
+            )
+
+        return pulumi.Output.all(
+            smtp.username if smtp else None, beat.topic_arn if beat else None
+        ).apply(lambda v: document(v[0], v[1]))
 
     def _alertmanager_secrets(self, opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
         """The routing (no secret in it) and, when a receiver needs one, the ExternalSecret
         that mounts the receivers' secrets; Alertmanager reads them per notification."""
         a = self._args
         receivers = self._receiver_secrets()
-        document = alertmanager_config(
-            slack=SLACK_WEBHOOK in receivers,
-            slack_channel=a.settings.slack_channel,
-            pagerduty=PAGERDUTY_ROUTING_KEY in receivers,
-            emails=a.settings.alert_emails,
-        )
+        document = self._alertmanager_document()
         made: list[pulumi.Resource] = [
             k8s.core.v1.Secret(
                 f"{self._name}-alertmanager",
@@ -355,9 +435,13 @@ class MonitoringStack(pulumi.ComponentResource):
                     "namespace": NAMESPACE,
                     # the provider keeps every Secret's data secret; this document holds none,
                     # so a reviewable copy (``plan --manifests``, amtool) rides along
-                    "annotations": {ALERTMANAGER_CONFIG_ANNOTATION: json.dumps(document)},
+                    "annotations": {ALERTMANAGER_CONFIG_ANNOTATION: document.apply(json.dumps)},
                 },
-                string_data={"alertmanager.yaml": yaml.safe_dump(document, sort_keys=False)},
+                string_data={
+                    "alertmanager.yaml": document.apply(
+                        lambda d: yaml.safe_dump(d, sort_keys=False)
+                    )
+                },
                 opts=opts,
             )
         ]
@@ -423,16 +507,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 },
                 "podDisruptionBudget": {"enabled": a.settings.prometheus_replicas > 1},
             },
-            "alertmanager": {
-                "alertmanagerSpec": {
-                    "replicas": a.settings.alertmanager_replicas,
-                    "configSecret": ALERTMANAGER_SECRET,
-                    # mounted at /etc/alertmanager/secrets/<name>/ (receiver *_file settings)
-                    "secrets": [RECEIVER_SECRET] if self._receiver_secrets() else [],
-                    "storage": claim(10),
-                },
-                "podDisruptionBudget": {"enabled": a.settings.alertmanager_replicas > 1},
-            },
+            "alertmanager": self._alertmanager_values(claim(10)),
             "grafana": {
                 "admin": {
                     "existingSecret": GRAFANA_SECRET,
@@ -455,6 +530,29 @@ class MonitoringStack(pulumi.ComponentResource):
             "kubeControllerManager": {"enabled": False},
             "kubeScheduler": {"enabled": False},
             "kubeEtcd": {"enabled": False},
+        }
+
+    def _alertmanager_values(self, storage: dict[str, Any]) -> dict[str, Any]:
+        a = self._args
+        return {
+            "alertmanagerSpec": {
+                "replicas": a.settings.alertmanager_replicas,
+                "configSecret": ALERTMANAGER_SECRET,
+                # mounted at /etc/alertmanager/secrets/<name>/ (receiver *_file settings)
+                "secrets": [RECEIVER_SECRET] if self._receiver_secrets() else [],
+                "storage": storage,
+            },
+            "podDisruptionBudget": {"enabled": a.settings.alertmanager_replicas > 1},
+            # named, so the heartbeat role trusts exactly this account
+            "serviceAccount": {
+                "create": True,
+                "name": ALERTMANAGER_SERVICE_ACCOUNT,
+                "annotations": (
+                    {"eks.amazonaws.com/role-arn": self._heartbeat.role_arn}
+                    if self._heartbeat
+                    else {}
+                ),
+            },
         }
 
     def _external_secret(

@@ -13,13 +13,13 @@ from typing import Any
 import pulumi
 
 from .config import StackConfig, load_stack_config
-from .steps.apps import grant_store_reads, product
+from .steps.apps import product
 from .steps.backups import backups
 from .steps.cluster import platform
 from .steps.context import context
 from .steps.data import data
 from .steps.network import network
-from .steps.observability import alert_receivers, observability
+from .steps.observability import alert_receivers, grant_store_reads, observability
 
 
 def compose(cfg: StackConfig) -> dict[str, Any]:
@@ -29,9 +29,9 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     plat = platform(ctx, net)
     stores = data(ctx, net, plat)
     receivers = alert_receivers(ctx)
-    grant_store_reads(ctx, plat, stores, receivers)
     app = product(ctx, net, plat, stores)
     monitoring = observability(ctx, plat, stores, app, receivers)
+    grant_store_reads(ctx, plat, stores, receivers, monitoring)
     vault = backups(ctx, net, plat, stores, monitoring)
     vpc, cluster, database, cache = net.vpc, plat.cluster, stores.database, stores.cache
     return {

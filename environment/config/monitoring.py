@@ -65,6 +65,15 @@ class MonitoringConfig(MonitoringSettings):
         return emails
 
     @model_validator(mode="after")
+    def _email_sender(self) -> MonitoringConfig:
+        if self.alert_emails and self.email_sender is None:
+            raise ValueError(
+                "alertEmails needs emailSender: the verified SES identity the alerts are "
+                "sent from (e.g. alerts@your-domain)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _thresholds(self) -> MonitoringConfig:
         t = self.thresholds
         if t.api_error_ratio_warning_percent >= t.api_error_ratio_critical_percent:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pulumi
-import pulumi_aws as aws
-
 from components.app_deployment import AppDeployment, AppDeploymentArgs, WorkloadSpec
 from components.app_ingress import PublicIngress, PublicIngressArgs, Route
-from components.app_namespace import AppNamespace, AppNamespaceArgs, external_secrets_grant
+from components.app_namespace import AppNamespace, AppNamespaceArgs
 from components.database_roles import app_role
 
 from ..config.apps import WorkloadConfig
@@ -61,37 +58,6 @@ def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
         ),
         opts=ctx.aws_opts,
     )
-
-
-def grant_store_reads(
-    ctx: Context,
-    platform: Platform,
-    stores: Data,
-    receivers: dict[str, pulumi.Output[aws.secretsmanager.GetSecretResult]],
-) -> None:
-    """The shared secret store's role reads the cache token and the alert receivers' keys
-    (not the master secret: only db-admin reads it, through its own store and role)."""
-    role = platform.addons.external_secrets_role
-    if role is None:
-        return
-    external_secrets_grant(
-        f"{ctx.env}-external-secrets-data",
-        role=role,
-        secret_arns=[stores.cache.auth_secret_arn, *(r.arn for r in receivers.values())],
-        key_arns=[
-            stores.database.kms_key_arn,
-            stores.cache.kms_key_arn,
-            *(_key_arn(r.kms_key_id, ctx.invoke_opts) for r in receivers.values()),
-        ],
-        region=ctx.cfg.region,
-        opts=ctx.aws_opts,
-    )
-
-
-def _key_arn(key_id: pulumi.Output[str], opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
-    """A secret's key as an ARN (DescribeSecret may give a key id or alias ARN; an IAM grant
-    needs the key's ARN); empty under the AWS managed key, which needs no grant."""
-    return key_id.apply(lambda k: aws.kms.get_key_output(key_id=k, opts=opts).arn if k else "")
 
 
 def _public(

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.app_deployment import metrics_port_name
+from components.app_namespace import external_secrets_grant
 from components.database_roles import MONITORING_ROLE
 from components.live import live_claim_sizes
 from components.monitoring.alertmanager import (
@@ -70,6 +71,7 @@ def observability(
             environment=ctx.env,
             region=ctx.cfg.region,
             k8s_provider=platform.cluster.k8s_provider,
+            oidc=platform.cluster.oidc,
             storage_class=platform.cluster.storage_class_name,
             app_namespace=ctx.cfg.apps.namespace,
             scrape_targets=scrape_targets(ctx),
@@ -104,3 +106,41 @@ def observability(
         ),
         opts=ctx.aws_opts,
     )
+
+
+def grant_store_reads(
+    ctx: Context,
+    platform: Platform,
+    stores: Data,
+    receivers: dict[str, pulumi.Output[aws.secretsmanager.GetSecretResult]],
+    monitoring: MonitoringStack,
+) -> None:
+    """The shared secret store's role reads the cache token, the alert receivers' keys and
+    the SES SMTP password the program made (not the master secret: only db-admin reads it,
+    through its own store and role)."""
+    made = [monitoring.smtp_password_secret_arn] if monitoring.smtp_password_secret_arn else []
+    role = platform.addons.external_secrets_role
+    if role is None:
+        return
+    external_secrets_grant(
+        f"{ctx.env}-external-secrets-data",
+        role=role,
+        secret_arns=[
+            stores.cache.auth_secret_arn,
+            *(r.arn for r in receivers.values()),
+            *made,
+        ],
+        key_arns=[
+            stores.database.kms_key_arn,
+            stores.cache.kms_key_arn,
+            *(_key_arn(r.kms_key_id, ctx.invoke_opts) for r in receivers.values()),
+        ],
+        region=ctx.cfg.region,
+        opts=ctx.aws_opts,
+    )
+
+
+def _key_arn(key_id: pulumi.Output[str], opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """A secret's key as an ARN (DescribeSecret may give a key id or alias ARN; an IAM grant
+    needs the key's ARN); empty under the AWS managed key, which needs no grant."""
+    return key_id.apply(lambda k: aws.kms.get_key_output(key_id=k, opts=opts).arn if k else "")

@@ -32,12 +32,14 @@ def test_external_secrets_grant_names_the_data_secrets(plan: PlanResult) -> None
     statements = {s["Sid"]: s for s in json.loads(grant.inputs["policy"])["Statement"]}
     # the shared store's role never reads the master secret (db-admin has its own)
     readable = set(statements["ReadDataSecrets"]["Resource"]) - {plan.outputs["cacheAuthSecretArn"]}
-    # besides the cache's auth token: the alert receivers the stack routes to, nothing else
-    assert {arn.rsplit("-", 1)[0] for arn in readable} == {
-        f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{plan.stack}/alerting/{key}"
-        for key in (["slack-webhook-url"] if plan.stack == "staging"
-                    else ["slack-webhook-url", "pagerduty-routing-key"])
-    }  # fmt: skip
+    # besides the cache's auth token: the alert receivers the stack routes to (and the SMTP
+    # password the program made where alerts are mailed), nothing else
+    prefix = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{plan.stack}"
+    assert {arn.rsplit("-", 1)[0] for arn in readable} == (
+        {f"{prefix}/alerting/slack-webhook-url"} if plan.stack == "staging"
+        else {f"{prefix}/alerting/slack-webhook-url", f"{prefix}/alerting/pagerduty-routing-key",
+              f"{prefix}/generated/alertmanager-smtp-password"}
+    )  # fmt: skip
     assert statements["DecryptViaSecretsManager"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
     }

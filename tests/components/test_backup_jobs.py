@@ -218,7 +218,9 @@ def test_dump_and_restore_images_follow_the_configured_major() -> None:
 
 
 def test_backup_failures_reach_the_alarm_topic(plan: PlanResult) -> None:
-    (topic,) = plan.graph.of_type("aws:sns/topic:Topic")
+    (topic,) = [
+        t for t in plan.graph.of_type("aws:sns/topic:Topic") if t.inputs["name"].endswith("-alarms")
+    ]
     (rule,) = plan.graph.of_type("aws:cloudwatch/eventRule:EventRule")
     pattern = json.loads(rule.inputs["eventPattern"])
     assert pattern["source"] == ["aws.backup"]

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components import versions
+from tests.conftest import stack_config
 from tools.offline.harness import PlanResult
 from tools.offline.mocks import ACCOUNT_ID
 
@@ -231,4 +232,7 @@ def test_outputs_and_backup_tag(plan: PlanResult) -> None:
         f"{plan.stack}/cache/auth",
         *(f"{plan.stack}/db/{role}" for role in
           ("app_api", "app_worker", "app_beat", "platform_monitoring", "platform_backup")),
+        # the SES SMTP password, where alerts are mailed (monitoring.alertEmails)
+        *([f"{plan.stack}/generated/alertmanager-smtp-password"]
+          if stack_config(plan.stack).get("platform:monitoring", {}).get("alertEmails") else []),
     }  # fmt: skip

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.monitoring.alertmanager import alertmanager_config
+from components.monitoring.alertmanager import Email, alertmanager_config
+from components.monitoring.alertmanager import Heartbeat as AmHeartbeat
 from components.monitoring.rules import RuleThresholds, rules_file
 
 PROMTOOL = shutil.which("promtool")
@@ -289,33 +290,89 @@ def test_backup_job_failed_tracks_the_latest_run(
     assert result.returncode == 0, scenario + result.stdout + result.stderr
 
 
-@needs_amtool
-@pytest.mark.parametrize("emails", [(), ("oncall@example.com",)])
-def test_amtool_check_config(tmp_path: Path, emails: tuple[str, ...]) -> None:
-    config = alertmanager_config(
-        slack=True,
-        slack_channel="#alerts",
-        pagerduty=True,
-        emails=emails,
-    )
+EVERYTHING = {
+    "slack": True,
+    "slack_channel": "#alerts",
+    "pagerduty": True,
+    "email": Email(("oncall@example.com",), "email-smtp.eu-west-1.amazonaws.com:587",
+                   "alerts@example.com", "AKIAEXAMPLE"),
+    "heartbeat": AmHeartbeat("arn:aws:sns:eu-west-1:123456789012:prod-alertmanager-heartbeat",
+                             "eu-west-1"),
+}  # fmt: skip
+MINIMAL = {"slack": False, "slack_channel": "#alerts", "pagerduty": False}
+
+
+def _amtool_config(tmp_path: Path, config: dict[str, Any]) -> Path:
     path = tmp_path / "alertmanager.yaml"
     path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@needs_amtool
+@pytest.mark.parametrize("receivers", [MINIMAL, EVERYTHING], ids=["minimal", "everything"])
+def test_amtool_check_config(tmp_path: Path, receivers: dict[str, Any]) -> None:
+    path = _amtool_config(tmp_path, alertmanager_config(**receivers))
     result = subprocess.run([AMTOOL, "check-config", str(path)],  # type: ignore[list-item]
                             capture_output=True, text=True, check=False)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@needs_amtool
+@pytest.mark.parametrize(
+    ("labels", "receiver"),
+    [
+        (["alertname=Watchdog", "severity=none"], "heartbeat"),
+        (["alertname=InfoInhibitor", "severity=none"], "null"),
+        (["alertname=ApiErrorRatio", "severity=critical"], "critical"),
+        (["alertname=ApiErrorRatio", "severity=warning"], "warning"),
+        (["alertname=CPUThrottlingHigh", "severity=info"], "null"),
+        (["alertname=Unlabelled"], "warning"),
+    ],
+)
+def test_amtool_routes_each_alert_to_its_receiver(
+    tmp_path: Path, labels: list[str], receiver: str
+) -> None:
+    """What Alertmanager itself decides (``amtool config routes test``): the heartbeat gets
+    Watchdog, the chart's InfoInhibitor never reaches anyone (it used to fall through to the
+    default receiver and mail and post on every info alert)."""
+    path = _amtool_config(tmp_path, alertmanager_config(**EVERYTHING))
+    result = subprocess.run([AMTOOL, "config", "routes", "test", f"--config.file={path}", *labels],  # type: ignore[list-item]
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.stdout.strip() == receiver, result.stdout + result.stderr
+
+
+def test_every_receiver_is_enabled_and_reachable() -> None:
+    """Each receiver of the full configuration sends somewhere and some route reaches it."""
+    config = alertmanager_config(**EVERYTHING)
+    routed = {config["route"]["receiver"]} | {r["receiver"] for r in config["route"]["routes"]}
+    for receiver in config["receivers"]:
+        assert receiver["name"] in routed
+        if receiver["name"] != "null":
+            assert any(k.endswith("_configs") for k in receiver), receiver["name"]
+    by_name = {r["name"]: r for r in config["receivers"]}
+    assert set(by_name["critical"]) == {"name", "pagerduty_configs", "slack_configs",
+                                        "email_configs"}  # fmt: skip
+    assert set(by_name["warning"]) == {"name", "slack_configs", "email_configs"}
+
+
+def test_email_goes_through_ses_smtp_with_authentication() -> None:
+    config = alertmanager_config(**EVERYTHING)["global"]
+    assert config["smtp_smarthost"] == "email-smtp.eu-west-1.amazonaws.com:587"
+    assert config["smtp_from"] == "alerts@example.com"
+    assert config["smtp_auth_username"] == "AKIAEXAMPLE"
+    assert config["smtp_auth_password_file"].endswith("/smtp-password")
+    assert "smtp_auth_password" not in config
+    assert config["smtp_require_tls"] is True
+
+
 def test_routing_by_severity_and_inhibition() -> None:
-    config = alertmanager_config(slack=True, slack_channel="#a", pagerduty=True, emails=())
+    config = alertmanager_config(**EVERYTHING)
     route = config["route"]
     assert route["group_by"] == ["alertname", "namespace"]
-    receivers = {r["matchers"][0]: r["receiver"] for r in route["routes"]}
-    assert receivers['severity="critical"'] == "critical"
-    assert receivers['severity="warning"'] == "warning"
-    by_name = {r["name"]: r for r in config["receivers"]}
-    assert "pagerduty_configs" in by_name["critical"]
-    assert "slack_configs" in by_name["critical"]
-    assert "pagerduty_configs" not in by_name["warning"]
-    (inhibit, *_) = config["inhibit_rules"]
-    assert inhibit["source_matchers"] == ['severity="critical"']
-    assert inhibit["equal"] == ["alertname", "namespace"]
+    watchdog = next(r for r in route["routes"] if r["matchers"] == ['alertname="Watchdog"'])
+    assert watchdog["repeat_interval"] == "1m"  # the heartbeat beats every minute
+    (critical, _warning, info_inhibitor) = config["inhibit_rules"]
+    assert critical["source_matchers"] == ['severity="critical"']
+    assert critical["equal"] == ["alertname", "namespace"]
+    assert info_inhibitor == {"source_matchers": ['alertname="InfoInhibitor"'],
+                              "target_matchers": ['severity="info"'], "equal": ["namespace"]}  # fmt: skip

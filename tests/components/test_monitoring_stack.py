@@ -98,11 +98,12 @@ def test_receiver_secrets_come_from_secrets_manager_as_files(production: PlanRes
         "production/alerting/pagerduty-routing-key",
     }
     remote = {d["secretKey"]: d["remoteRef"] for d in external.inputs["spec"]["data"]}
-    assert set(remote) == {"slack-webhook-url", "pagerduty-routing-key"}
+    assert set(remote) == {"slack-webhook-url", "pagerduty-routing-key", "smtp-password"}
     for key, ref in remote.items():
         assert ref["key"].startswith("arn:aws:secretsmanager:")
-        assert f"alerting/{key}" in ref["key"]
+        assert f"alerting/{key}" in ref["key"] or key == "smtp-password"
         assert "property" not in ref  # the whole string is the value
+    assert remote["smtp-password"]["key"].endswith("generated/alertmanager-smtp-password-AbCdEf")
     # the external-secrets role may read exactly these two (and the data stores' secrets)
     grant = next(
         r
@@ -114,7 +115,9 @@ def test_receiver_secrets_come_from_secrets_manager_as_files(production: PlanRes
 
 
 def test_every_alarm_notifies_the_encrypted_topic(plan: PlanResult) -> None:
-    (topic,) = plan.graph.of_type("aws:sns/topic:Topic")
+    (topic,) = [
+        t for t in plan.graph.of_type("aws:sns/topic:Topic") if t.inputs["name"].endswith("-alarms")
+    ]
     keys = {k.outputs["arn"] for k in plan.graph.of_type("aws:kms/key:Key")}
     assert topic.inputs["kmsMasterKeyId"] in keys
     alarms = plan.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
@@ -219,8 +222,12 @@ BAD = [
      ["platform:monitoring.prometheusRetentionDays", "greater than or equal to 1"]),
     ("warning-above-critical", {"thresholds": {"apiErrorRatioWarningPercent": 9}},
      ["warning error ratio must be below the critical"]),
-    ("bad-email", {"alertEmails": ["not-an-email"]},
+    ("bad-email", {"alertEmails": ["not-an-email"], "emailSender": "alerts@example.com"},
      ["platform:monitoring.alertEmails", "not an email"]),
+    ("emails-without-a-sender", {"alertEmails": ["oncall@example.com"]},
+     ["platform:monitoring", "alertEmails needs emailSender"]),
+    ("sender-not-an-address", {"alertEmails": ["oncall@example.com"], "emailSender": "alerts"},
+     ["platform:monitoring.emailSender", "should match pattern"]),
 ]  # fmt: skip
 
 
@@ -290,3 +297,61 @@ def test_a_receiver_secret_under_a_customer_key_is_decryptable_by_its_arn() -> N
     keys = statements["DecryptViaSecretsManager"]["Resource"]
     assert f"arn:aws:kms:us-east-1:123456789012:key/{key_id}" in keys
     assert all(k.startswith("arn:aws:kms:") for k in keys)
+
+
+def test_alert_email_goes_through_ses_as_the_verified_sender(production: PlanResult) -> None:
+    """The SMTP login may send as the sender and nothing else; its password reaches
+    Alertmanager only as a mounted file (never in the routing document or plain state)."""
+    (identity,) = production.graph.of_type("aws:sesv2/emailIdentity:EmailIdentity")
+    assert identity.inputs["emailIdentity"] == "alerts@example.com"
+    (policy,) = production.graph.of_type("aws:iam/userPolicy:UserPolicy")
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Action"] == "ses:SendRawEmail"
+    assert statement["Resource"] == identity.outputs["arn"]
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "alerts@example.com"}}
+    (key,) = production.graph.of_type("aws:iam/accessKey:AccessKey")
+    (version,) = [
+        v for v in production.graph.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        if v.name == "production-monitoring-smtp-password"
+    ]  # fmt: skip
+    assert version.inputs["secretString"] == key.outputs["sesSmtpPasswordV4"]
+    document = _alertmanager(production)
+    assert document["global"]["smtp_auth_username"].startswith("AKIA")  # the key id
+    assert document["global"]["smtp_smarthost"] == "email-smtp.us-east-1.amazonaws.com:587"
+    assert key.outputs["sesSmtpPasswordV4"] not in json.dumps(document)
+    receivers = {r["name"]: r for r in document["receivers"]}
+    assert receivers["critical"]["email_configs"] == [
+        {"to": "platform-oncall@example.com", "send_resolved": True}
+    ]
+
+
+def test_a_silent_alertmanager_is_noticed_outside_the_cluster(production: PlanResult) -> None:
+    """Watchdog beats an SNS topic every minute; a CloudWatch alarm on the topic's silence
+    (missing data breaches) tells the alarm topic; only Alertmanager's service account may
+    publish, and only there."""
+    topics = {t.inputs["name"]: t for t in production.graph.of_type("aws:sns/topic:Topic")}
+    beat, alarms = topics["production-alertmanager-heartbeat"], topics["production-alarms"]
+    silent = production.graph.named(
+        "production-monitoring-heartbeat-silent", "aws:cloudwatch/metricAlarm:MetricAlarm"
+    )
+    assert silent.inputs["dimensions"] == {"TopicName": beat.inputs["name"]}
+    assert silent.inputs["metricName"] == "NumberOfMessagesPublished"
+    assert silent.inputs["treatMissingData"] == "breaching"
+    assert silent.inputs["alarmActions"] == [alarms.outputs["arn"]]
+    role = production.graph.named("production-monitoring-alertmanager", "aws:iam/role:Role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
+    assert "system:serviceaccount:monitoring:kps-alertmanager" in trust["StringEquals"].values()
+    grant = production.graph.named(
+        "production-monitoring-alertmanager", "aws:iam/rolePolicy:RolePolicy"
+    )
+    assert json.loads(grant.inputs["policy"])["Statement"] == [
+        {"Sid": "PublishHeartbeat", "Effect": "Allow", "Action": "sns:Publish",
+         "Resource": beat.outputs["arn"]}
+    ]  # fmt: skip
+    values = _release(production, "kube-prometheus-stack")["values"]["alertmanager"]
+    assert values["serviceAccount"]["name"] == "kps-alertmanager"
+    assert values["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": role.outputs["arn"]
+    }
+    (heartbeat,) = [r for r in _alertmanager(production)["receivers"] if r["name"] == "heartbeat"]
+    assert heartbeat["sns_configs"][0]["topic_arn"] == beat.outputs["arn"]

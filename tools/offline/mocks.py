@@ -33,6 +33,7 @@ _ID_PREFIX = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
     "aws:ec2/flowLog:FlowLog": "fl-",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:iam/accessKey:AccessKey": "AKIA",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
 }
@@ -214,6 +215,23 @@ def _random_password(
     return {"result": ("offline-" + digest(args.name, length=64))[:length]}
 
 
+def _email_identity(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    identity = str(args.inputs.get("emailIdentity") or args.name)
+    return {"arn": ctx.arn("ses", f"identity/{identity}"), "verifiedForSendingStatus": False}
+
+
+def _access_key(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    return {
+        "secret": "offline-" + digest(args.name, "secret", length=32),
+        "sesSmtpPasswordV4": "offline-" + digest(args.name, "smtp", length=36),
+        "status": "Active",
+    }
+
+
 def _random_id(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
     length = int(args.inputs.get("byteLength") or 4)
     hex_ = digest(args.name, length=2 * length)
@@ -231,6 +249,8 @@ OUTPUTS: dict[str, OutputRule] = {
     "aws:ec2/eip:Eip": _eip,
     "aws:ec2/natGateway:NatGateway": _nat,
     "pulumi:providers:aws": _aws_provider,
+    "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
+    "aws:iam/accessKey:AccessKey": _access_key,
 }
 """Per-type output rules, merged over the generic ones."""
 
