@@ -39,7 +39,7 @@ from ._shared import (
     rds_ca_init_container,
     rds_ca_volume,
 )
-from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT
+from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT, Statement
 from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
 from .modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
@@ -150,7 +150,7 @@ class AppDeploymentArgs:
     app_bucket_arn: pulumi.Input[str] | None = None
     app_bucket_key_arn: pulumi.Input[str] | None = None
     zone_spread: ZoneSpread
-    region: str = "us-east-1"
+    region: str
     """For the regional RDS CA bundle."""
     name: str = ""
     """The workload's name (Kubernetes names, labels, the IRSA subject)."""
@@ -158,7 +158,7 @@ class AppDeploymentArgs:
     """Workloads allowed to call this one on its port."""
     callees: Mapping[str, int] = field(default_factory=dict)
     """Workloads this one may call, with their ports."""
-    secret_store: str = "aws-secrets-manager"
+    secret_store: str
     """ClusterSecretStore serving the namespace (secret environment variables)."""
     protect: bool = True
     """Pulumi ``protect`` (and a recovery window) on generated secrets."""
@@ -707,12 +707,12 @@ def migration_run_id(spec: WorkloadSpec) -> str:
 
 def s3_prefix_statements(
     bucket_arn: str, key_arn: str | None, prefix: str, access: str
-) -> list[dict[str, Any]]:
+) -> list[Statement]:
     """Object access under one prefix of the app bucket (and the key to use it)."""
     actions = ["s3:GetObject"]
     if access == "read-write":
         actions += ["s3:PutObject", "s3:DeleteObject"]
-    statements: list[dict[str, Any]] = [
+    statements: list[Statement] = [
         {
             "Sid": "OwnPrefixObjects",
             "Effect": "Allow",

@@ -69,7 +69,7 @@ class AppNamespaceArgs:
     cache_host: pulumi.Input[str]
     cache_port: pulumi.Input[int]
     cache_secret_arn: pulumi.Input[str]
-    secret_store: str = "aws-secrets-manager"
+    secret_store: str
     quota: Quota
     access_log_days: int
     ready: Sequence[pulumi.Resource] = ()

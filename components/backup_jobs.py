@@ -90,8 +90,8 @@ class BackupJobsArgs:
     monthly_retention_days: int
     cross_region_copy: bool
     vault_lock: bool
-    lock_min_days: int = 7
-    lock_max_days: int = 400
+    lock_min_days: int
+    lock_max_days: int
     bucket_replication: bool
     dump_retention_days: int
     dump_transition_days: int | None
@@ -106,7 +106,7 @@ class BackupJobsArgs:
     """The database's engine (major): the pg_dump/pg_restore client follows its major."""
     max_dump_age_minutes: int = 120
     alarm_topic_arn: pulumi.Input[str] | None = None
-    secret_store: str = "aws-secrets-manager"
+    secret_store: str
     """ClusterSecretStore serving the backups namespace (``ClusterAddons``' output)."""
     """Where failed backup/copy/restore jobs, a missing DR copy and a failed or stale restore
     check are reported (EventBridge rules and CloudWatch alarms)."""

@@ -551,7 +551,12 @@ class ClusterAddons(pulumi.ComponentResource):
             self.ready.append(self.secret_store)
         self.register_outputs({"releases": sorted(self.releases)})
 
-    def _role(self, addon: str, namespace: str, statements: Any) -> aws.iam.Role:
+    def _role(
+        self,
+        addon: str,
+        namespace: str,
+        statements: Sequence[Statement] | pulumi.Input[Sequence[Statement]],
+    ) -> aws.iam.Role:
         return service_account_role(
             f"{self._name}-{addon}",
             oidc=self._args.oidc,

@@ -83,8 +83,8 @@ class DatabaseRolesArgs:
     roles: Mapping[str, RoleKind]
     data_subnet_cidrs: Sequence[str]
     engine_version: str
-    rotation: int = 0
-    secret_store: str = "aws-secrets-manager"
+    rotation: int
+    secret_store: str
     external_secrets_role: aws.iam.Role | None = None
     """external-secrets' own role. When given, the master secret is readable only through a
     role it assumes for a ClusterSecretStore that serves the ``db-admin`` namespace alone;

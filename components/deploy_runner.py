@@ -56,7 +56,7 @@ class DeployRunnerArgs:
     """Only jobs of these workflows start a build (the webhook's ``WORKFLOW_NAME`` filter):
     the deploy's Kubernetes phase and the nightly drift check (its refresh reads the API)."""
     compute_type: str
-    image: str = versions.CODEBUILD_RUNNER_IMAGE.version
+    build_image: str = versions.CODEBUILD_RUNNER_IMAGE.version
     timeout_minutes: int = 120
     log_retention_days: int
 
@@ -162,7 +162,7 @@ class DeployRunner(pulumi.ComponentResource):
             environment=aws.codebuild.ProjectEnvironmentArgs(
                 type="LINUX_CONTAINER",
                 compute_type=args.compute_type,
-                image=args.image,
+                image=args.build_image,
                 image_pull_credentials_type="CODEBUILD",
             ),
             source=aws.codebuild.ProjectSourceArgs(

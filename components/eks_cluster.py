@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -90,7 +90,7 @@ class EksClusterArgs:
     security group): the in-VPC CI runner. The Kubernetes provider waits for these rules."""
     service_cidr: str
     log_retention_days: int
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str]
     """Tags for instances and volumes launched by node groups (provider default tags do not
     reach them)."""
     protect: bool = True

@@ -77,7 +77,7 @@ class CacheSettings(Settings):
     """Days to keep slow and engine logs."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ElastiCacheArgs:
     """Inputs: the wiring, and the settings."""
 

@@ -160,7 +160,7 @@ class MonitoringStackArgs:
     """Where the workloads run (``apps.namespace``)."""
     scrape_targets: Sequence[ScrapeTarget] = ()
     """Workloads scraped (a PodMonitor each)."""
-    extra_alerts: Sequence[Mapping[str, Any]] = ()
+    extra_alerts: Sequence[Mapping[str, Any]]
     """The stack's own alerting rules (PrometheusRule ``custom``)."""
     settings: MonitoringSettings = field(default_factory=MonitoringSettings)
     live_claim_gib: pulumi.Input[Mapping[str, int]] = field(default_factory=dict)
@@ -178,11 +178,11 @@ class MonitoringStackArgs:
     database_identifier: str | None = None
     """The instance identifier (``RdsPostgres.identifier``): alarm names and dimensions;
     None: no database is watched."""
-    database: PostgresSettings = field(default_factory=PostgresSettings)
+    database: PostgresSettings
     """The instance's settings (class, storage, ``max_connections``): alarm thresholds."""
     database_replicas: tuple[str, ...] = ()
     database_host: pulumi.Input[str] | None = None
-    database_name: pulumi.Input[str] | None = None
+    database_name: pulumi.Input[str] | None
     database_secret: pulumi.Input[str] | None = None
     """Secrets Manager name (or ARN) of the exporter's own login (``pg_monitor``)."""
     database_credentials_ready: Sequence[pulumi.Resource] = ()
@@ -190,7 +190,7 @@ class MonitoringStackArgs:
     credentials_rotation: int
     """Force-syncs the exporter's ExternalSecret when bumped."""
     cache_node_ids: Sequence[str] = ()
-    cache: CacheSettings = field(default_factory=CacheSettings)
+    cache: CacheSettings
     """The replication group's settings (cluster mode, replicas): exporter and alarms."""
     cache_host: pulumi.Input[str] | None = None
     cache_secret_arn: pulumi.Input[str] | None = None

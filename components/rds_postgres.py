@@ -89,7 +89,7 @@ class PostgresSettings(Settings):
     """Days to keep exported PostgreSQL logs."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RdsPostgresArgs:
     """Inputs: the wiring, and the settings."""
 

@@ -17,6 +17,7 @@ from typing import Any
 import awacs
 from awacs.aws import Action
 
+from tests.conftest import run_stack_config, stack_config
 from tools.bootstrap.ci_roles import ci_roles, permission_policy, trust_policy
 from tools.offline.harness import PlanResult
 
@@ -49,9 +50,18 @@ def documents(value: Any) -> Iterator[dict[str, Any]]:
             yield from documents(item)
 
 
+STATEMENT_ELEMENTS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+                      "Resource", "NotResource", "Condition"}  # fmt: skip
+
+
 def actions(document: dict[str, Any]) -> Iterator[str]:
+    """The actions a document grants or denies; every statement well formed (a misspelt
+    element such as ``Actions`` would grant nothing and hide its actions from the check)."""
     statements = document["Statement"]
     for statement in statements if isinstance(statements, list) else [statements]:
+        assert set(statement) <= STATEMENT_ELEMENTS, statement
+        assert statement["Effect"] in ("Allow", "Deny"), statement
+        assert ("Action" in statement) != ("NotAction" in statement), statement
         for key in ("Action", "NotAction"):
             granted = statement.get(key, [])
             yield from [granted] if isinstance(granted, str) else granted
@@ -83,6 +93,21 @@ def test_every_action_granted_by_the_program_exists(product: PlanResult) -> None
     assert len(found) > 100
     missing = unknown(iter(a for _, a in found))
     assert missing == set(), sorted((n, a) for n, a in found if a in missing)
+
+
+def test_every_action_granted_with_every_addon_on_exists() -> None:
+    """The stacks leave external-dns off: its role is checked with it on."""
+    config = stack_config("production")
+    config["platform:addons"] = {
+        "externalDns": {"enabled": True, "hostedZoneId": "Z0123456789ABCDEFGHIJ",
+                        "domain": "example.com"}
+    }  # fmt: skip
+    plan = run_stack_config(config, "production")
+    assert plan.error is None, plan.error
+    role = plan.graph.named("production-addons-external-dns", "aws:iam/rolePolicy:RolePolicy")
+    granted = [a for d in documents(role.inputs) for a in actions(d)]
+    assert "route53:ChangeResourceRecordSets" in granted
+    assert unknown(iter(granted)) == set()
 
 
 def test_every_action_granted_to_ci_exists() -> None:

@@ -11,11 +11,11 @@ import inspect
 import pkgutil
 from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
 import components
 import environment.config
-from components.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 80
@@ -35,65 +35,89 @@ def test_no_function_over_80_lines() -> None:
     assert long == [], "split these functions:\n" + "\n".join(long)
 
 
-def _component_arg_defaults() -> dict[str, tuple[str, object]]:
-    """``field name -> (Args class, default)`` for every component dataclass field with a
-    default that says something (not None, not empty, not a settings model)."""
-    found: dict[str, tuple[str, object]] = {}
+def _component_arg_defaults() -> dict[str, list[tuple[str, object]]]:
+    """``field name -> [(Args class, default)]`` for every component dataclass field with a
+    default (None and empty ones included: a missing value is a default too)."""
+    found: dict[str, list[tuple[str, object]]] = {}
     for info in pkgutil.walk_packages(components.__path__, "components."):
         module = importlib.import_module(info.name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != module.__name__ or not dataclasses.is_dataclass(cls):
                 continue
+            if not name.endswith(("Args", "Spec")):
+                continue  # a component's inputs, not its internal records
             for f in dataclasses.fields(cls):
-                default = (
-                    f.default_factory()
-                    if f.default_factory is not dataclasses.MISSING
-                    else f.default
-                )
-                if default is dataclasses.MISSING or default is None:
+                if f.default_factory is not dataclasses.MISSING:
+                    default = f.default_factory()
+                elif f.default is not dataclasses.MISSING:
+                    default = f.default
+                else:
                     continue
-                if isinstance(default, Settings) or (
-                    isinstance(default, tuple | list | dict | str) and not default
-                ):
-                    continue
-                found[f.name] = (f"{module.__name__}.{name}", default)
+                found.setdefault(f.name, []).append((f"{module.__name__}.{name}", default))
     return found
 
 
-def _config_fields_declared_in_environment() -> dict[str, str]:
-    """Stack-config fields with a default declared by ``environment.config`` itself (a field a
-    section inherits from its component's settings is declared once, in the component)."""
+def _settings_fields() -> dict[str, str]:
+    """Every field of every settings model (a component's, or a stack-config section's) and
+    the model that declares it."""
     found: dict[str, str] = {}
-    for info in pkgutil.walk_packages(environment.config.__path__, "environment.config."):
-        module = importlib.import_module(info.name)
+    modules = [
+        *(i.name for i in pkgutil.walk_packages(components.__path__, "components.")),
+        *(
+            i.name
+            for i in pkgutil.walk_packages(environment.config.__path__, "environment.config.")
+        ),
+    ]
+    for module_name in modules:
+        module = importlib.import_module(module_name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != module.__name__ or not issubclass(cls, BaseModel):
                 continue
-            own = cls.__annotations__
-            for field_name, field in cls.model_fields.items():
-                if field_name in own and not field.is_required():
+            for field_name in cls.__annotations__:
+                if field_name in cls.model_fields:
                     found[field_name] = f"{module.__name__}.{name}"
     return found
 
 
-def test_every_default_lives_in_one_place() -> None:
-    """A component's Args field that mirrors a stack-config key takes the value from compose
-    (no default of its own) or shares the field through the component's settings model, which
-    the config section extends: two defaults for one setting drift apart (the namespace quota's
-    CPU limit once said 64 in the component and 96 in the config)."""
-    config = _config_fields_declared_in_environment()
-    twice = [
-        f"{owner}.{name} = {default!r} and {config[name]}.{name}"
-        for name, (owner, default) in sorted(_component_arg_defaults().items())
-        if name in config
+SETTINGS_UNDER_OTHER_NAMES = {
+    "rotation": "credentials_rotation",
+    "lock_min_days": "min_retention_days",
+    "lock_max_days": "max_retention_days",
+    "secret_store": "cluster_secret_store_name",
+}
+"""Args fields that carry a setting under another name (compose passes them; no default)."""
+
+
+def duplicated_defaults() -> list[str]:
+    settings = _settings_fields()
+    settings.update(
+        {alias: settings.get(real, real) for alias, real in SETTINGS_UNDER_OTHER_NAMES.items()}
+    )
+    return [
+        f"{owner}.{name} = {default!r} and {settings[name]}.{name}"
+        for name, owners in sorted(_component_arg_defaults().items())
+        for owner, default in owners
+        if name in settings and name != "protect"
     ]
+
+
+def test_every_default_lives_in_one_place() -> None:
+    """A component's Args field that carries a setting takes it from compose (no default of
+    its own); the setting's default lives in the settings model, which the config section
+    extends. Two defaults for one setting drift apart: the namespace quota's CPU limit once
+    said 64 in the component and 96 in the config."""
+    twice = duplicated_defaults()
     assert twice == [], "one default each:\n" + "\n".join(twice)
 
 
-def test_the_default_check_sees_a_duplicate() -> None:
-    """The check above finds a mirrored default (a broken check would pass everything)."""
-    args = _component_arg_defaults()
-    config = _config_fields_declared_in_environment()
-    assert "credentials_rotation" in config
-    assert "protect" in args
-    assert "instance_class" not in config, "inherited from PostgresSettings, declared there"
+def test_the_default_check_sees_a_duplicate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A default re-added to an Args dataclass is found (a broken check would pass all)."""
+    from components import database_roles
+
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class DatabaseRolesArgs:
+        engine_version: str = "16"
+
+    monkeypatch.setattr(database_roles, "DatabaseRolesArgs", DatabaseRolesArgs)
+    DatabaseRolesArgs.__module__ = database_roles.__name__
+    assert any("DatabaseRolesArgs.engine_version = '16'" in d for d in duplicated_defaults())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..settings import Settings
 
@@ -60,6 +60,14 @@ class RuleThresholds(Settings):
 
     queue_backlog: int = Field(default=1000, ge=1)
     """Celery queue length that, while growing, warns."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RuleThresholds:
+        if self.api_error_ratio_warning_percent >= self.api_error_ratio_critical_percent:
+            raise ValueError("the warning error ratio must be below the critical one")
+        if self.api_latency_p95_info_seconds >= self.api_latency_p95_warning_seconds:
+            raise ValueError("the info latency must be below the warning latency")
+        return self
 
     @property
     def api_error_ratio_critical(self) -> float:

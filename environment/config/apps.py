@@ -24,13 +24,21 @@ TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
+QUANTITY = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$")
+"""The API server's quantity syntax (apimachinery ``resource.Quantity``); the client's parser
+alone is looser (it takes ``NaN``, ``1_000`` or a lower-case ``mi``)."""
+
+
 def _quantity(value: str, example: str, what: str) -> Decimal:
-    """A Kubernetes quantity, parsed by the official client (the API server's grammar)."""
+    """A Kubernetes quantity: checked against the API server's syntax, converted by the
+    official client's parser."""
+    if not QUANTITY.match(value):
+        raise ValueError(f"{value!r} is not a {what} quantity (e.g. {example})")
     try:
         quantity = parse_quantity(value)
-    except ValueError:
+    except (ValueError, ArithmeticError):
         raise ValueError(f"{value!r} is not a {what} quantity (e.g. {example})") from None
-    if quantity <= 0:
+    if not quantity.is_finite() or quantity <= 0:
         raise ValueError(f"{value!r}: a {what} quantity must be above zero")
     return quantity
 

@@ -72,12 +72,3 @@ class MonitoringConfig(MonitoringSettings):
                 "sent from (e.g. alerts@your-domain)"
             )
         return self
-
-    @model_validator(mode="after")
-    def _thresholds(self) -> MonitoringConfig:
-        t = self.thresholds
-        if t.api_error_ratio_warning_percent >= t.api_error_ratio_critical_percent:
-            raise ValueError("thresholds: the warning error ratio must be below the critical one")
-        if t.api_latency_p95_info_seconds >= t.api_latency_p95_warning_seconds:
-            raise ValueError("thresholds: the info latency must be below the warning latency")
-        return self

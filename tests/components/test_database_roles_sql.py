@@ -64,7 +64,7 @@ class Server:
 
     def set_passwords(self, suffix: str) -> dict[str, str]:
         self.passwords.mkdir(exist_ok=True)
-        chosen = {role: f"pw{suffix}{role.replace('_', '')}" for role in ROLES}
+        chosen = {role: f"sekret{suffix}{role.replace('_', '')}" for role in ROLES}
         for role, password in chosen.items():
             # what the Job mounts: the verifier, never the password
             (self.passwords / role).write_text(scram_verifier(password))
@@ -110,7 +110,7 @@ def _apply(server: Server) -> None:
     script.write_text(roles_sql("app", ROLES, str(server.passwords)))
     result = server.psql(MASTER, "master-secret", file=script)
     assert result.returncode == 0, result.stderr
-    assert "pw" not in result.stdout + result.stderr  # passwords never echoed
+    assert "sekret" not in result.stdout + result.stderr  # passwords never echoed
 
 
 def test_roles_apply_twice_and_each_login_can_exactly_what_it_needs(server: Server) -> None:

@@ -171,3 +171,10 @@ def test_cpu_quantities_follow_the_api_server_grammar(value: str, millicores: fl
 )
 def test_memory_quantities_follow_the_api_server_grammar(value: str, size: int) -> None:
     assert memory_bytes(value) == size
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1_000", " 1", "1024mi", "1e400x", "0", "-1"])
+def test_quantities_the_api_server_refuses_are_config_errors(value: str) -> None:
+    for parse in (cpu_millicores, memory_bytes):
+        with pytest.raises(ValueError, match="quantity"):
+            parse(value)

@@ -167,6 +167,9 @@ def test_alb_from_ingress_and_helm_volumes_are_priced() -> None:
         ("1.5Gi", 1.5),
         ("2e9", 2e9 / 2**30),
         ("bogus", None),
+        ("NaN", None),
+        ("-50Gi", None),
+        ("1_000Gi", None),
     ],
 )
 def test_quantity_parsing(quantity: str, gib: float | None) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
+from environment.config.apps import QUANTITY
 from environment.config.cost import CostConfig
 from environment.config.schedules import runs_per_day
 from policies.graph import Resource, ResourceGraph
@@ -90,10 +91,11 @@ def monthly(hourly: float, count: float = 1) -> float:
 
 def quantity_gib(value: object) -> float | None:
     """A Kubernetes storage quantity (``"50Gi"``) in GiB; None if it does not parse."""
-    try:
-        return float(parse_quantity(str(value).strip())) / 2**30
-    except ValueError:
+    text = str(value).strip()
+    if not QUANTITY.match(text):
         return None
+    gib = float(parse_quantity(text)) / 2**30
+    return gib if gib >= 0 else None
 
 
 def component_of(resource: Resource, by_urn: dict[str, Resource]) -> str:
