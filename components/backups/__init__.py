@@ -1,0 +1,1 @@
+"""The two parts of ``components.backup_jobs.BackupJobs``."""
