@@ -48,6 +48,7 @@ from .monitoring.delivery import (
     smtp_host,
 )
 from .monitoring.rules import WORKLOAD_LABEL, RuleThresholds, rule_groups
+from .monitoring.slo import Slo, slo_dashboard_json, slo_rule_groups
 from .rds_postgres import PostgresSettings
 from .settings import Settings
 
@@ -160,6 +161,9 @@ class MonitoringStackArgs:
     """Where the workloads run (``apps.namespace``)."""
     scrape_targets: Sequence[ScrapeTarget] = ()
     """Workloads scraped (a PodMonitor each)."""
+    slos: Sequence[Slo] = ()
+    """The workloads' objectives: burn-rate rules replace their fixed alerts, a dashboard
+    each."""
     extra_alerts: Sequence[Mapping[str, Any]]
     """The stack's own alerting rules (PrometheusRule ``custom``)."""
     settings: MonitoringSettings = field(default_factory=MonitoringSettings)
@@ -249,36 +253,7 @@ class MonitoringStack(pulumi.ComponentResource):
         self.expanded_claims: pulumi.Output[list[str]] = pulumi.Output.from_input(
             args.live_claim_gib
         ).apply(lambda live: self._expand_claims(dict(live), after_release))
-        k8s.apiextensions.CustomResource(
-            f"{name}-rules",
-            api_version="monitoring.coreos.com/v1",
-            kind="PrometheusRule",
-            metadata={"name": "platform", "namespace": NAMESPACE},
-            spec={
-                "groups": rule_groups(
-                    args.settings.thresholds, args.app_namespace, args.backup_max_age_seconds
-                )
-            },
-            opts=after_release,
-        )
-        for target in args.scrape_targets:
-            k8s.apiextensions.CustomResource(
-                f"{name}-scrape-{target.workload}",
-                api_version="monitoring.coreos.com/v1",
-                kind="PodMonitor",
-                metadata={"name": f"app-{target.workload}", "namespace": NAMESPACE},
-                spec=pod_monitor_spec(args.app_namespace, target),
-                opts=after_release,
-            )
-        if args.extra_alerts:
-            k8s.apiextensions.CustomResource(
-                f"{name}-custom-rules",
-                api_version="monitoring.coreos.com/v1",
-                kind="PrometheusRule",
-                metadata={"name": "custom", "namespace": NAMESPACE},
-                spec={"groups": [{"name": "custom", "rules": list(args.extra_alerts)}]},
-                opts=after_release,
-            )
+        self._rules(name, args, after_release)
         self._exporters(after_release)
         self._cloudwatch()
         if self._heartbeat is not None:
@@ -323,6 +298,56 @@ class MonitoringStack(pulumi.ComponentResource):
             opts=in_ns,
         )
 
+    def _rules(
+        self, name: str, args: MonitoringStackArgs, after_release: pulumi.ResourceOptions
+    ) -> None:
+        """The platform's rules, the SLOs', the stack's own, and a PodMonitor per workload."""
+        k8s.apiextensions.CustomResource(
+            f"{name}-rules",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata={"name": "platform", "namespace": NAMESPACE},
+            spec={
+                "groups": rule_groups(
+                    args.settings.thresholds,
+                    args.app_namespace,
+                    args.backup_max_age_seconds,
+                    {
+                        kind: [s.workload for s in args.slos if s.kind == kind]
+                        for kind in ("availability", "latency")
+                    },
+                )
+            },
+            opts=after_release,
+        )
+        if args.slos:
+            k8s.apiextensions.CustomResource(
+                f"{name}-slo-rules",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata={"name": "slos", "namespace": NAMESPACE},
+                spec={"groups": slo_rule_groups(args.slos)},
+                opts=after_release,
+            )
+        for target in args.scrape_targets:
+            k8s.apiextensions.CustomResource(
+                f"{name}-scrape-{target.workload}",
+                api_version="monitoring.coreos.com/v1",
+                kind="PodMonitor",
+                metadata={"name": f"app-{target.workload}", "namespace": NAMESPACE},
+                spec=pod_monitor_spec(args.app_namespace, target),
+                opts=after_release,
+            )
+        if args.extra_alerts:
+            k8s.apiextensions.CustomResource(
+                f"{name}-custom-rules",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata={"name": "custom", "namespace": NAMESPACE},
+                spec={"groups": [{"name": "custom", "rules": list(args.extra_alerts)}]},
+                opts=after_release,
+            )
+
     def _dashboards(
         self, name: str, args: MonitoringStackArgs, in_ns: pulumi.ResourceOptions
     ) -> list[k8s.core.v1.ConfigMap]:
@@ -340,6 +365,18 @@ class MonitoringStack(pulumi.ComponentResource):
                 opts=in_ns,
             )
             for path in sorted(DASHBOARDS.glob("*.json"))
+        ] + [
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-slo-{slo.name}",
+                metadata={
+                    "name": f"dashboard-slo-{slo.name}",
+                    "namespace": NAMESPACE,
+                    "labels": {"grafana_dashboard": "1"},
+                },
+                data={f"slo-{slo.name}.json": slo_dashboard_json(slo)},
+                opts=in_ns,
+            )
+            for slo in args.slos
         ]
 
     def _expand_claims(self, live: dict[str, int], opts: pulumi.ResourceOptions) -> list[str]:

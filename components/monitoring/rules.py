@@ -7,6 +7,7 @@ warning while the critical fires (``equal: [alertname, namespace]``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -94,16 +95,28 @@ def _alert(
     }
 
 
-def _http_alerts(t: RuleThresholds, app_namespace: str) -> list[dict[str, Any]]:
-    """RED alerts per scraped http workload (by its ``workload`` label)."""
+def _without(workloads: Sequence[str]) -> str:
+    """A selector excluding the workloads whose SLO alerts replace a fixed threshold."""
+    return f',{WORKLOAD_LABEL}!~"{"|".join(sorted(workloads))}"' if workloads else ""
+
+
+def _http_alerts(
+    t: RuleThresholds,
+    app_namespace: str,
+    availability_slos: Sequence[str] = (),
+    latency_slos: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """RED alerts per scraped http workload (by its ``workload`` label), but for the
+    workloads whose SLO's burn-rate alerts take their place (``slo.py``)."""
     sel = f'namespace="{app_namespace}",{WORKLOAD_LABEL}!=""'
     by = f"namespace, {WORKLOAD_LABEL}"
-    requests = f"sum by ({by}) (rate(http_requests_total{{{sel}}}[5m]))"
-    errors = f'sum by ({by}) (rate(http_requests_total{{{sel},status=~"5.."}}[5m]))'
+    err_sel = sel + _without(availability_slos)
+    requests = f"sum by ({by}) (rate(http_requests_total{{{err_sel}}}[5m]))"
+    errors = f'sum by ({by}) (rate(http_requests_total{{{err_sel},status=~"5.."}}[5m]))'
     ratio = f"({errors} / {requests})"
     p95 = (
         f"histogram_quantile(0.95, sum by ({by}, le) "
-        f"(rate(http_request_duration_seconds_bucket{{{sel}}}[5m])))"
+        f"(rate(http_request_duration_seconds_bucket{{{sel}{_without(latency_slos)}}}[5m])))"
     )
 
     api = [
@@ -124,11 +137,16 @@ def _http_alerts(t: RuleThresholds, app_namespace: str) -> list[dict[str, Any]]:
 
 
 def rule_groups(
-    t: RuleThresholds, app_namespace: str, backup_max_age_seconds: int
+    t: RuleThresholds,
+    app_namespace: str,
+    backup_max_age_seconds: int,
+    slo_workloads: Mapping[str, Sequence[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The platform's rule groups (PrometheusRule ``spec.groups``); the RED rules cover every
-    scraped http workload of ``app_namespace``, per workload."""
-    api = _http_alerts(t, app_namespace)
+    scraped http workload of ``app_namespace``, per workload (``slo_workloads``: the
+    workloads with an ``availability`` or a ``latency`` SLO, whose fixed alerts it replaces)."""
+    slos = slo_workloads or {}
+    api = _http_alerts(t, app_namespace, slos.get("availability", ()), slos.get("latency", ()))
     workloads = [
         _alert(
             "PodCrashLooping",

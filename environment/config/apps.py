@@ -55,6 +55,20 @@ def memory_bytes(value: str) -> int:
     return int(quantity)
 
 
+PROMETHEUS_CLIENT_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+)  # fmt: skip
+"""The default histogram buckets of the Prometheus client libraries (Python, Go, Java)."""
+
+
+def check_objective(percent: float) -> float:
+    """An SLO target: 100 % leaves no error budget (every error pages); below 90 % the
+    burn-rate factors no longer mean anything (a 14.4x burn of a 10 % budget is > 100 %)."""
+    if not 90 <= percent < 100:
+        raise ValueError(f"{percent:g} % is not an SLO target; allowed: 90 to under 100 %")
+    return percent
+
+
 def _show(key: str, value: float) -> str:
     if key.endswith("Cpu"):
         return f"{value / 1000:g}"
@@ -137,6 +151,50 @@ class MetricsConfig(ConfigModel):
     """Metrics path."""
     port: int | None = Field(default=None, ge=1024, le=65535)
     """Metrics port; default: the workload's ``port`` (required for non-http workloads)."""
+    histogram: str | None = Field(
+        default="http_request_duration_seconds", pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+    )
+    """The request-duration histogram the workload exports (the fixed p95 alert and latency
+    SLOs read ``<histogram>_bucket``); null: none."""
+    histogram_buckets: tuple[float, ...] = Field(default=PROMETHEUS_CLIENT_BUCKETS, min_length=1)
+    """Its bucket boundaries in seconds (default: the Prometheus clients' defaults); a latency
+    SLO's bound must be one of them."""
+
+
+class LatencyObjective(ConfigModel):
+    """``percent`` of requests served within ``thresholdSeconds`` (p95 under 500 ms:
+    ``{thresholdSeconds: 0.5, percent: 95}``)."""
+
+    threshold_seconds: float = Field(gt=0)
+    """The bound: a bucket boundary of ``metrics.histogramBuckets``."""
+    percent: float
+    """Share of requests within it over 30 days (90 to under 100)."""
+
+    @field_validator("percent")
+    @classmethod
+    def _percent(cls, value: float) -> float:
+        return check_objective(value)
+
+
+class SloConfig(ConfigModel):
+    """Service level objectives over 30 days: burn-rate alerts replace the workload's fixed
+    error-ratio and latency alerts, and a Grafana dashboard shows the remaining budget."""
+
+    availability_percent: float | None = None
+    """Share of requests not answered with a 5xx (e.g. 99.9; 90 to under 100)."""
+    latency: LatencyObjective | None = None
+    """A latency objective, from the workload's request-duration histogram."""
+
+    @field_validator("availability_percent")
+    @classmethod
+    def _availability(cls, value: float | None) -> float | None:
+        return None if value is None else check_objective(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> SloConfig:
+        if self.availability_percent is None and self.latency is None:
+            raise ValueError("set availabilityPercent, latency or both")
+        return self
 
 
 class GeneratedSecret(ConfigModel):
@@ -202,6 +260,9 @@ class WorkloadConfig(ConfigModel):
 
     metrics: MetricsConfig | None = None
     """Scraping; default: ``/metrics`` on the port of http workloads, none for the others."""
+
+    slo: SloConfig | None = None
+    """Service level objectives (http workloads that are scraped)."""
 
     allow_from: tuple[str, ...] = ()
     """Workloads that may call this one on its port (NetworkPolicies in both directions)."""
@@ -307,6 +368,27 @@ class WorkloadConfig(ConfigModel):
         one_shot_breach = self.autoscaling is not None or self.probe not in (None, "none")
         if self.kind == "migration" and one_shot_breach:
             raise ValueError("a migration is a one-shot Job: no autoscaling, no probe")
+        return self
+
+    @model_validator(mode="after")
+    def _slo_rules(self) -> WorkloadConfig:
+        if self.slo is None:
+            return self
+        if self.kind != "http" or self.scrape is None:
+            raise ValueError("slo needs an http workload whose metrics are scraped")
+        latency = self.slo.latency
+        if latency is not None:
+            histogram, buckets = self.scrape.histogram, self.scrape.histogram_buckets
+            if histogram is None:
+                raise ValueError(
+                    "slo.latency needs a histogram metric: set metrics.histogram to the "
+                    "request-duration histogram the workload exports"
+                )
+            if latency.threshold_seconds not in buckets:
+                raise ValueError(
+                    f"slo.latency.thresholdSeconds {latency.threshold_seconds:g} is not a "
+                    f"bucket of {histogram}; buckets: {', '.join(f'{b:g}' for b in buckets)}"
+                )
         return self
 
     @model_validator(mode="after")

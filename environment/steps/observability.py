@@ -16,6 +16,7 @@ from components.monitoring.alertmanager import (
     SLACK_WEBHOOK,
     receiver_secret_name,
 )
+from components.monitoring.slo import Slo
 from components.monitoring_stack import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring_stack import (
     MonitoringStack,
@@ -44,6 +45,24 @@ def alert_receivers(ctx: Context) -> Receivers:
         for key, enabled in wanted
         if enabled
     }
+
+
+def slos(ctx: Context) -> list[Slo]:
+    """Each workload's objectives (``apps.workloads.<name>.slo``)."""
+    made: list[Slo] = []
+    for name, workload in sorted(ctx.cfg.apps.workloads.items()):
+        slo, scrape = workload.slo, workload.scrape
+        if slo is None or scrape is None:
+            continue
+        namespace = ctx.cfg.apps.namespace
+        if slo.availability_percent is not None:
+            made.append(Slo(name, namespace, "availability", slo.availability_percent))
+        if slo.latency is not None and scrape.histogram is not None:
+            made.append(
+                Slo(name, namespace, "latency", slo.latency.percent, scrape.histogram,
+                    slo.latency.threshold_seconds)
+            )  # fmt: skip
+    return made
 
 
 def scrape_targets(ctx: Context) -> list[ScrapeTarget]:
@@ -75,6 +94,7 @@ def observability(
             storage_class=platform.cluster.storage_class_name,
             app_namespace=ctx.cfg.apps.namespace,
             scrape_targets=scrape_targets(ctx),
+            slos=slos(ctx),
             extra_alerts=[a.rule() for a in mon.extra_alerts],
             settings=mon,
             live_claim_gib=live_claim_sizes(

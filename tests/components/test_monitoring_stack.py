@@ -171,6 +171,17 @@ def test_email_subscriptions(production: PlanResult) -> None:
     assert sub.inputs["endpoint"] == "platform-oncall@example.com"
 
 
+def _slo_names(plan: PlanResult) -> list[str]:
+    """``<workload>-<kind>`` of every SLO in the stack file."""
+    workloads = stack_config(plan.stack)["platform:apps"]["workloads"]
+    return [
+        f"{name}-{kind}"
+        for name, w in workloads.items()
+        for kind, key in (("availability", "availabilityPercent"), ("latency", "latency"))
+        if key in (w.get("slo") or {})
+    ]
+
+
 def test_dashboards_from_repo_files(plan: PlanResult) -> None:
     files = sorted(p.name for p in Path(DASHBOARDS).glob("*.json"))
     assert len(files) >= 5
@@ -178,7 +189,8 @@ def test_dashboards_from_repo_files(plan: PlanResult) -> None:
         c for c in plan.graph.of_type("kubernetes:core/v1:ConfigMap")
         if (c.inputs["metadata"].get("labels") or {}).get("grafana_dashboard") == "1"
     ]  # fmt: skip
-    assert sorted(name for c in maps for name in c.inputs["data"]) == files
+    slos = [f"slo-{s}.json" for s in _slo_names(plan)]
+    assert sorted(name for c in maps for name in c.inputs["data"]) == sorted(files + slos)
     for path in Path(DASHBOARDS).glob("*.json"):
         board = json.loads(path.read_text())
         assert board["panels"]
@@ -355,3 +367,24 @@ def test_a_silent_alertmanager_is_noticed_outside_the_cluster(production: PlanRe
     }
     (heartbeat,) = [r for r in _alertmanager(production)["receivers"] if r["name"] == "heartbeat"]
     assert heartbeat["sns_configs"][0]["topic_arn"] == beat.outputs["arn"]
+
+
+def test_slos_from_the_stack_file_replace_the_fixed_alerts(production: PlanResult) -> None:
+    rules = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]["groups"]
+        for r in production.graph.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    }
+    assert [g["name"] for g in rules["slos"]] == ["slo.api-availability", "slo.api-latency"]
+    latency = rules["slos"][1]["rules"]
+    assert (
+        'http_request_duration_seconds_bucket{namespace="apps",workload="api",le="0.5"}'
+        in (latency[0]["expr"])
+    )
+    api = next(g for g in rules["platform"] if g["name"] == "platform.api")["rules"]
+    assert all('workload!~"api"' in rule["expr"] for rule in api)
+    dashboards = {
+        c.inputs["metadata"]["name"]
+        for c in production.graph.of_type("kubernetes:core/v1:ConfigMap")
+        if c.inputs["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    }
+    assert {"dashboard-slo-api-availability", "dashboard-slo-api-latency"} <= dashboards
