@@ -44,6 +44,8 @@ from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
 from .modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 from .settings import Settings
+from .tracing import GATEWAY, OTLP_GRPC_PORT, OTLP_HTTP_PORT, workload_env
+from .tracing import NAMESPACE as TRACING_NAMESPACE
 
 UID = 10001
 METRICS_PATH = "/metrics"
@@ -116,6 +118,8 @@ class WorkloadSpec:
     writable_paths: Sequence[tuple[str, str]]
     """(mount path, size limit) emptyDirs besides /tmp."""
     active_deadline_seconds: int
+    traced: bool
+    """Send traces: the OTLP environment, and egress to the collector gateway."""
 
     @property
     def autoscaled(self) -> bool:
@@ -267,6 +271,7 @@ def app_container(name: str, spec: WorkloadSpec) -> dict[str, Any]:
         ],
         "env": [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
         + [{"name": "WORKLOAD", "value": name}]
+        + (workload_env(name) if spec.traced else [])
         + secret_env(name, spec),
         "volumeMounts": [
             {"name": "tmp", "mountPath": "/tmp"},
@@ -365,6 +370,23 @@ def deployment_strategy(spec: WorkloadSpec) -> dict[str, Any]:
     return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": surge}}
 
 
+OTLP_EGRESS: dict[str, Any] = {
+    "to": [
+        {
+            "namespaceSelector": {
+                "matchLabels": {"kubernetes.io/metadata.name": TRACING_NAMESPACE}
+            },
+            "podSelector": {"matchLabels": {"app.kubernetes.io/instance": GATEWAY}},
+        }
+    ],
+    "ports": [
+        {"protocol": "TCP", "port": OTLP_HTTP_PORT},
+        {"protocol": "TCP", "port": OTLP_GRPC_PORT},
+    ],
+}
+"""A traced workload's spans: to the collector gateway's pods only."""
+
+
 def network_policy(
     name: str,
     namespace: str,
@@ -424,6 +446,8 @@ def network_policy(
         },
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
     ]
+    if spec.traced:
+        egress.append(OTLP_EGRESS)
     return {
         "metadata": {"name": f"{name}-traffic", "namespace": namespace},
         "spec": {

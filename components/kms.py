@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -32,7 +32,7 @@ def customer_managed_key(
     *,
     parent: pulumi.Resource,
     protect: bool,
-    service_statements: Sequence[Statement] = (),
+    service_statements: Sequence[Statement] | Callable[[str], Sequence[Statement]] = (),
     provider: pulumi.ProviderResource | None = None,
     outlive_the_stack: bool = False,
 ) -> aws.kms.Key:
@@ -52,7 +52,12 @@ def customer_managed_key(
         deletion_window_in_days=DELETION_WINDOW_DAYS,
         key_usage="ENCRYPT_DECRYPT",
         customer_master_key_spec="SYMMETRIC_DEFAULT",
-        policy=account.account_id.apply(lambda acct: key_policy(acct, service_statements)),
+        policy=account.account_id.apply(
+            lambda acct: key_policy(
+                acct,
+                service_statements(acct) if callable(service_statements) else service_statements,
+            )
+        ),
         opts=pulumi.ResourceOptions(
             parent=parent,
             provider=provider,

@@ -122,6 +122,18 @@ HELM_CHARTS: dict[str, HelmChart] = {
         "2.2.16",
         "https://github.com/stakater/Reloader (deployments/kubernetes/chart/reloader)",
     ),
+    "fluent-bit": HelmChart(
+        "fluent-bit",
+        "https://fluent.github.io/helm-charts",
+        "0.58.1",
+        "https://github.com/fluent/helm-charts/tree/main/charts/fluent-bit (Fluent Bit 5.1.1)",
+    ),
+    "opentelemetry-collector": HelmChart(
+        "opentelemetry-collector",
+        "https://open-telemetry.github.io/opentelemetry-helm-charts",
+        "0.170.0",
+        "https://github.com/open-telemetry/opentelemetry-helm-charts (collector 0.158.0)",
+    ),
     "external-dns": HelmChart(
         "external-dns",
         "https://kubernetes-sigs.github.io/external-dns/",

@@ -20,6 +20,7 @@ from .steps.context import context
 from .steps.data import data
 from .steps.network import network
 from .steps.observability import alert_receivers, grant_store_reads, observability
+from .steps.telemetry import telemetry
 
 
 def compose(cfg: StackConfig) -> dict[str, Any]:
@@ -29,6 +30,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     plat = platform(ctx, net)
     stores = data(ctx, net, plat)
     receivers = alert_receivers(ctx)
+    telemetry(ctx, plat)
     app = product(ctx, net, plat, stores)
     monitoring = observability(ctx, plat, stores, app, receivers)
     grant_store_reads(ctx, plat, stores, receivers, monitoring)

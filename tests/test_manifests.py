@@ -176,7 +176,12 @@ def test_default_deny_plus_narrow_allows(plan: PlanResult) -> None:
     ]
     assert all(rule["ports"] == [{"protocol": "TCP", "port": 8000}] for rule in api["ingress"])
     egress_ports = {p["port"] for rule in api["egress"] for p in rule["ports"]}
-    assert egress_ports == {5432, 6379, 443}
+    assert egress_ports == {5432, 6379, 443, 4317, 4318}
+    (otlp,) = [rule for rule in api["egress"] if 4318 in {p["port"] for p in rule["ports"]}]
+    assert otlp["to"] == [{  # the collector gateway's pods, nothing else on those ports
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "telemetry"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/instance": "otel-gateway"}},
+    }]  # fmt: skip
     assert policies["worker-traffic"]["spec"]["ingress"] == []
 
 

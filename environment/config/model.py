@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.log_shipping import LoggingSettings
 from components.regions import COMMERCIAL_REGIONS
+from components.tracing import TracingSettings
 
 from .addons import AddonsConfig
 from .apps import AppsConfig
@@ -65,6 +67,12 @@ class StackConfig(ConfigModel):
 
     monitoring: MonitoringConfig = MonitoringConfig()
     """Monitoring and alerting."""
+
+    logging: LoggingSettings = LoggingSettings()
+    """Container logs to CloudWatch Logs."""
+
+    tracing: TracingSettings = TracingSettings()
+    """OpenTelemetry traces to AWS X-Ray."""
 
     backups: BackupsConfig = BackupsConfig()
     """Backups and disaster recovery."""

@@ -90,7 +90,7 @@ def _public(
     )
 
 
-def workload_spec(workload: WorkloadConfig, environment: str) -> WorkloadSpec:
+def workload_spec(workload: WorkloadConfig, environment: str, traced: bool) -> WorkloadSpec:
     """The component's view of one workload's config (remote secret names are relative to
     the environment's prefix)."""
     scrape = workload.scrape
@@ -133,6 +133,7 @@ def workload_spec(workload: WorkloadConfig, environment: str) -> WorkloadSpec:
         fs_group=workload.fs_group,
         writable_paths=[(w.path, w.size_limit) for w in workload.writable_paths],
         active_deadline_seconds=workload.active_deadline_seconds,
+        traced=traced and workload.kind != "migration",
     )
 
 
@@ -174,7 +175,7 @@ def _deployment_args(
         name=name,
         region=ctx.cfg.region,
         namespace=apps.namespace,
-        workload=workload_spec(workload, ctx.env),
+        workload=workload_spec(workload, ctx.env, ctx.cfg.tracing.enabled),
         k8s_provider=cluster.k8s_provider,
         oidc=cluster.oidc,
         load_balancer_subnet_cidrs=[str(c) for c in net.subnets.public],

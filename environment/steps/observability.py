@@ -67,7 +67,11 @@ def slos(ctx: Context) -> list[Slo]:
 
 def scrape_targets(ctx: Context) -> list[ScrapeTarget]:
     return [
-        ScrapeTarget(name, metrics_port_name(workload_spec(w, ctx.env)), w.scrape.path)
+        ScrapeTarget(
+            name,
+            metrics_port_name(workload_spec(w, ctx.env, ctx.cfg.tracing.enabled)),
+            w.scrape.path,
+        )
         for name, w in sorted(ctx.cfg.apps.workloads.items())
         if w.scrape is not None
     ]
