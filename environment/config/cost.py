@@ -34,6 +34,12 @@ class CostConfig(ConfigModel):
     """GiB/month the cross-region copies transfer (after the first full copy, RDS snapshot
     copies are incremental)."""
 
+    container_log_gib_per_day: float = Field(default=5.0, ge=0)
+    """GiB a day of container stdout/stderr shipped to CloudWatch Logs (``logging``)."""
+
+    traces_per_month_millions: float = Field(default=5.0, ge=0)
+    """Millions of traces a month kept by tail sampling and recorded in X-Ray (``tracing``)."""
+
     alb_lcu: float = Field(default=5.0, ge=0)
     """Average load-balancer capacity units per ALB."""
 

@@ -301,3 +301,18 @@ def test_dump_runs_per_day_follow_the_schedule(schedule: str, runs: float) -> No
     from environment.config.schedules import runs_per_day
 
     assert runs_per_day(schedule) == pytest.approx(runs)
+
+
+def test_logs_traces_and_heartbeat_are_priced_from_the_usage_assumptions() -> None:
+    """Production: 5 GiB/day of container logs kept 30 days, 5 M traces a month, a heartbeat
+    a minute (cost.containerLogGibPerDay, cost.tracesPerMonthMillions)."""
+    from tests.conftest import REPO
+    from tools.offline.harness import run_program
+    from tools.report.report import build
+
+    report = build(run_program(REPO / "Pulumi.production.yaml"))
+    lines = {line.item: line.monthly_usd for line in report.cost.lines}
+    assert lines["container logs ingestion"] == round(5 * 30.4 * 0.50, 2)
+    assert lines["container logs storage"] == round(5 * 30 * 0.03, 2)
+    assert lines["X-Ray traces recorded"] == round((5_000_000 - 100_000) / 1e6 * 5.00, 2)
+    assert lines["alerting heartbeat"] == round(60 * 24 * 30.4 / 1e6 * 0.50, 2)

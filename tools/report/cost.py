@@ -9,6 +9,7 @@ lower bound. Usage-based items (NAT data, log ingestion, storage) come from the 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -621,6 +622,53 @@ class _Pricer:
             )
 
 
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+CONTAINER_LOG_GROUP = re.compile(r"^/[^/]+/containers/")
+DAYS_PER_MONTH = 30.4
+
+
+def _telemetry(pricer: _Pricer) -> None:
+    """Container logs (ingestion, and storage for the groups' retention), traces recorded in
+    X-Ray, the alerting heartbeat's SNS publishes; from the usage assumptions."""
+    usage, graph = pricer.usage, pricer.graph
+    groups = [
+        g
+        for g in graph.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if CONTAINER_LOG_GROUP.match(str(g.inputs.get("name", "")))
+    ]
+    if groups:
+        daily = usage.container_log_gib_per_day
+        retention = max(int(g.inputs.get("retentionInDays") or 0) for g in groups)
+        pricer.assumption(
+            "container logs ingestion",
+            daily * DAYS_PER_MONTH * p.CLOUDWATCH_LOGS_INGEST_PER_GIB,
+            f"{daily:g} GiB/day into {len(groups)} log groups (cost.containerLogGibPerDay)",
+        )
+        pricer.assumption(
+            "container logs storage",
+            daily * retention * p.CLOUDWATCH_LOGS_STORAGE_GIB_MONTH,
+            f"{daily * retention:g} GiB kept {retention} days (stored as ingested: a bound)",
+        )
+    samplers = [r for r in graph.of_type(HELM_RELEASE) if r.inputs.get("name") == "otel-sampler"]
+    if samplers:
+        traces = usage.traces_per_month_millions * 1_000_000
+        billed = max(traces - p.XRAY_FREE_TRACES_PER_MONTH, 0)
+        pricer.assumption(
+            "X-Ray traces recorded",
+            billed / 1_000_000 * p.XRAY_PER_MILLION_TRACES_RECORDED,
+            f"{usage.traces_per_month_millions:g} M traces/month after tail sampling, the first "
+            f"{p.XRAY_FREE_TRACES_PER_MONTH:,} free (cost.tracesPerMonthMillions)",
+        )
+    topics = graph.of_type("aws:sns/topic:Topic")
+    if any(str(t.inputs.get("name", "")).endswith("-alertmanager-heartbeat") for t in topics):
+        publishes = 60 * 24 * DAYS_PER_MONTH
+        pricer.assumption(
+            "alerting heartbeat",
+            publishes / 1_000_000 * p.SNS_PER_MILLION_PUBLISHES,
+            f"{publishes:,.0f} SNS publishes/month (Watchdog every minute)",
+        )
+
+
 AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _Pricer.compute,
     _Pricer.network,
@@ -632,6 +680,7 @@ AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _Pricer.usage_assumptions,
     _Pricer.runners_and_scratch,
     _Pricer.dumps,
+    _telemetry,
 )
 """The pricing table: each area prices the resources of its types, in this order."""
 

@@ -14,7 +14,8 @@ Sources (checked on :data:`CHECKED`):
 - VPC: https://aws.amazon.com/vpc/pricing/ (NAT gateway, public IPv4, interface endpoints);
 - RDS for PostgreSQL: https://aws.amazon.com/rds/postgresql/pricing/ (Multi-AZ = 2x);
 - ElastiCache: https://aws.amazon.com/elasticache/pricing/ (Valkey nodes 20 % below Redis OSS);
-- ELB, CloudWatch, KMS, Secrets Manager, S3, EBS, AWS Backup: each service's pricing page.
+- ELB, CloudWatch, KMS, Secrets Manager, S3, EBS, AWS Backup, X-Ray, SNS, SES: each
+  service's pricing page (X-Ray: $5.00 per million traces recorded, 100,000 free a month).
 """
 
 from __future__ import annotations
@@ -130,6 +131,14 @@ RDS_GP3_GIB_MONTH = 0.115
 """Per GiB-month, single-AZ; Multi-AZ doubles it."""
 EBS_GP3_GIB_MONTH = 0.08
 CLOUDWATCH_LOGS_INGEST_PER_GIB = 0.50
+CLOUDWATCH_LOGS_STORAGE_GIB_MONTH = 0.03
+"""Archived log data per GiB-month (billed compressed; the estimate stores what was ingested,
+an upper bound)."""
+XRAY_PER_MILLION_TRACES_RECORDED = 5.00
+XRAY_FREE_TRACES_PER_MONTH = 100_000
+"""X-Ray's free tier: the first 100,000 traces recorded each month."""
+SNS_PER_MILLION_PUBLISHES = 0.50
+SES_PER_1000_EMAILS = 0.10
 CLOUDWATCH_ALARM_MONTH = 0.10
 KMS_KEY_MONTH = 1.00
 SECRETS_MANAGER_SECRET_MONTH = 0.40
