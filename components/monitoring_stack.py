@@ -25,10 +25,10 @@ from pydantic import Field
 
 from . import versions
 from ._shared import external_secret
-from ._util import policy_document
+from ._util import Statement, policy_document
 from .app_deployment import RELOADER_ANNOTATION
 from .elasticache import CacheSettings
-from .iam_roles import OidcProvider
+from .iam_roles import OidcProvider, service_account_role
 from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
 from .monitoring.alertmanager import (
     PAGERDUTY_ROUTING_KEY,
@@ -56,6 +56,33 @@ NAMESPACE = "monitoring"
 DASHBOARDS = Path(__file__).parent / "monitoring" / "dashboards"
 ALERTMANAGER_SECRET = "alertmanager-platform"
 ALERTMANAGER_SERVICE_ACCOUNT = "kps-alertmanager"
+GRAFANA_SERVICE_ACCOUNT = "kps-grafana"
+
+
+def grafana_log_reads(group_arns: list[str]) -> list[Statement]:
+    """Grafana's CloudWatch data source: Logs Insights over the container log groups, read
+    only (the query-result calls have no resource type: Service Authorization Reference)."""
+    return [
+        {
+            "Sid": "QueryContainerLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:StartQuery",
+                "logs:GetLogEvents",
+                "logs:GetLogGroupFields",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": sorted({*group_arns, *(f"{arn}:*" for arn in group_arns)}),
+        },
+        {
+            "Sid": "QueryResults",
+            "Effect": "Allow",
+            "Action": ["logs:GetQueryResults", "logs:StopQuery", "logs:DescribeLogGroups"],
+            "Resource": "*",
+        },
+    ]
+
+
 PROMETHEUS_CR = "kps-prometheus"
 """The Prometheus resource kube-prometheus-stack creates (``fullnameOverride: kps``)."""
 
@@ -161,6 +188,9 @@ class MonitoringStackArgs:
     """Where the workloads run (``apps.namespace``)."""
     scrape_targets: Sequence[ScrapeTarget] = ()
     """Workloads scraped (a PodMonitor each)."""
+    container_log_group_arns: Sequence[pulumi.Input[str]] = ()
+    """The container log groups (``LogShipping``): Grafana's CloudWatch data source reads
+    them."""
     slos: Sequence[Slo] = ()
     """The workloads' objectives: burn-rate rules replace their fixed alerts, a dashboard
     each."""
@@ -426,6 +456,18 @@ class MonitoringStack(pulumi.ComponentResource):
                 parent=self,
             )
         self.smtp_password_secret_arn = self._smtp.password_secret_arn if self._smtp else None
+        self._grafana_role: aws.iam.Role | None = None
+        if args.container_log_group_arns:
+            self._grafana_role = service_account_role(
+                f"{name}-grafana",
+                oidc=args.oidc,
+                namespace=NAMESPACE,
+                service_account=GRAFANA_SERVICE_ACCOUNT,
+                statements=pulumi.Output.all(*args.container_log_group_arns).apply(
+                    lambda arns: grafana_log_reads(list(arns))
+                ),
+                parent=self,
+            )
         """The SMTP password's secret (the shared secret store's role must read it)."""
         self._heartbeat: Heartbeat | None = None
         if settings.heartbeat:
@@ -545,21 +587,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 "podDisruptionBudget": {"enabled": a.settings.prometheus_replicas > 1},
             },
             "alertmanager": self._alertmanager_values(claim(10)),
-            "grafana": {
-                "admin": {
-                    "existingSecret": GRAFANA_SECRET,
-                    "userKey": "admin-user",
-                    "passwordKey": "admin-password",
-                },
-                "sidecar": {
-                    "dashboards": {
-                        "enabled": True,
-                        "label": "grafana_dashboard",
-                        "labelValue": "1",
-                        "searchNamespace": NAMESPACE,
-                    }
-                },
-            },
+            "grafana": self._grafana_values(),
             "kube-state-metrics": {
                 "metricLabelsAllowlist": ["nodes=[eks.amazonaws.com/capacityType]"],
             },
@@ -568,6 +596,42 @@ class MonitoringStack(pulumi.ComponentResource):
             "kubeScheduler": {"enabled": False},
             "kubeEtcd": {"enabled": False},
         }
+
+    def _grafana_values(self) -> dict[str, Any]:
+        """Admin from a Secret, dashboards from ConfigMaps, and with container logs the
+        CloudWatch data source (its own read-only role, IRSA)."""
+        values: dict[str, Any] = {
+            "admin": {
+                "existingSecret": GRAFANA_SECRET,
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True,
+                    "label": "grafana_dashboard",
+                    "labelValue": "1",
+                    "searchNamespace": NAMESPACE,
+                }
+            },
+        }
+        if self._grafana_role is not None:
+            values["serviceAccount"] = {
+                "create": True,
+                "name": GRAFANA_SERVICE_ACCOUNT,
+                "annotations": {"eks.amazonaws.com/role-arn": self._grafana_role.arn},
+            }
+            values["additionalDataSources"] = [
+                {
+                    "name": "CloudWatch",
+                    "uid": "cloudwatch",
+                    "type": "cloudwatch",
+                    "access": "proxy",
+                    "editable": False,
+                    "jsonData": {"authType": "default", "defaultRegion": self._args.region},
+                }
+            ]
+        return values
 
     def _alertmanager_values(self, storage: dict[str, Any]) -> dict[str, Any]:
         a = self._args

@@ -30,9 +30,9 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     plat = platform(ctx, net)
     stores = data(ctx, net, plat)
     receivers = alert_receivers(ctx)
-    telemetry(ctx, plat)
+    traces_and_logs = telemetry(ctx, plat)
     app = product(ctx, net, plat, stores)
-    monitoring = observability(ctx, plat, stores, app, receivers)
+    monitoring = observability(ctx, plat, stores, app, receivers, traces_and_logs)
     grant_store_reads(ctx, plat, stores, receivers, monitoring)
     vault = backups(ctx, net, plat, stores, monitoring)
     vpc, cluster, database, cache = net.vpc, plat.cluster, stores.database, stores.cache

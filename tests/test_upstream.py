@@ -153,8 +153,13 @@ def upstream_values(name: str) -> dict[str, Any]:
 
 @cache
 def template_reads(name: str) -> frozenset[str]:
-    """Every ``.Values.<path>`` the chart's templates read (tools/vendor/charts.py)."""
-    return frozenset((chart_dir(name) / "template-values.txt").read_text().split())
+    """Every ``.Values.<path>`` the chart's templates read (tools/vendor/charts.py), and its
+    vendored subcharts' under their names."""
+    reads = set((chart_dir(name) / "template-values.txt").read_text().split())
+    for sub in (chart_dir(name) / "subcharts").glob("*-template-values.txt"):
+        prefix = sub.name.removesuffix("-template-values.txt")
+        reads.update(f"{prefix}.{path}" for path in sub.read_text().split())
+    return frozenset(reads)
 
 
 def read_by_templates(name: str, path: str) -> bool:

@@ -29,6 +29,7 @@ from .apps import Product, workload_spec
 from .cluster import Platform
 from .context import Context
 from .data import Data
+from .telemetry import Telemetry
 
 Receivers = dict[str, pulumi.Output[aws.secretsmanager.GetSecretResult]]
 
@@ -82,7 +83,12 @@ def _arn(secret: pulumi.Output[aws.secretsmanager.GetSecretResult] | None) -> An
 
 
 def observability(
-    ctx: Context, platform: Platform, stores: Data, product: Product, receivers: Receivers
+    ctx: Context,
+    platform: Platform,
+    stores: Data,
+    product: Product,
+    receivers: Receivers,
+    telemetry: Telemetry,
 ) -> MonitoringStack:
     mon = ctx.cfg.monitoring
     database, cache, roles = stores.database, stores.cache, stores.roles
@@ -99,6 +105,9 @@ def observability(
             app_namespace=ctx.cfg.apps.namespace,
             scrape_targets=scrape_targets(ctx),
             slos=slos(ctx),
+            container_log_group_arns=(
+                [g.arn for g in telemetry.logs.log_groups.values()] if telemetry.logs else []
+            ),
             extra_alerts=[a.rule() for a in mon.extra_alerts],
             settings=mon,
             live_claim_gib=live_claim_sizes(

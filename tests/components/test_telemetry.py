@@ -182,3 +182,18 @@ def test_bad_telemetry_config(override: dict[str, Any], fragments: list[str]) ->
     assert result.error is not None
     for fragment in fragments:
         assert fragment in result.error, result.error
+
+
+def test_grafana_queries_the_container_logs_read_only(production: PlanResult) -> None:
+    values = _release(production, "kube-prometheus-stack")["values"]["grafana"]
+    (source,) = values["additionalDataSources"]
+    assert (source["type"], source["jsonData"]["authType"]) == ("cloudwatch", "default")
+    role = production.graph.named("production-monitoring-grafana", "aws:iam/role:Role")
+    assert values["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": role.outputs["arn"]
+    }
+    grant = production.graph.named("production-monitoring-grafana", "aws:iam/rolePolicy:RolePolicy")
+    actions = {a for s in json.loads(grant.inputs["policy"])["Statement"] for a in s["Action"]}
+    reads = ("Get", "Describe", "StartQuery", "StopQuery")
+    assert actions
+    assert all(a.split(":")[1].startswith(reads) for a in actions), actions

@@ -41,12 +41,17 @@ def plans() -> tuple[PlanResult, PlanResult]:
 
 
 def _canonical(value: Any) -> Any:
-    """Order-free and without the mocks' name-derived uids (lists sorted, lines of a script
-    sorted: the roles script orders logins by name)."""
+    """Order-free and without the mocks' name-derived uids (lists sorted, also inside JSON
+    documents; lines of a script sorted: the roles script orders logins by name)."""
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in value.items() if k != "uid"}
     if isinstance(value, list):
         return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return _canonical(json.loads(value))  # an IAM policy document
+        except ValueError:
+            pass
     if isinstance(value, str) and "\n" in value:
         return sorted(value.splitlines())
     return value
