@@ -44,7 +44,7 @@ TAG_PARSER = "kube_custom_tag"
 TAG_PARSER_REGEX = (
     r"^(?<namespace_name>[^_.]+)\."
     r"(?<pod_name>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\."
-    r"(?<container_name>.+)\.(?<container_id>[a-z0-9]{64})$"
+    r"(?<container_name>.+)\.(?<docker_id>[a-z0-9]{64})$"
 )
 """Reads the tag back into the Kubernetes filter's fields."""
 STATE_DIR = "/var/fluent-bit/state"
@@ -75,7 +75,9 @@ def fluent_bit_config(environment: str, region: str, namespaces: Sequence[str]) 
     Tag               {TAG_PREFIX}<namespace_name>.<pod_name>.<container_name>.<container_id>
     Tag_Regex         {TAG_REGEX}
     DB                {STATE_DIR}/tail.db
+    Buffer_Max_Size   256k
     Mem_Buf_Limit     50MB
+    storage.type      filesystem
     Skip_Long_Lines   On
     Refresh_Interval  10
 """
@@ -90,6 +92,7 @@ def fluent_bit_config(environment: str, region: str, namespaces: Sequence[str]) 
     K8S-Logging.Exclude  On
     Labels               On
     Annotations          Off
+    Buffer_Size          256k
 """
     outputs = "\n".join(
         f"""[OUTPUT]
@@ -109,7 +112,27 @@ def fluent_bit_config(environment: str, region: str, namespaces: Sequence[str]) 
     Format  regex
     Regex   {TAG_PARSER_REGEX}
 """
-    return {"inputs": inputs, "filters": filters, "outputs": outputs, "customParsers": parsers}
+    service = f"""[SERVICE]
+    Daemon                 Off
+    Flush                  1
+    Log_Level              info
+    Parsers_File           /fluent-bit/etc/parsers.conf
+    Parsers_File           /fluent-bit/etc/conf/custom_parsers.conf
+    HTTP_Server            On
+    HTTP_Listen            0.0.0.0
+    HTTP_Port              2020
+    Health_Check           On
+    storage.path           {STATE_DIR}/buffer/
+    storage.sync           normal
+    storage.backlog.mem_limit  16M
+"""
+    return {
+        "service": service,
+        "inputs": inputs,
+        "filters": filters,
+        "outputs": outputs,
+        "customParsers": parsers,
+    }
 
 
 def shipper_statements(group_arns: Sequence[str]) -> list[Statement]:
@@ -118,7 +141,7 @@ def shipper_statements(group_arns: Sequence[str]) -> list[Statement]:
         {
             "Sid": "WriteContainerLogs",
             "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": sorted(f"{arn}:*" for arn in group_arns),
         }
     ]

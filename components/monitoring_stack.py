@@ -535,7 +535,13 @@ class MonitoringStack(pulumi.ComponentResource):
                     # a rotated key is read by the next notification after the refresh
                     refresh_interval="5m",
                     opts=pulumi.ResourceOptions.merge(
-                        opts, pulumi.ResourceOptions(depends_on=list(a.ready))
+                        opts,
+                        pulumi.ResourceOptions(
+                            depends_on=[
+                                *a.ready,
+                                *([self._smtp.version] if self._smtp else []),
+                            ]
+                        ),
                     ),
                 )
             )
@@ -642,6 +648,13 @@ class MonitoringStack(pulumi.ComponentResource):
                 # mounted at /etc/alertmanager/secrets/<name>/ (receiver *_file settings)
                 "secrets": [RECEIVER_SECRET] if self._receiver_secrets() else [],
                 "storage": storage,
+                # the IRSA webhook injects credentials when a pod is created: a new role rolls
+                # the pods (an existing service account's new annotation alone would not)
+                "podMetadata": {
+                    "annotations": (
+                        {"platform/irsa-role": self._heartbeat.role_arn} if self._heartbeat else {}
+                    )
+                },
             },
             "podDisruptionBudget": {"enabled": a.settings.alertmanager_replicas > 1},
             # named, so the heartbeat role trusts exactly this account

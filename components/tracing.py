@@ -100,6 +100,9 @@ def workload_env(workload: str) -> list[dict[str, Any]]:
             ),
         },
         {"name": "OTEL_TRACES_SAMPLER", "value": "parentbased_always_on"},
+        # the gateway takes traces only: SDKs that export metrics and logs by default stop
+        {"name": "OTEL_METRICS_EXPORTER", "value": "none"},
+        {"name": "OTEL_LOGS_EXPORTER", "value": "none"},
     ]
 
 
@@ -297,6 +300,9 @@ class Tracing(pulumi.ComponentResource):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=NAMESPACE,
             values=values,
+            # the nulls remove the chart's default receivers and pipelines (without this the
+            # provider drops them before Helm sees them: pulumi-kubernetes#3178)
+            allow_null_values=True,
             atomic=True,
             cleanup_on_fail=True,
             timeout=600,

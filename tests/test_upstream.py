@@ -51,6 +51,10 @@ SPEC_SHAPED: dict[tuple[str, str], frozenset[str]] = {
         {"minAvailable", "maxUnavailable", "unhealthyPodEvictionPolicy"}
     ),
     ("*", "resources"): frozenset({"requests", "limits", "claims"}),
+    # the Alertmanager resource's podMetadata (toYaml): an object's labels and annotations
+    ("kube-prometheus-stack", "alertmanager.alertmanagerSpec.podMetadata"): frozenset(
+        {"labels", "annotations", "name"}
+    ),
     ("*", "securityContext"): frozenset(
         {
             "allowPrivilegeEscalation",

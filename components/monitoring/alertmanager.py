@@ -80,12 +80,12 @@ INHIBIT_RULES: list[dict[str, Any]] = [
     {
         "source_matchers": ['severity="critical"'],
         "target_matchers": ['severity=~"warning|info"'],
-        "equal": ["alertname", "namespace"],
+        "equal": ["alertname", "namespace", "workload", "slo"],
     },
     {
         "source_matchers": ['severity="warning"'],
         "target_matchers": ['severity="info"'],
-        "equal": ["alertname", "namespace"],
+        "equal": ["alertname", "namespace", "workload", "slo"],
     },
     # kube-prometheus-stack's own rule: while an info alert is the only one firing in a
     # namespace, InfoInhibitor fires and keeps the info alerts quiet

@@ -44,6 +44,8 @@ class SmtpLogin:
     """The access key id (the SMTP user name; not a secret)."""
     password_secret_arn: pulumi.Output[str]
     """Secrets Manager secret holding the SMTP password."""
+    version: pulumi.Resource
+    """Its value (the ExternalSecret reads it only after it exists)."""
 
 
 def ses_smtp_login(
@@ -83,16 +85,20 @@ def ses_smtp_login(
         recovery_window_in_days=7,
         opts=child,
     )
-    aws.secretsmanager.SecretVersion(
+    version = aws.secretsmanager.SecretVersion(
         f"{name}-smtp-password",
         secret_id=secret.id,
         secret_string=key.ses_smtp_password_v4,
         opts=child,
     )
-    return SmtpLogin(username=key.id, password_secret_arn=secret.arn)
+    return SmtpLogin(username=key.id, password_secret_arn=secret.arn, version=version)
 
 
 def _send_as(identity_arn: str, sender: str) -> str:
+    """Send as the sender only. The resource is every identity of the account and region:
+    in the SES sandbox a send is also authorised against each *recipient's* verified
+    identity, so the sender's ARN alone is denied there (554 "not authorized to perform
+    ses:SendRawEmail on resource ...:identity/<recipient>")."""
     from .._util import policy_document
 
     return policy_document(
@@ -100,7 +106,7 @@ def _send_as(identity_arn: str, sender: str) -> str:
             "Sid": "SendAlertsAsTheSender",
             "Effect": "Allow",
             "Action": "ses:SendRawEmail",
-            "Resource": identity_arn,
+            "Resource": identity_arn.rsplit("/", 1)[0] + "/*",
             "Condition": {"StringEquals": {"ses:FromAddress": sender}},
         }
     )

@@ -6,8 +6,10 @@ or *latency* (served within a bucket boundary of the request-duration histogram)
 budget is ``1 - target``; the burn rate is the error ratio divided by the budget (1: the
 budget lasts exactly the window).
 
-Alerts follow the Google SRE Workbook ("Alerting on SLOs", table 5-8), each pairing a long
-window with a short one (the short one makes an alert stop soon after the burn does):
+Alerts follow the Google SRE Workbook ("Alerting on SLOs": multiwindow, multi-burn-rate; its
+recommended 14.4x/1h, 6x/6h and 1x/3d rows, plus the 3x/1d ticket of Sloth's defaults), each
+pairing a long window with a short one (the short one makes an alert stop soon after the burn
+does):
 
 ======  =================  ==========  ====================================
 burn    long / short       severity    budget spent when it fires
@@ -140,6 +142,13 @@ def slo_rule_groups(slos: Sequence[Slo]) -> list[dict[str, Any]]:
         records = [
             {"record": _record(w), "expr": error_ratio(slo, w), "labels": {"slo": slo.kind}}
             for w in RATE_WINDOWS
+            if w != "30d"
+        ] + [
+            # the dashboard's 30 days from the recorded 5m ratio, not 30 days of raw samples
+            {
+                "record": _record("30d"),
+                "expr": f"avg_over_time({_record('5m')}{{{_selector(slo)}}}[30d])",
+            }
         ]
         alerts = [_alert(slo, *spec) for spec in BURN_ALERTS]
         groups.append({"name": f"slo.{slo.name}", "interval": "30s", "rules": records + alerts})

@@ -61,11 +61,20 @@ PROMETHEUS_CLIENT_BUCKETS = (
 """The default histogram buckets of the Prometheus client libraries (Python, Go, Java)."""
 
 
+MIN_OBJECTIVE_PERCENT = 100 - 100 / 14.4
+"""Below it the fast-burn page (14.4x the budget over an hour) needs more than 100 % errors:
+it could never fire (about 93.06 %)."""
+
+
 def check_objective(percent: float) -> float:
-    """An SLO target: 100 % leaves no error budget (every error pages); below 90 % the
-    burn-rate factors no longer mean anything (a 14.4x burn of a 10 % budget is > 100 %)."""
-    if not 90 <= percent < 100:
-        raise ValueError(f"{percent:g} % is not an SLO target; allowed: 90 to under 100 %")
+    """An SLO target: 100 % leaves no error budget (every error pages); at or below
+    :data:`MIN_OBJECTIVE_PERCENT` the fast-burn page could never fire."""
+    if not MIN_OBJECTIVE_PERCENT < percent < 100:
+        raise ValueError(
+            f"{percent:g} % is not an SLO target; allowed: above {MIN_OBJECTIVE_PERCENT:.2f} "
+            "to under 100 % (100 % leaves no error budget; lower, a 14.4x burn over an hour "
+            "would need more than 100 % errors and the fast page could never fire)"
+        )
     return percent
 
 
@@ -168,7 +177,7 @@ class LatencyObjective(ConfigModel):
     threshold_seconds: float = Field(gt=0)
     """The bound: a bucket boundary of ``metrics.histogramBuckets``."""
     percent: float
-    """Share of requests within it over 30 days (90 to under 100)."""
+    """Share of requests within it over 30 days (above 93.06 to under 100)."""
 
     @field_validator("percent")
     @classmethod
@@ -181,7 +190,7 @@ class SloConfig(ConfigModel):
     error-ratio and latency alerts, and a Grafana dashboard shows the remaining budget."""
 
     availability_percent: float | None = None
-    """Share of requests not answered with a 5xx (e.g. 99.9; 90 to under 100)."""
+    """Share of requests not answered with a 5xx (e.g. 99.9; above 93.06 to under 100)."""
     latency: LatencyObjective | None = None
     """A latency objective, from the workload's request-duration histogram."""
 

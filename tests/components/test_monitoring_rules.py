@@ -373,6 +373,7 @@ def test_routing_by_severity_and_inhibition() -> None:
     assert watchdog["repeat_interval"] == "1m"  # the heartbeat beats every minute
     (critical, _warning, info_inhibitor) = config["inhibit_rules"]
     assert critical["source_matchers"] == ['severity="critical"']
-    assert critical["equal"] == ["alertname", "namespace"]
+    # per workload and SLO: one workload's critical burn never silences another's warning
+    assert critical["equal"] == ["alertname", "namespace", "workload", "slo"]
     assert info_inhibitor == {"source_matchers": ['alertname="InfoInhibitor"'],
                               "target_matchers": ['severity="info"'], "equal": ["namespace"]}  # fmt: skip

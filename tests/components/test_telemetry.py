@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from components.log_shipping import TAG_PARSER_REGEX, TAG_REGEX
+from components.tracing import gateway_config
 from tests.conftest import run_stack_config, stack_config
 from tools.offline.harness import PlanResult
 
@@ -23,6 +24,11 @@ CONTRIB = Path(__file__).parents[1] / "fixtures/upstream/otelcol-contrib-0.158.0
 def _release(plan: PlanResult, name: str) -> dict[str, Any]:
     (release,) = [r for r in plan.graph.of_type(RELEASE) if r.inputs["name"] == name]
     return release.inputs
+
+
+def _release_resource(plan: PlanResult, name: str) -> Any:
+    (release,) = [r for r in plan.graph.of_type(RELEASE) if r.inputs["name"] == name]
+    return release
 
 
 def _pod_namespaces(plan: PlanResult) -> set[str]:
@@ -68,9 +74,7 @@ def test_every_namespace_with_pods_ships_its_logs_to_its_own_group(plan: PlanRes
         assert groups[name].inputs["retentionInDays"] == (7 if plan.stack == "staging" else 30)
     grant = plan.graph.named(f"{plan.stack}-logs-fluent-bit", "aws:iam/rolePolicy:RolePolicy")
     (statement,) = json.loads(grant.inputs["policy"])["Statement"]
-    assert set(statement["Action"]) == {
-        "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"
-    }  # fmt: skip
+    assert set(statement["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert sorted(statement["Resource"]) == sorted(
         f"{groups[f'/{plan.stack}/containers/{ns}'].outputs['arn']}:*" for ns in namespaces
     )
@@ -96,6 +100,7 @@ def test_the_tag_carries_namespace_pod_and_container(
         namespace, pod, container
     )  # fmt: skip
     tag = f"{namespace}.{pod}.{container}.{fields['container_id']}"
+    assert "docker_id" in _onigmo(TAG_PARSER_REGEX).groupindex  # what the filter reads
     back = _onigmo(TAG_PARSER_REGEX).match(tag).groupdict()  # type: ignore[union-attr]
     assert (back["namespace_name"], back["pod_name"], back["container_name"]) == (
         namespace, pod, container
@@ -126,6 +131,9 @@ def test_the_collector_receives_otlp_and_exports_sampled_traces_to_xray(
     assert policies["errors"]["status_code"] == {"status_codes": ["ERROR"]}
     assert policies["slow"]["latency"] == {"threshold_ms": 1000}
     assert policies["share-of-the-rest"]["probabilistic"] == {"sampling_percentage": 10.0}
+    # the nulls that remove the chart's default receivers and pipelines reach Helm
+    assert _release_resource(production, "otel-gateway").inputs["allowNullValues"] is True
+    assert gateway_config()["service"]["pipelines"]["metrics"] is None
     role = production.graph.named("production-tracing-sampler", "aws:iam/role:Role")
     assert sampler["serviceAccount"]["annotations"] == {
         "eks.amazonaws.com/role-arn": role.outputs["arn"]
