@@ -70,6 +70,61 @@ def data_store_network(
     return subnets, group
 
 
+def pod_security_namespace(
+    name: str,
+    namespace: str,
+    *,
+    enforce: str,
+    audit: str,
+    parent: pulumi.Resource,
+    provider: pulumi.ProviderResource,
+) -> k8s.core.v1.Namespace:
+    """A namespace with its Pod Security level enforced, and a stricter one audited/warned."""
+    return k8s.core.v1.Namespace(
+        f"{name}-namespace",
+        metadata={
+            "name": namespace,
+            "labels": {
+                "pod-security.kubernetes.io/enforce": enforce,
+                "pod-security.kubernetes.io/audit": audit,
+                "pod-security.kubernetes.io/warn": audit,
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
+
+
+def chart_release(
+    name: str,
+    chart_key: str,
+    *,
+    release: str,
+    namespace: str,
+    values: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+    allow_null_values: bool = False,
+) -> k8s.helm.v3.Release:
+    """A Helm release of a chart pinned in ``versions.HELM_CHARTS``: atomic, cleaned up on
+    failure, ten minutes to become ready."""
+    from . import versions
+
+    chart = versions.HELM_CHARTS[chart_key]
+    return k8s.helm.v3.Release(
+        name,
+        name=release,
+        chart=chart.chart,
+        version=chart.version,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+        namespace=namespace,
+        values=dict(values),
+        allow_null_values=allow_null_values or None,
+        atomic=True,
+        cleanup_on_fail=True,
+        timeout=600,
+        opts=opts,
+    )
+
+
 def external_secret(
     name: str,
     *,

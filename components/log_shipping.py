@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import versions
+from ._shared import chart_release, pod_security_namespace
 from ._util import Statement
 from .iam_roles import OidcProvider, service_account_role
 from .kms import customer_managed_key
@@ -199,32 +199,17 @@ class LogShipping(pulumi.ComponentResource):
             ),
             parent=self,
         )
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={
-                "name": NAMESPACE,
-                # Fluent Bit reads the nodes' /var/log (hostPath): baseline forbids it
-                "labels": {
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/audit": "baseline",
-                    "pod-security.kubernetes.io/warn": "baseline",
-                },
-            },
-            opts=k8s_opts,
-        )
-        chart = versions.HELM_CHARTS["fluent-bit"]
-        self.release = k8s.helm.v3.Release(
+        # Fluent Bit reads the nodes' /var/log (hostPath): baseline forbids it
+        namespace = pod_security_namespace(
+            name, NAMESPACE, enforce="privileged", audit="baseline", parent=self,
+            provider=args.k8s_provider,
+        )  # fmt: skip
+        self.release = chart_release(
             f"{name}-fluent-bit",
-            name="fluent-bit",
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            "fluent-bit",
+            release="fluent-bit",
             namespace=NAMESPACE,
             values=fluent_bit_values(env, region, args.namespaces, role.arn),
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.k8s_provider,

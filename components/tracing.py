@@ -26,7 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, model_validator
 
-from . import versions
+from ._shared import chart_release, pod_security_namespace
 from ._util import Statement
 from .iam_roles import OidcProvider, service_account_role
 from .settings import Settings
@@ -233,19 +233,10 @@ class Tracing(pulumi.ComponentResource):
         self, name: str, args: TracingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("platform:components:Tracing", name, None, opts)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={
-                "name": NAMESPACE,
-                "labels": {
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            },
-            opts=k8s_opts,
-        )
+        namespace = pod_security_namespace(
+            name, NAMESPACE, enforce="restricted", audit="restricted", parent=self,
+            provider=args.k8s_provider,
+        )  # fmt: skip
         role = service_account_role(
             f"{name}-sampler",
             oidc=args.oidc,
@@ -291,21 +282,15 @@ class Tracing(pulumi.ComponentResource):
         after: Sequence[pulumi.Resource],
         values: dict[str, Any],
     ) -> k8s.helm.v3.Release:
-        chart = versions.HELM_CHARTS["opentelemetry-collector"]
-        return k8s.helm.v3.Release(
+        return chart_release(
             f"{name}-{tier}",
-            name=tier,
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            "opentelemetry-collector",
+            release=tier,
             namespace=NAMESPACE,
             values=values,
             # the nulls remove the chart's default receivers and pipelines (without this the
             # provider drops them before Helm sees them: pulumi-kubernetes#3178)
             allow_null_values=True,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.k8s_provider, depends_on=list(after)
             ),
