@@ -38,7 +38,9 @@ class PublicIngressArgs:
     access_log_bucket: pulumi.Input[str]
     k8s_provider: k8s.Provider
     ssl_policy: str
-    waf_acl_arn: str | None
+    waf_acl_arn: pulumi.Input[str] | None
+    """The web ACL the controller associates with the ALB (an existing one, or
+    ``WebFirewall``'s)."""
     ready: Sequence[pulumi.Resource] = ()
     """Controllers the Ingress must wait for (and that must outlive the ALB)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -75,7 +77,9 @@ def ingress_rules(routes: Sequence[Route]) -> list[dict[str, Any]]:
     ]
 
 
-def ingress_annotations(args: PublicIngressArgs, access_log_bucket: str) -> dict[str, str]:
+def ingress_annotations(
+    args: PublicIngressArgs, access_log_bucket: str, waf_acl_arn: str | None
+) -> dict[str, str]:
     annotations = {
         "alb.ingress.kubernetes.io/group.name": args.environment,
         "alb.ingress.kubernetes.io/scheme": "internet-facing",
@@ -96,8 +100,8 @@ def ingress_annotations(args: PublicIngressArgs, access_log_bucket: str) -> dict
             ]
         ),
     }
-    if args.waf_acl_arn:
-        annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = args.waf_acl_arn
+    if waf_acl_arn:
+        annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = waf_acl_arn
     return annotations
 
 
@@ -123,8 +127,8 @@ class PublicIngress(pulumi.ComponentResource):
             metadata={
                 "name": "public",
                 "namespace": args.namespace,
-                "annotations": pulumi.Output.from_input(args.access_log_bucket).apply(
-                    lambda bucket: ingress_annotations(args, bucket)
+                "annotations": pulumi.Output.all(args.access_log_bucket, args.waf_acl_arn).apply(
+                    lambda v: ingress_annotations(args, v[0], v[1])
                 ),
             },
             spec=spec,

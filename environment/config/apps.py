@@ -12,6 +12,7 @@ from components._util import rolling_surge
 from components.app_deployment import Autoscaling
 from components.app_namespace import Quota
 from components.modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
+from components.web_firewall import FirewallSettings
 
 from .base import ConfigModel
 
@@ -486,7 +487,10 @@ class IngressConfig(ConfigModel):
     routes: tuple[RouteConfig, ...] = ()
     """Host/path -> public workload."""
     waf_acl_arn: str | None = Field(default=None, pattern=WAF_ARN)
-    """Optional WAFv2 web ACL."""
+    """An existing regional WAFv2 web ACL to attach (or ``waf``: one the program creates)."""
+    waf: FirewallSettings | None = None
+    """A web ACL the program creates and attaches: AWS managed rule groups and a rate limit
+    per client IP (``components/web_firewall.py``)."""
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     """ALB TLS policy."""
     access_log_days: int = Field(default=90, ge=1, le=3650)
@@ -499,6 +503,16 @@ class IngressConfig(ConfigModel):
             if not re.fullmatch(ACM_ARN, arn):
                 raise ValueError(f"{arn!r} is not an ACM certificate ARN")
         return arns
+
+    @model_validator(mode="after")
+    def _one_firewall(self) -> IngressConfig:
+        if self.waf is not None and self.waf_acl_arn is not None:
+            raise ValueError("set waf (a web ACL the program makes) or wafAclArn, not both")
+        return self
+
+    @property
+    def has_firewall(self) -> bool:
+        return self.waf is not None or self.waf_acl_arn is not None
 
     @model_validator(mode="after")
     def _certificate(self) -> IngressConfig:

@@ -40,6 +40,9 @@ class CostConfig(ConfigModel):
     traces_per_month_millions: float = Field(default=5.0, ge=0)
     """Millions of traces a month kept by tail sampling and recorded in X-Ray (``tracing``)."""
 
+    requests_per_month_millions: float = Field(default=50.0, ge=0)
+    """Millions of requests a month through the public ALB (the WAF inspects each)."""
+
     alb_lcu: float = Field(default=5.0, ge=0)
     """Average load-balancer capacity units per ALB."""
 

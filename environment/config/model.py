@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from components.log_shipping import LoggingSettings
 from components.regions import COMMERCIAL_REGIONS
 from components.tracing import TracingSettings
+from components.web_firewall import rate_limit_minimum
 
 from .addons import AddonsConfig
 from .apps import AppsConfig
@@ -79,6 +80,16 @@ class StackConfig(ConfigModel):
 
     cost: CostConfig = CostConfig()
     """Usage assumptions for the plan's monthly cost estimate."""
+
+    @model_validator(mode="after")
+    def _rate_limit_minimum(self) -> StackConfig:
+        waf = self.apps.ingress.waf
+        if waf is not None and waf.rate_limit < rate_limit_minimum(self.region):
+            raise ValueError(
+                f"apps.ingress.waf.rateLimit {waf.rate_limit} is below the WAF minimum of "
+                f"{rate_limit_minimum(self.region)} requests per window in {self.region}"
+            )
+        return self
 
     @field_validator("region")
     @classmethod

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pulumi
+
 from components.app_deployment import AppDeployment, AppDeploymentArgs, WorkloadSpec
 from components.app_ingress import PublicIngress, PublicIngressArgs, Route
 from components.app_namespace import AppNamespace, AppNamespaceArgs
 from components.database_roles import app_role
+from components.web_firewall import WebFirewall, WebFirewallArgs
 
 from ..config.apps import WorkloadConfig
 from .cluster import Platform
@@ -82,12 +85,24 @@ def _public(
             access_log_bucket=namespace.access_log_bucket.bucket,
             k8s_provider=platform.cluster.k8s_provider,
             ssl_policy=apps.ingress.ssl_policy,
-            waf_acl_arn=apps.ingress.waf_acl_arn,
+            waf_acl_arn=_firewall(ctx),
             ready=platform.addons.ready,
             depends_on=[deployments[r.workload] for r in apps.ingress.routes],
         ),
         opts=ctx.aws_opts,
     )
+
+
+def _firewall(ctx: Context) -> pulumi.Input[str] | None:
+    """The web ACL of the public ALB: one the program makes (``waf``), or an existing one."""
+    ingress = ctx.cfg.apps.ingress
+    if ingress.waf is None:
+        return ingress.waf_acl_arn
+    return WebFirewall(
+        f"{ctx.env}-waf",
+        WebFirewallArgs(environment=ctx.env, settings=ingress.waf),
+        opts=ctx.aws_opts,
+    ).acl_arn
 
 
 def workload_spec(workload: WorkloadConfig, environment: str, traced: bool) -> WorkloadSpec:

@@ -270,6 +270,12 @@ CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]
     ("aws-rds-instance-not-public", one(RDS_T, RDS), one(RDS_T, {**RDS, "publiclyAccessible": True})),
     ("aws-rds-instance-backup-retention", one(RDS_T, RDS), one(RDS_T, {**RDS, "backupRetentionPeriod": 3})),
     ("aws-rds-instance-deletion-protection", one(RDS_T, RDS), one(RDS_T, {**RDS, "deletionProtection": False})),
+    ("kubernetes-public-ingress-waf",
+     one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "public", "annotations": {
+         "alb.ingress.kubernetes.io/scheme": "internet-facing",
+         "alb.ingress.kubernetes.io/wafv2-acl-arn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/p/1"}}}),
+     one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "public", "annotations": {
+         "alb.ingress.kubernetes.io/scheme": "internet-facing"}}})),
     ("aws-elasticache-replication-group-encrypted",
      one("aws:elasticache/replicationGroup:ReplicationGroup", CACHE),
      one("aws:elasticache/replicationGroup:ReplicationGroup", {**CACHE, "atRestEncryptionEnabled": False})),

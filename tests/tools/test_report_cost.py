@@ -316,3 +316,14 @@ def test_logs_traces_and_heartbeat_are_priced_from_the_usage_assumptions() -> No
     assert lines["container logs storage"] == round(5 * 30 * 0.03, 2)
     assert lines["X-Ray traces recorded"] == round((5_000_000 - 100_000) / 1e6 * 5.00, 2)
     assert lines["alerting heartbeat"] == round(60 * 24 * 30.4 / 1e6 * 0.50, 2)
+
+
+def test_the_web_acl_is_priced_per_acl_rule_and_request() -> None:
+    from tests.conftest import REPO
+    from tools.offline.harness import run_program
+    from tools.report.report import build
+
+    report = build(run_program(REPO / "Pulumi.production.yaml"))
+    lines = {line.item: line.monthly_usd for line in report.cost.lines}
+    assert lines["WAF web ACL and rules"] == 5.00 + 5 * 1.00  # 4 managed groups + rate rule
+    assert lines["WAF requests"] == round(50 * 0.60, 2)

@@ -51,6 +51,7 @@ _ARN_SHAPE = {
     "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
     "aws:s3/bucket:Bucket": ("s3", "{name}"),
     "aws:sns/topic:Topic": ("sns", "{name}"),
+    "aws:wafv2/webAcl:WebAcl": ("wafv2", "regional/webacl/{name}/{uuid}"),
     "aws:sqs/queue:Queue": ("sqs", "{name}"),
     "aws:rds/instance:Instance": ("rds", "db:{name}"),
     "aws:rds/parameterGroup:ParameterGroup": ("rds", "pg:{name}"),

@@ -669,6 +669,25 @@ def _telemetry(pricer: _Pricer) -> None:
         )
 
 
+def _firewalls(pricer: _Pricer) -> None:
+    """Each web ACL: its monthly fee, one fee per rule, and the requests it inspects."""
+    for acl in pricer.graph.of_type("aws:wafv2/webAcl:WebAcl"):
+        rules = len(acl.inputs.get("rules") or [])
+        pricer.fixed(
+            acl,
+            "WAF web ACL and rules",
+            p.WAF_WEB_ACL_MONTH + rules * p.WAF_RULE_MONTH,
+            f"1 web ACL, {rules} rules",
+        )
+        requests = pricer.usage.requests_per_month_millions
+        pricer.fixed(
+            acl,
+            "WAF requests",
+            requests * p.WAF_PER_MILLION_REQUESTS,
+            f"{requests:g} M requests/month (cost.requestsPerMonthMillions)",
+        )
+
+
 AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _Pricer.compute,
     _Pricer.network,
@@ -681,6 +700,7 @@ AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _Pricer.runners_and_scratch,
     _Pricer.dumps,
     _telemetry,
+    _firewalls,
 )
 """The pricing table: each area prices the resources of its types, in this order."""
 

@@ -14,7 +14,7 @@ Sources (checked on :data:`CHECKED`):
 - VPC: https://aws.amazon.com/vpc/pricing/ (NAT gateway, public IPv4, interface endpoints);
 - RDS for PostgreSQL: https://aws.amazon.com/rds/postgresql/pricing/ (Multi-AZ = 2x);
 - ElastiCache: https://aws.amazon.com/elasticache/pricing/ (Valkey nodes 20 % below Redis OSS);
-- ELB, CloudWatch, KMS, Secrets Manager, S3, EBS, AWS Backup, X-Ray, SNS, SES: each
+- ELB, CloudWatch, KMS, Secrets Manager, S3, EBS, AWS Backup, X-Ray, SNS, SES, WAF: each
   service's pricing page (X-Ray: $5.00 per million traces recorded, 100,000 free a month).
 """
 
@@ -137,6 +137,10 @@ an upper bound)."""
 XRAY_PER_MILLION_TRACES_RECORDED = 5.00
 XRAY_FREE_TRACES_PER_MONTH = 100_000
 """X-Ray's free tier: the first 100,000 traces recorded each month."""
+WAF_WEB_ACL_MONTH = 5.00
+WAF_RULE_MONTH = 1.00
+"""Per rule (a managed rule group counts as one) and month."""
+WAF_PER_MILLION_REQUESTS = 0.60
 SNS_PER_MILLION_PUBLISHES = 0.50
 SES_PER_1000_EMAILS = 0.10
 CLOUDWATCH_ALARM_MONTH = 0.10
