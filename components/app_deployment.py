@@ -43,6 +43,7 @@ from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT, Statement
 from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
 from .modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
+from .queues import Access, access_statements
 from .settings import Settings
 from .tracing import GATEWAY, OTLP_GRPC_PORT, OTLP_HTTP_PORT, workload_env
 from .tracing import NAMESPACE as TRACING_NAMESPACE
@@ -153,6 +154,9 @@ class AppDeploymentArgs:
     """Where the database (5432) and cache (6379) live: the only private egress allowed."""
     app_bucket_arn: pulumi.Input[str] | None = None
     app_bucket_key_arn: pulumi.Input[str] | None = None
+    queue_grants: Sequence[tuple[pulumi.Input[str], Access]] = ()
+    """(queue ARN, ``send`` | ``consume``) of each queue this workload uses."""
+    queue_key_arn: pulumi.Input[str] | None = None
     zone_spread: ZoneSpread
     region: str
     """For the regional RDS CA bundle."""
@@ -469,6 +473,26 @@ class _Pods:
     before: list[pulumi.Resource]
 
 
+def _role_statements(
+    args: AppDeploymentArgs, workload: str
+) -> pulumi.Output[list[Statement]] | list[Statement]:
+    """Its own prefix of the app bucket (``s3Access``) and its queues (``queues``); none: no
+    inline policy at all (IAM refuses a document without statements)."""
+    spec = args.workload
+    bucket = args.app_bucket_arn if spec.s3_access != "none" else None
+    kinds = [access for _, access in args.queue_grants]
+    if bucket is None and not kinds:
+        return []
+    return pulumi.Output.all(
+        bucket, args.app_bucket_key_arn, args.queue_key_arn, *(arn for arn, _ in args.queue_grants)
+    ).apply(
+        lambda v: [
+            *(s3_prefix_statements(v[0], v[1], f"{workload}/", spec.s3_access) if v[0] else []),
+            *(access_statements(list(zip(v[3:], kinds, strict=True)), v[2]) if kinds else []),
+        ]
+    )
+
+
 class AppDeployment(pulumi.ComponentResource):
     """One workload."""
 
@@ -486,11 +510,7 @@ class AppDeployment(pulumi.ComponentResource):
         self.workload = workload
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
 
-        statements: Any = []
-        if spec.s3_access != "none" and args.app_bucket_arn is not None:
-            statements = pulumi.Output.all(args.app_bucket_arn, args.app_bucket_key_arn).apply(
-                lambda a: s3_prefix_statements(a[0], a[1], f"{workload}/", spec.s3_access)
-            )
+        statements = _role_statements(args, workload)
         self.role = service_account_role(
             f"{name}-role",
             oidc=args.oidc,

@@ -100,8 +100,9 @@ def ingress_annotations(
             ]
         ),
     }
-    if waf_acl_arn:
-        annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = waf_acl_arn
+    # absent would leave whatever ACL is attached in place (the controller's documented
+    # behaviour): "none" detaches, so removing `waf` can delete its ACL
+    annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = waf_acl_arn or "none"
     return annotations
 
 

@@ -76,6 +76,8 @@ class AppNamespaceArgs:
     """Controllers (external-secrets) the ExternalSecret must wait for, and be deleted before."""
     protect: bool = True
     extra_config: Mapping[str, str] = field(default_factory=dict)
+    queue_urls: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """``QUEUE_<NAME>_URL`` -> URL of each of the stack's queues (config, not secrets)."""
     credentials_rotation: int
     """Force-syncs the credentials ExternalSecrets when bumped (hand rotation)."""
     credentials_ready: Sequence[pulumi.Resource] = ()
@@ -229,6 +231,7 @@ class AppNamespace(pulumi.ComponentResource):
                 "DATABASE_NAME": args.database_name,
                 "DATABASE_SSLMODE": "verify-full",
                 "DATABASE_SSLROOTCERT": RDS_CA_FILE,
+                **args.queue_urls,
                 "PGSSLROOTCERT": RDS_CA_FILE,
                 "CACHE_HOST": args.cache_host,
                 "CACHE_PORT": pulumi.Output.from_input(args.cache_port).apply(str),

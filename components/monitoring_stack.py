@@ -29,7 +29,7 @@ from ._util import Statement, policy_document
 from .app_deployment import RELOADER_ANNOTATION
 from .elasticache import CacheSettings
 from .iam_roles import OidcProvider, service_account_role
-from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, rds_alarms
+from .monitoring.alarms import Alarm, alb_alarms, cache_alarms, queue_alarms, rds_alarms
 from .monitoring.alertmanager import (
     PAGERDUTY_ROUTING_KEY,
     RECEIVER_SECRET,
@@ -223,6 +223,8 @@ class MonitoringStackArgs:
     """The exporter login's current secret value (read only after it exists)."""
     credentials_rotation: int
     """Force-syncs the exporter's ExternalSecret when bumped."""
+    queues: Sequence[tuple[str, str, int]]
+    """(queue, dead-letter queue, max age in seconds) of each SQS queue (``Queues``)."""
     cache_node_ids: Sequence[str] = ()
     cache: CacheSettings
     """The replication group's settings (cluster mode, replicas): exporter and alarms."""
@@ -787,6 +789,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 max_allocated_gib=db.max_allocated_storage_gib,
                 max_connections=db.max_connections,
             )
+        specs += queue_alarms(a.queues)
         specs += cache_alarms(
             list(a.cache_node_ids),
             cpu_percent=t.cache_cpu_percent,

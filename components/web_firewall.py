@@ -32,16 +32,12 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
 )
 RATE_LIMIT_MINIMUM = 10
-RATE_LIMIT_MINIMUM_100_REGIONS = frozenset(
-    {"ap-south-2", "eu-south-2", "ap-southeast-4", "eu-central-2", "il-central-1"}
-)
-"""Regions where a rate-based rule's lowest limit is still 100 (AWS What's New, 2024-08-30:
-"lower rate limits ... in all commercial Regions except Hyderabad, Spain, Melbourne, Zurich,
-Tel Aviv")."""
+"""The lowest rate limit WAF accepts (WAF Developer Guide, "Rate-based rule high-level
+settings"; the API model's minimum)."""
 
 
-def rate_limit_minimum(region: str) -> int:
-    return 100 if region in RATE_LIMIT_MINIMUM_100_REGIONS else RATE_LIMIT_MINIMUM
+def acl_description(environment: str, mode: str) -> str:
+    return f"{environment} public ALB, {mode} mode"
 
 
 class FirewallSettings(Settings):
@@ -50,9 +46,8 @@ class FirewallSettings(Settings):
 
     mode: Literal["count", "block"] = "block"
     """``count``: every rule only counts (a first rollout); ``block``: rules act."""
-    rate_limit: int = Field(default=2000, le=2_000_000_000)
-    """Requests per client IP and window above which the rate rule acts (at least 10; 100 in
-    a few regions)."""
+    rate_limit: int = Field(default=2000, ge=RATE_LIMIT_MINIMUM, le=2_000_000_000)
+    """Requests per client IP and window above which the rate rule acts (WAF's minimum: 10)."""
     rate_limit_window_seconds: Literal[60, 120, 300, 600] = 300
     """The rate rule's evaluation window."""
     rate_limit_path_prefix: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9._~/-]*$")
@@ -129,7 +124,8 @@ class WebFirewall(pulumi.ComponentResource):
         acl = aws.wafv2.WebAcl(
             f"{name}-acl",
             name=f"{env}-public",
-            description=f"{env}: the public ALB ({args.settings.mode} mode)",
+            # WAF's description pattern allows no parentheses (the API refuses, not the preview)
+            description=acl_description(env, args.settings.mode),
             scope="REGIONAL",
             default_action=allow,
             rules=cast(Any, rules(args.settings)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 RDS_MEMORY_GIB = {
@@ -130,6 +131,22 @@ def cache_alarms(
                 Alarm(f"{node}-replication-lag", "AWS/ElastiCache", "ReplicationLag", dims,
                       "Maximum", "GreaterThanThreshold", 5, description="replica > 5 s behind")
             )  # fmt: skip
+    return alarms
+
+
+def queue_alarms(queues: Sequence[tuple[str, str, int]]) -> list[Alarm]:
+    """Per (queue, dead-letter queue, max age in seconds): a message in the DLQ (work that
+    failed ``maxReceives`` times), and the oldest message too old (consumers behind)."""
+    alarms: list[Alarm] = []
+    for queue, dlq, max_age in queues:
+        alarms += [
+            Alarm(f"{dlq}-not-empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                  {"QueueName": dlq}, "Maximum", "GreaterThanThreshold", 0,
+                  evaluation_periods=1, description="messages failed and were dead-lettered"),
+            Alarm(f"{queue}-oldest-message", "AWS/SQS", "ApproximateAgeOfOldestMessage",
+                  {"QueueName": queue}, "Maximum", "GreaterThanThreshold", max_age,
+                  evaluation_periods=2, description=f"oldest message older than {max_age} s"),
+        ]  # fmt: skip
     return alarms
 
 

@@ -171,6 +171,15 @@ class MetricsConfig(ConfigModel):
     SLO's bound must be one of them."""
 
 
+class QueueAccess(ConfigModel):
+    """A workload's queues, by their names under the stack file's ``queues``."""
+
+    send: tuple[str, ...] = ()
+    """Queues it sends messages to."""
+    consume: tuple[str, ...] = ()
+    """Queues it receives and deletes messages from."""
+
+
 class LatencyObjective(ConfigModel):
     """``percent`` of requests served within ``thresholdSeconds`` (p95 under 500 ms:
     ``{thresholdSeconds: 0.5, percent: 95}``)."""
@@ -273,6 +282,10 @@ class WorkloadConfig(ConfigModel):
 
     slo: SloConfig | None = None
     """Service level objectives (http workloads that are scraped)."""
+
+    queues: QueueAccess | None = None
+    """The stack's ``queues`` this workload sends to and consumes from (its role gets exactly
+    those actions on exactly those queues)."""
 
     allow_from: tuple[str, ...] = ()
     """Workloads that may call this one on its port (NetworkPolicies in both directions)."""
@@ -508,11 +521,9 @@ class IngressConfig(ConfigModel):
     def _one_firewall(self) -> IngressConfig:
         if self.waf is not None and self.waf_acl_arn is not None:
             raise ValueError("set waf (a web ACL the program makes) or wafAclArn, not both")
+        if self.waf is not None and not self.enabled:
+            raise ValueError("waf needs an enabled ingress (there is no ALB to protect)")
         return self
-
-    @property
-    def has_firewall(self) -> bool:
-        return self.waf is not None or self.waf_acl_arn is not None
 
     @model_validator(mode="after")
     def _certificate(self) -> IngressConfig:

@@ -43,6 +43,9 @@ class CostConfig(ConfigModel):
     requests_per_month_millions: float = Field(default=50.0, ge=0)
     """Millions of requests a month through the public ALB (the WAF inspects each)."""
 
+    queue_requests_per_month_millions: float = Field(default=10.0, ge=0)
+    """Millions of SQS requests a month (sends, receives, deletes; each 64 KiB counts once)."""
+
     alb_lcu: float = Field(default=5.0, ge=0)
     """Average load-balancer capacity units per ALB."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from components.log_shipping import LoggingSettings
+from components.queues import QueueSettings
 from components.regions import COMMERCIAL_REGIONS
 from components.tracing import TracingSettings
-from components.web_firewall import rate_limit_minimum
 
 from .addons import AddonsConfig
 from .apps import AppsConfig
@@ -75,6 +75,11 @@ class StackConfig(ConfigModel):
     tracing: TracingSettings = TracingSettings()
     """OpenTelemetry traces to AWS X-Ray."""
 
+    queues: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,40}$")], QueueSettings
+    ] = Field(default_factory=dict)
+    """SQS queues by name, each with a dead-letter queue (``components/queues.py``)."""
+
     backups: BackupsConfig = BackupsConfig()
     """Backups and disaster recovery."""
 
@@ -82,13 +87,19 @@ class StackConfig(ConfigModel):
     """Usage assumptions for the plan's monthly cost estimate."""
 
     @model_validator(mode="after")
-    def _rate_limit_minimum(self) -> StackConfig:
-        waf = self.apps.ingress.waf
-        if waf is not None and waf.rate_limit < rate_limit_minimum(self.region):
-            raise ValueError(
-                f"apps.ingress.waf.rateLimit {waf.rate_limit} is below the WAF minimum of "
-                f"{rate_limit_minimum(self.region)} requests per window in {self.region}"
-            )
+    def _declared_queues(self) -> StackConfig:
+        for name, workload in self.apps.workloads.items():
+            access = workload.queues
+            if access is None:
+                continue
+            for kind, queues in (("send", access.send), ("consume", access.consume)):
+                unknown = sorted(set(queues) - set(self.queues))
+                declared = ", ".join(sorted(self.queues)) or "none"
+                if unknown:
+                    raise ValueError(
+                        f"apps.workloads.{name}.queues.{kind}: {', '.join(unknown)} not "
+                        f"declared under queues; declared: {declared}"
+                    )
         return self
 
     @field_validator("region")

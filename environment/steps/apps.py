@@ -4,6 +4,7 @@ public ALB."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -11,6 +12,7 @@ from components.app_deployment import AppDeployment, AppDeploymentArgs, Workload
 from components.app_ingress import PublicIngress, PublicIngressArgs, Route
 from components.app_namespace import AppNamespace, AppNamespaceArgs
 from components.database_roles import app_role
+from components.queues import env_name
 from components.web_firewall import WebFirewall, WebFirewallArgs
 
 from ..config.apps import WorkloadConfig
@@ -49,6 +51,11 @@ def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
             database_secrets={w: roles.secret_names[app_role(w)] for w in apps.workloads},
             credentials_rotation=db.credentials_rotation,
             credentials_ready=[*roles.secret_versions, roles.job],
+            queue_urls=(
+                {env_name(q): queue.url for q, queue in stores.queues.queues.items()}
+                if stores.queues
+                else {}
+            ),
             kubernetes_version=ctx.cfg.cluster.kubernetes_version,
             cache_host=cache.endpoint,
             cache_port=cache.port,
@@ -168,7 +175,7 @@ def app_deployments(
         ]
         made[name] = AppDeployment(
             f"{ctx.env}-app-{name}",
-            _deployment_args(ctx, net, platform, namespace, name, workload)
+            _deployment_args(ctx, net, platform, stores, namespace, name, workload)
             # the namespace baseline, and its login role exists before its pods start
             .with_depends_on([namespace, stores.roles.job, *migrations]),
             opts=ctx.aws_opts,
@@ -176,10 +183,22 @@ def app_deployments(
     return made
 
 
+def _queue_grants(stores: Data, workload: WorkloadConfig) -> dict[str, Any]:
+    """The workload's queues (``queues.send`` / ``queues.consume``) as IAM grants."""
+    access, queues = workload.queues, stores.queues
+    if access is None or queues is None:
+        return {}
+    grants = [(queues.queues[q].arn, "send") for q in access.send] + [
+        (queues.queues[q].arn, "consume") for q in access.consume
+    ]
+    return {"queue_grants": grants, "queue_key_arn": queues.key_arn}
+
+
 def _deployment_args(
     ctx: Context,
     net: Network,
     platform: Platform,
+    stores: Data,
     namespace: AppNamespace,
     name: str,
     workload: WorkloadConfig,
@@ -197,6 +216,7 @@ def _deployment_args(
         data_subnet_cidrs=[str(c) for c in net.subnets.database],
         app_bucket_arn=namespace.data_bucket.arn,
         app_bucket_key_arn=namespace.data_key.arn,
+        **_queue_grants(stores, workload),
         zone_spread=apps.zone_spread,
         callers=workload.allow_from,
         callees={

@@ -15,6 +15,7 @@ from components.database_roles import (
 )
 from components.elasticache import ElastiCache, ElastiCacheArgs
 from components.live import live_database_name
+from components.queues import Queues, QueuesArgs
 from components.rds_postgres import RdsPostgres, RdsPostgresArgs
 
 from ..config import replacements
@@ -28,12 +29,20 @@ class Data:
     database: RdsPostgres
     cache: ElastiCache
     roles: DatabaseRoles
+    queues: Queues | None
 
 
 def data(ctx: Context, net: Network, platform: Platform) -> Data:
     database = _database(ctx, net, platform)
     cache = _cache(ctx, net, platform)
-    return Data(database, cache, _roles(ctx, net, platform, database))
+    queues = None
+    if ctx.cfg.queues:
+        queues = Queues(
+            f"{ctx.env}-queues",
+            QueuesArgs(environment=ctx.env, queues=ctx.cfg.queues, protect=ctx.protect),
+            opts=ctx.aws_opts,
+        )
+    return Data(database, cache, _roles(ctx, net, platform, database), queues)
 
 
 def _database(ctx: Context, net: Network, platform: Platform) -> RdsPostgres:

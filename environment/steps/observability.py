@@ -128,6 +128,10 @@ def observability(
             database_secret=roles.secret_names[MONITORING_ROLE],
             database_credentials_ready=[*roles.secret_versions, roles.job],
             credentials_rotation=ctx.cfg.database.credentials_rotation,
+            queues=[
+                (q.name, q.dlq_name, q.settings.max_age_seconds)
+                for q in (stores.queues.queues.values() if stores.queues else [])
+            ],
             cache_node_ids=cache.node_ids,
             cache=ctx.cfg.cache,
             cache_host=cache.endpoint,

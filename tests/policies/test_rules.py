@@ -216,6 +216,21 @@ def one(type_: str, props: dict[str, Any]) -> Callable[[], list[Resource]]:
     return lambda: [r(type_, "x", props)]
 
 
+SQS_T = "aws:sqs/queue:Queue"
+
+
+def sqs_pair(*, encrypted: bool = True) -> list[Resource]:
+    """A queue and its dead-letter queue (which needs no redrive policy of its own)."""
+    key = {"kmsMasterKeyId": KEY} if encrypted else {}
+    dlq = "arn:aws:sqs:us-east-1:1:jobs-dlq"
+    return [
+        r(SQS_T, "jobs-dlq", {"name": "jobs-dlq", **key}),
+        r(SQS_T, "jobs", {"name": "jobs", **key,
+                          "redrivePolicy": json.dumps({"deadLetterTargetArn": dlq,
+                                                       "maxReceiveCount": 5})}),
+    ]  # fmt: skip
+
+
 RDS_T = "aws:rds/instance:Instance"
 EKS_T = "eks:index:Cluster"
 SG_T = "aws:ec2/securityGroup:SecurityGroup"
@@ -276,6 +291,13 @@ CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]
          "alb.ingress.kubernetes.io/wafv2-acl-arn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/p/1"}}}),
      one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "public", "annotations": {
          "alb.ingress.kubernetes.io/scheme": "internet-facing"}}})),
+    ("kubernetes-public-ingress-waf",
+     one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "internal", "annotations": {
+         "alb.ingress.kubernetes.io/scheme": "internal",
+         "alb.ingress.kubernetes.io/wafv2-acl-arn": "none"}}}),
+     one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "public", "annotations": {
+         "alb.ingress.kubernetes.io/scheme": "internet-facing",
+         "alb.ingress.kubernetes.io/wafv2-acl-arn": "none"}}})),
     ("aws-elasticache-replication-group-encrypted",
      one("aws:elasticache/replicationGroup:ReplicationGroup", CACHE),
      one("aws:elasticache/replicationGroup:ReplicationGroup", {**CACHE, "atRestEncryptionEnabled": False})),
@@ -301,6 +323,10 @@ CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]
     ("aws-ec2-launch-template-imdsv2",
      one("aws:ec2/launchTemplate:LaunchTemplate", {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 2}}),
      one("aws:ec2/launchTemplate:LaunchTemplate", {"metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 2}})),
+    ("aws-sqs-queue-encrypted-with-dlq", lambda: sqs_pair(),
+     lambda: [r(SQS_T, "jobs", {"name": "jobs", "kmsMasterKeyId": KEY})]),
+    ("aws-sqs-queue-encrypted-with-dlq", lambda: sqs_pair(),
+     lambda: sqs_pair(encrypted=False)),
     ("aws-ec2-nat-gateway-count", lambda: [r("aws:ec2/natGateway:NatGateway", "n1", {})],
      lambda: [r("aws:ec2/natGateway:NatGateway", "n1", {}), r("aws:ec2/natGateway:NatGateway", "n2", {})]),
     ("aws-iam-policy-no-wildcard-actions",

@@ -233,6 +233,11 @@ def _access_key(
     }
 
 
+def _sqs_queue(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
+    name = physical_name(args)
+    return {"url": f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{name}"}
+
+
 def _random_id(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
     length = int(args.inputs.get("byteLength") or 4)
     hex_ = digest(args.name, length=2 * length)
@@ -252,6 +257,7 @@ OUTPUTS: dict[str, OutputRule] = {
     "pulumi:providers:aws": _aws_provider,
     "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:iam/accessKey:AccessKey": _access_key,
+    "aws:sqs/queue:Queue": _sqs_queue,
 }
 """Per-type output rules, merged over the generic ones."""
 

@@ -669,6 +669,10 @@ def _telemetry(pricer: _Pricer) -> None:
         )
 
 
+WAF_LOG_RECORD_KIB = 1.2
+"""A WAF log record (JSON, headers included) is about 1-1.5 KiB."""
+
+
 def _firewalls(pricer: _Pricer) -> None:
     """Each web ACL: its monthly fee, one fee per rule, and the requests it inspects."""
     for acl in pricer.graph.of_type("aws:wafv2/webAcl:WebAcl"):
@@ -686,6 +690,31 @@ def _firewalls(pricer: _Pricer) -> None:
             requests * p.WAF_PER_MILLION_REQUESTS,
             f"{requests:g} M requests/month (cost.requestsPerMonthMillions)",
         )
+        gib = requests * 1_000_000 * WAF_LOG_RECORD_KIB / 2**20
+        pricer.fixed(
+            acl,
+            "WAF logs",
+            gib * p.CLOUDWATCH_VENDED_LOGS_PER_GIB,
+            f"~{gib:,.0f} GiB/month: one ~{WAF_LOG_RECORD_KIB:g} KiB record per request",
+        )
+
+
+def _queues(pricer: _Pricer) -> None:
+    """SQS requests from the usage assumption, after the free tier (FIFO priced if any queue
+    is FIFO)."""
+    queues = pricer.graph.of_type("aws:sqs/queue:Queue")
+    if not queues:
+        return
+    fifo = any(q.inputs.get("fifoQueue") for q in queues)
+    price = p.SQS_PER_MILLION_FIFO_REQUESTS if fifo else p.SQS_PER_MILLION_REQUESTS
+    requests = pricer.usage.queue_requests_per_month_millions * 1_000_000
+    billed = max(requests - p.SQS_FREE_REQUESTS_PER_MONTH, 0)
+    pricer.assumption(
+        "SQS requests",
+        billed / 1_000_000 * price,
+        f"{requests / 1e6:g} M requests/month over {len(queues)} queues, the first million "
+        "free (cost.queueRequestsPerMonthMillions)",
+    )
 
 
 AREAS: tuple[Callable[[_Pricer], None], ...] = (
@@ -701,6 +730,7 @@ AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _Pricer.dumps,
     _telemetry,
     _firewalls,
+    _queues,
 )
 """The pricing table: each area prices the resources of its types, in this order."""
 

@@ -141,7 +141,13 @@ WAF_WEB_ACL_MONTH = 5.00
 WAF_RULE_MONTH = 1.00
 """Per rule (a managed rule group counts as one) and month."""
 WAF_PER_MILLION_REQUESTS = 0.60
+CLOUDWATCH_VENDED_LOGS_PER_GIB = 0.50
+"""Vended logs (WAF, VPC flow logs) into CloudWatch Logs, first 10 TB tier."""
 SNS_PER_MILLION_PUBLISHES = 0.50
+SQS_PER_MILLION_REQUESTS = 0.40
+"""Standard queues; FIFO $0.50. The first million requests a month are free."""
+SQS_PER_MILLION_FIFO_REQUESTS = 0.50
+SQS_FREE_REQUESTS_PER_MONTH = 1_000_000
 SES_PER_1000_EMAILS = 0.10
 CLOUDWATCH_ALARM_MONTH = 0.10
 KMS_KEY_MONTH = 1.00

@@ -13,7 +13,7 @@ def check(r: Subject) -> list[str]:
     annotations = known(lambda: dict(meta.get("annotations") or {}), default=None)
     if annotations is None or annotations.get(SCHEME) != "internet-facing":
         return []  # internal, or not known yet in a preview
-    if annotations.get(WAF):
+    if annotations.get(WAF) not in (None, "", "none"):
         return []
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', r.name)}"
     return [f"internet-facing Ingress {name} has no WAF web ACL ({WAF})"]
