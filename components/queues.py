@@ -25,7 +25,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ._util import Statement
 from .kms import customer_managed_key
@@ -48,14 +48,24 @@ class QueueSettings(Settings):
 
     visibility_timeout_seconds: int = Field(default=300, ge=0, le=43_200)
     """How long a received message stays hidden (longer than the slowest job's run)."""
-    retention_days: int = Field(default=4, ge=1, le=14)
-    """Days an unconsumed message is kept."""
+    retention_days: int = Field(default=4, ge=1, le=13)
+    """Days an unconsumed message is kept (below the dead-letter queue's 14: a message keeps
+    its enqueue time when it is dead-lettered)."""
     max_receives: int = Field(default=5, ge=1, le=1000)
     """Receives before a message moves to the dead-letter queue."""
     max_age_seconds: int = Field(default=900, ge=60)
     """The oldest message's age that alarms (the consumers are behind)."""
     fifo: bool = False
     """A FIFO queue (ordered, exactly-once per message group); its name ends in ``.fifo``."""
+
+    @model_validator(mode="after")
+    def _age_within_retention(self) -> QueueSettings:
+        if self.max_age_seconds >= self.retention_days * 86_400:
+            raise ValueError(
+                f"maxAgeSeconds {self.max_age_seconds} is not below the retention "
+                f"({self.retention_days} days): the alarm could never fire"
+            )
+        return self
 
 
 def queue_name(environment: str, name: str, settings: QueueSettings, *, dlq: bool = False) -> str:
@@ -95,12 +105,14 @@ def access_statements(grants: Sequence[tuple[str, Access]], key_arn: str) -> lis
              "Resource": consume}
         )  # fmt: skip
     if statements:
+        region = key_arn.split(":")[3]
         statements.append(
             {
                 "Sid": "QueueKeyViaSqs",
                 "Effect": "Allow",
                 "Action": ["kms:GenerateDataKey", "kms:Decrypt"] if send else ["kms:Decrypt"],
                 "Resource": key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{region}.amazonaws.com"}},
             }
         )
     return statements

@@ -86,6 +86,17 @@ class StackConfig(ConfigModel):
     cost: CostConfig = CostConfig()
     """Usage assumptions for the plan's monthly cost estimate."""
 
+    @field_validator("queues")
+    @classmethod
+    def _queue_names(cls, queues: dict[str, QueueSettings]) -> dict[str, QueueSettings]:
+        for name in queues:
+            if name.endswith("-dlq"):
+                raise ValueError(
+                    f"{name!r}: a queue name may not end in -dlq (each queue's dead-letter "
+                    "queue is <name>-dlq)"
+                )
+        return queues
+
     @model_validator(mode="after")
     def _declared_queues(self) -> StackConfig:
         for name, workload in self.apps.workloads.items():

@@ -56,6 +56,9 @@ def test_each_workload_holds_exactly_its_queues_actions(marketplace: PlanResult)
     assert consumer["ConsumeQueues"]["Action"] == list(CONSUME_ACTIONS)
     assert "sqs:SendMessage" not in consumer["ConsumeQueues"]["Action"]
     assert consumer["QueueKeyViaSqs"]["Action"] == ["kms:Decrypt"]
+    assert consumer["QueueKeyViaSqs"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "sqs.us-west-2.amazonaws.com"}
+    }
     # a workload without queues gets no queue action
     assert marketplace.graph.named(
         "marketplace-app-search-role", "aws:iam/role:Role"
@@ -98,3 +101,22 @@ def test_a_queue_a_workload_names_must_be_declared() -> None:
     assert "apps.workloads.worker.queues.consume: emails not declared under queues" in (
         result.error
     )
+
+
+@pytest.mark.parametrize(
+    ("queues", "fragments"),
+    [
+        ({"jobs": {}, "jobs-dlq": {}}, ["platform:queues", "may not end in -dlq"]),
+        ({"jobs": {"retentionDays": 14}}, ["platform:queues.jobs.retentionDays",
+                                           "less than or equal to 13"]),
+        ({"jobs": {"maxAgeSeconds": 2_000_000}}, ["platform:queues.jobs",
+                                                  "the alarm could never fire"]),
+    ],
+)  # fmt: skip
+def test_bad_queue_config(queues: dict[str, Any], fragments: list[str]) -> None:
+    config = stack_config("production")
+    config["platform:queues"] = queues
+    result = run_stack_config(config, "production")
+    assert result.error is not None
+    for fragment in fragments:
+        assert fragment in result.error, result.error

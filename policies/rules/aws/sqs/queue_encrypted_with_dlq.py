@@ -28,7 +28,10 @@ def check(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterator[tupl
     all_known = all(r is not None for r in redrives.values())
     for queue in queues:
         props = queue.props
-        if not props.get("kmsMasterKeyId") and props.get("sqsManagedSseEnabled") is not True:
+        # an unknown key (created in the same preview) counts as set
+        kms = known(lambda p=props: p.get("kmsMasterKeyId"), default="(unknown)")
+        sse = known(lambda p=props: p.get("sqsManagedSseEnabled"), default=True)
+        if not kms and sse is not True:
             yield f"queue {queue.name} is not encrypted", queue.urn
         if redrives[queue.urn] or not all_known:
             continue  # it has one, or which queues are dead-letter queues is not known yet
