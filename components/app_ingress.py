@@ -34,7 +34,7 @@ class PublicIngressArgs:
     environment: str
     namespace: str
     routes: Sequence[Route]
-    certificate_arns: Sequence[str]
+    certificate_arns: Sequence[pulumi.Input[str]]
     access_log_bucket: pulumi.Input[str]
     k8s_provider: k8s.Provider
     ssl_policy: str
@@ -78,7 +78,10 @@ def ingress_rules(routes: Sequence[Route]) -> list[dict[str, Any]]:
 
 
 def ingress_annotations(
-    args: PublicIngressArgs, access_log_bucket: str, waf_acl_arn: str | None
+    args: PublicIngressArgs,
+    access_log_bucket: str,
+    waf_acl_arn: str | None,
+    certificate_arns: Sequence[str],
 ) -> dict[str, str]:
     annotations = {
         "alb.ingress.kubernetes.io/group.name": args.environment,
@@ -87,7 +90,7 @@ def ingress_annotations(
         "alb.ingress.kubernetes.io/load-balancer-name": load_balancer_name(args.environment),
         "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
         "alb.ingress.kubernetes.io/ssl-redirect": "443",
-        "alb.ingress.kubernetes.io/certificate-arn": ",".join(args.certificate_arns),
+        "alb.ingress.kubernetes.io/certificate-arn": ",".join(certificate_arns),
         "alb.ingress.kubernetes.io/ssl-policy": args.ssl_policy,
         "alb.ingress.kubernetes.io/backend-protocol": "HTTP",
         "alb.ingress.kubernetes.io/load-balancer-attributes": ",".join(
@@ -128,9 +131,9 @@ class PublicIngress(pulumi.ComponentResource):
             metadata={
                 "name": "public",
                 "namespace": args.namespace,
-                "annotations": pulumi.Output.all(args.access_log_bucket, args.waf_acl_arn).apply(
-                    lambda v: ingress_annotations(args, v[0], v[1])
-                ),
+                "annotations": pulumi.Output.all(
+                    args.access_log_bucket, args.waf_acl_arn, *args.certificate_arns
+                ).apply(lambda v: ingress_annotations(args, v[0], v[1], v[2:])),
             },
             spec=spec,
             opts=pulumi.ResourceOptions(

@@ -47,7 +47,11 @@ def test_one_alb_for_every_public_workload(product: PlanResult) -> None:
     )
     assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
     arns = annotations["alb.ingress.kubernetes.io/certificate-arn"].split(",")
-    assert arns == list(cfg.apps.ingress.certificate_arns)
+    if cfg.apps.ingress.certificate_arns:
+        assert arns == list(cfg.apps.ingress.certificate_arns)
+    else:  # issued in the hosted zone: the validated certificates
+        validated = product.graph.of_type("aws:acm/certificateValidation:CertificateValidation")
+        assert arns == [v.outputs["certificateArn"] for v in validated]
     assert set(ingress["spec"]["tls"][0]["hosts"]) == set(cfg.apps.ingress.hosts)
 
 

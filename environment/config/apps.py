@@ -489,6 +489,19 @@ class RouteConfig(ConfigModel):
         return paths
 
 
+class HostedZone(ConfigModel):
+    """A Route 53 public hosted zone."""
+
+    id: str = Field(pattern=r"^Z[0-9A-Z]{1,32}$")
+    """Its id (``Z0123456789ABCDEFGHIJ``)."""
+    domain: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    """Its domain (``example.com``)."""
+
+    def holds(self, host: str) -> bool:
+        bare = host.removeprefix("*.")
+        return bare == self.domain or bare.endswith(f".{self.domain}")
+
+
 class IngressConfig(ConfigModel):
     """The stack's one internet-facing ALB (an IngressGroup), HTTPS only, for every public
     workload: routes by host and path prefix, one certificate per host family (SNI)."""
@@ -496,7 +509,11 @@ class IngressConfig(ConfigModel):
     enabled: bool = True
     """Create the ALB."""
     certificate_arns: tuple[str, ...] = ()
-    """ACM certificates (SNI); the first is the default. Required when enabled."""
+    """ACM certificates (SNI); the first is the default. Given, they win over
+    ``hostedZone``."""
+    hosted_zone: HostedZone | None = None
+    """A Route 53 zone holding every host: the program requests and DNS-validates ACM
+    certificates for them (when ``certificateArns`` is empty)."""
     routes: tuple[RouteConfig, ...] = ()
     """Host/path -> public workload."""
     waf_acl_arn: str | None = Field(default=None, pattern=WAF_ARN)
@@ -527,8 +544,18 @@ class IngressConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _certificate(self) -> IngressConfig:
-        if self.enabled and not self.certificate_arns:
-            raise ValueError("an enabled ingress needs certificateArns (HTTPS only)")
+        if self.enabled and not self.certificate_arns and self.hosted_zone is None:
+            raise ValueError(
+                "an enabled ingress needs certificateArns or a hostedZone to issue them in "
+                "(HTTPS only)"
+            )
+        if self.hosted_zone is not None and not self.certificate_arns:
+            outside = [h for h in self.hosts if not self.hosted_zone.holds(h)]
+            if outside:
+                raise ValueError(
+                    f"hostedZone {self.hosted_zone.domain} does not hold {', '.join(outside)}: "
+                    "certificates are validated in that zone"
+                )
         if self.enabled and not self.routes:
             raise ValueError("an enabled ingress needs routes")
         seen: dict[tuple[str, str], int] = {}

@@ -11,6 +11,7 @@ import pulumi
 from components.app_deployment import AppDeployment, AppDeploymentArgs, WorkloadSpec
 from components.app_ingress import PublicIngress, PublicIngressArgs, Route
 from components.app_namespace import AppNamespace, AppNamespaceArgs
+from components.certificates import Certificates, CertificatesArgs
 from components.database_roles import app_role
 from components.queues import env_name
 from components.web_firewall import WebFirewall, WebFirewallArgs
@@ -88,7 +89,7 @@ def _public(
                 Route(r.hosts, r.paths, r.workload, apps.workloads[r.workload].port)
                 for r in apps.ingress.routes
             ],
-            certificate_arns=apps.ingress.certificate_arns,
+            certificate_arns=_certificates(ctx),
             access_log_bucket=namespace.access_log_bucket.bucket,
             k8s_provider=platform.cluster.k8s_provider,
             ssl_policy=apps.ingress.ssl_policy,
@@ -97,6 +98,20 @@ def _public(
             depends_on=[deployments[r.workload] for r in apps.ingress.routes],
         ),
         opts=ctx.aws_opts,
+    )
+
+
+def _certificates(ctx: Context) -> list[pulumi.Input[str]]:
+    """The ALB's certificates: the given ARNs, or ones issued in the hosted zone."""
+    ingress = ctx.cfg.apps.ingress
+    if ingress.certificate_arns or ingress.hosted_zone is None:
+        return list(ingress.certificate_arns)
+    return list(
+        Certificates(
+            f"{ctx.env}-certificates",
+            CertificatesArgs(hosts=ingress.hosts, zone_id=ingress.hosted_zone.id),
+            opts=ctx.aws_opts,
+        ).arns
     )
 
 

@@ -233,6 +233,31 @@ def _access_key(
     }
 
 
+def _certificate(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    names = [args.inputs.get("domainName"), *(args.inputs.get("subjectAlternativeNames") or [])]
+    bases = [str(name).removeprefix("*.") for name in names if name]
+    return {
+        "arn": ctx.arn("acm", f"certificate/{_uuid(args.name)}"),
+        "domainValidationOptions": [
+            {
+                "domainName": name,
+                "resourceRecordName": f"_{digest(base)}.{base}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{digest('v', base)}.acm-validations.aws.",
+            }
+            for name, base in zip([n for n in names if n], bases, strict=True)
+        ],
+    }
+
+
+def _route53_record(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    return {"fqdn": str(args.inputs.get("name", "")).rstrip(".")}
+
+
 def _sqs_queue(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
     name = physical_name(args)
     return {"url": f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{name}"}
@@ -258,6 +283,8 @@ OUTPUTS: dict[str, OutputRule] = {
     "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:iam/accessKey:AccessKey": _access_key,
     "aws:sqs/queue:Queue": _sqs_queue,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:route53/record:Record": _route53_record,
 }
 """Per-type output rules, merged over the generic ones."""
 
