@@ -35,8 +35,12 @@ def _option_for(
 
 
 def validation_names(hosts: Sequence[str]) -> list[str]:
-    """One DNS record per name, a wildcard sharing its base's (``*.a.com`` and ``a.com``)."""
-    return sorted({h.removeprefix("*.") for h in hosts})
+    """One name per DNS record: a wildcard and its base share one (``*.a.com`` and
+    ``a.com``); the name kept is one the certificate holds (the base if it has it)."""
+    by_base: dict[str, str] = {}
+    for host in sorted(set(hosts), key=lambda h: h.startswith("*.")):
+        by_base.setdefault(host.removeprefix("*."), host)
+    return sorted(by_base.values())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +77,7 @@ class Certificates(pulumi.ComponentResource):
                 )
                 records.append(
                     aws.route53.Record(
-                        f"{name}-{index}-{host}",
+                        f"{name}-{index}-{host.replace('*', 'wildcard')}",
                         zone_id=args.zone_id,
                         name=option.resource_record_name,
                         type=option.resource_record_type,

@@ -50,6 +50,8 @@ def test_names_are_batched_and_wildcards_share_their_base() -> None:
     assert validation_names(["*.example.com", "example.com", "api.example.com"]) == [
         "api.example.com", "example.com"
     ]  # fmt: skip
+    # a wildcard alone keeps its own name: the validation option is looked up by it
+    assert validation_names(["*.example.com"]) == ["*.example.com"]
 
 
 @pytest.mark.parametrize(
