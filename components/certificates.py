@@ -1,11 +1,13 @@
 """Certificates: ACM certificates for the public hosts, issued and DNS-validated in a Route 53
 hosted zone by the program.
 
-One certificate per ten hosts (ACM's default quota of names per certificate), the first host
-its domain and the rest subject alternative names; a CNAME per name in the zone (a wildcard
-and its base share one); ``CertificateValidation`` waits until ACM has issued them. The ALB
-takes the validated ARNs, so a listener never gets a pending certificate. A renamed host set
-makes a new certificate first and deletes the old one after the listener moved.
+One certificate per host (the ALB serves each by SNI), each with its validation CNAME in the
+zone; ``CertificateValidation`` waits until ACM has issued it, and the ALB takes only validated
+ARNs. Resources are named by host, so adding or removing a host never moves another host's
+certificate or record (no replacement, no record deleted under a live certificate, whose
+renewal needs it). A renamed host gets a new certificate first; the old one is deleted at the
+end of the update, once the Ingress names the new one (ACM refuses while the listener still
+uses it, and the provider retries for 20 minutes: the LB controller must be running).
 """
 
 from __future__ import annotations
@@ -17,30 +19,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-NAMES_PER_CERTIFICATE = 10
-
-
-def batches(hosts: Sequence[str]) -> list[list[str]]:
-    ordered = sorted(set(hosts))
-    return [
-        ordered[i : i + NAMES_PER_CERTIFICATE]
-        for i in range(0, len(ordered), NAMES_PER_CERTIFICATE)
-    ]
+CERTIFICATES_PER_ALB = 25
+"""The ALB's default quota of certificates per listener (raisable)."""
 
 
 def _option_for(
     host: str, options: list[aws.acm.outputs.CertificateDomainValidationOption]
 ) -> aws.acm.outputs.CertificateDomainValidationOption:
-    return next(o for o in options if o.domain_name == host)
-
-
-def validation_names(hosts: Sequence[str]) -> list[str]:
-    """One name per DNS record: a wildcard and its base share one (``*.a.com`` and
-    ``a.com``); the name kept is one the certificate holds (the base if it has it)."""
-    by_base: dict[str, str] = {}
-    for host in sorted(set(hosts), key=lambda h: h.startswith("*.")):
-        by_base.setdefault(host.removeprefix("*."), host)
-    return sorted(by_base.values())
+    for option in options:
+        if option.domain_name == host:
+            return option
+    raise ValueError(f"ACM returned no DNS validation option for {host}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +40,7 @@ class CertificatesArgs:
 
 
 class Certificates(pulumi.ComponentResource):
-    """Validated ACM certificates covering every host."""
+    """A validated ACM certificate per host."""
 
     arns: list[pulumi.Output[str]]
 
@@ -61,37 +50,30 @@ class Certificates(pulumi.ComponentResource):
         super().__init__("platform:components:Certificates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.arns = []
-        for index, hosts in enumerate(batches(args.hosts)):
+        for host in sorted(set(args.hosts)):
             certificate = aws.acm.Certificate(
-                f"{name}-{index}",
-                domain_name=hosts[0],
-                subject_alternative_names=hosts[1:],
+                f"{name}-{host}",
+                domain_name=host,
                 validation_method="DNS",
                 key_algorithm="EC_prime256v1",
                 opts=child,
             )
-            records = []
-            for host in validation_names(hosts):
-                option = certificate.domain_validation_options.apply(
-                    functools.partial(_option_for, host)
-                )
-                records.append(
-                    aws.route53.Record(
-                        f"{name}-{index}-{host.replace('*', 'wildcard')}",
-                        zone_id=args.zone_id,
-                        name=option.resource_record_name,
-                        type=option.resource_record_type,
-                        records=[option.resource_record_value],
-                        ttl=300,
-                        # the same name's record of an earlier certificate (ACM reuses it)
-                        allow_overwrite=True,
-                        opts=child,
-                    )
-                )
+            option = certificate.domain_validation_options.apply(
+                functools.partial(_option_for, host)
+            )
+            record = aws.route53.Record(
+                f"{name}-{host}",
+                zone_id=args.zone_id,
+                name=option.resource_record_name,
+                type=option.resource_record_type,
+                records=[option.resource_record_value],
+                ttl=300,
+                opts=child,
+            )
             validation = aws.acm.CertificateValidation(
-                f"{name}-{index}",
+                f"{name}-{host}",
                 certificate_arn=certificate.arn,
-                validation_record_fqdns=[r.fqdn for r in records],
+                validation_record_fqdns=[record.fqdn],
                 opts=child,
             )
             self.arns.append(validation.certificate_arn)

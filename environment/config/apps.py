@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from components._util import rolling_surge
 from components.app_deployment import Autoscaling
 from components.app_namespace import Quota
+from components.certificates import CERTIFICATES_PER_ALB
 from components.modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 from components.web_firewall import FirewallSettings
 
@@ -498,8 +499,8 @@ class HostedZone(ConfigModel):
     """Its domain (``example.com``)."""
 
     def holds(self, host: str) -> bool:
-        bare = host.removeprefix("*.")
-        return bare == self.domain or bare.endswith(f".{self.domain}")
+        """Under the zone's domain (a delegated subdomain is not detected here)."""
+        return host == self.domain or host.endswith(f".{self.domain}")
 
 
 class IngressConfig(ConfigModel):
@@ -550,6 +551,12 @@ class IngressConfig(ConfigModel):
                 "(HTTPS only)"
             )
         if self.hosted_zone is not None and not self.certificate_arns:
+            if len(self.hosts) > CERTIFICATES_PER_ALB:
+                raise ValueError(
+                    f"{len(self.hosts)} hosts need {len(self.hosts)} certificates: above the "
+                    f"ALB's {CERTIFICATES_PER_ALB} per listener (raise the quota and give "
+                    "certificateArns)"
+                )
             outside = [h for h in self.hosts if not self.hosted_zone.holds(h)]
             if outside:
                 raise ValueError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from components.certificates import batches, validation_names
 from tests.conftest import EXAMPLES, planned, run_stack_config, stack_config
 from tools.offline.harness import PlanResult
 
@@ -44,14 +43,25 @@ def test_a_given_arn_wins(production: PlanResult) -> None:
     assert production.graph.of_type("aws:acm/certificate:Certificate") == []
 
 
-def test_names_are_batched_and_wildcards_share_their_base() -> None:
-    hosts = [f"h{i}.example.com" for i in range(12)]
-    assert [len(b) for b in batches(hosts)] == [10, 2]
-    assert validation_names(["*.example.com", "example.com", "api.example.com"]) == [
-        "api.example.com", "example.com"
-    ]  # fmt: skip
-    # a wildcard alone keeps its own name: the validation option is looked up by it
-    assert validation_names(["*.example.com"]) == ["*.example.com"]
+def test_adding_a_host_moves_nothing(production: PlanResult) -> None:
+    """Resources are named by host: a new host adds its own certificate and record, and no
+    other host's is replaced or deleted (a deleted record would break a renewal)."""
+    config = stack_config("production")
+    ingress = config["platform:apps"]["ingress"]
+    ingress.pop("certificateArns")
+    ingress["hostedZone"] = {"id": "Z0123456789ABCDEFGHIJ", "domain": "example.com"}
+    before = run_stack_config(config, "production")
+    ingress["routes"].append({"hosts": ["a.example.com"], "workload": "api"})
+    after = run_stack_config(config, "production")
+    assert before.error is None, before.error
+    assert after.error is None, after.error
+
+    def urns(plan: PlanResult) -> set[str]:
+        kinds = ("aws:acm/certificate:Certificate", "aws:route53/record:Record")
+        return {r.urn for kind in kinds for r in plan.graph.of_type(kind)}
+
+    assert urns(before) < urns(after)
+    assert len(urns(after) - urns(before)) == 2
 
 
 @pytest.mark.parametrize(
