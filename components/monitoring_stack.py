@@ -24,7 +24,7 @@ import yaml
 from pydantic import Field
 
 from . import versions
-from ._shared import external_secret
+from ._shared import chart_release, external_secret, pod_security_namespace
 from ._util import Statement, policy_document
 from .app_deployment import RELOADER_ANNOTATION
 from .elasticache import CacheSettings
@@ -36,9 +36,9 @@ from .monitoring.alertmanager import (
     SLACK_WEBHOOK,
     SMTP_PASSWORD,
     Email,
+    HeartbeatTopic,
     alertmanager_config,
 )
-from .monitoring.alertmanager import Heartbeat as AmHeartbeat
 from .monitoring.delivery import (
     Heartbeat,
     SmtpLogin,
@@ -300,20 +300,11 @@ class MonitoringStack(pulumi.ComponentResource):
     # --- Kubernetes --------------------------------------------------------------------------
 
     def _namespace(self, name: str, args: MonitoringStackArgs) -> k8s.core.v1.Namespace:
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        return k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={
-                "name": NAMESPACE,
-                # node-exporter needs the host network and PID namespace
-                "labels": {
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            },
-            opts=k8s_opts,
-        )
+        # node-exporter needs the host network and PID namespace
+        return pod_security_namespace(
+            name, NAMESPACE, enforce="privileged", audit="restricted", parent=self,
+            provider=args.k8s_provider,
+        )  # fmt: skip
 
     def _grafana_admin(self, name: str, in_ns: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
         """Grafana's admin login: a generated password, in a Secret the chart references."""
@@ -383,32 +374,25 @@ class MonitoringStack(pulumi.ComponentResource):
     def _dashboards(
         self, name: str, args: MonitoringStackArgs, in_ns: pulumi.ResourceOptions
     ) -> list[k8s.core.v1.ConfigMap]:
-        """The dashboards kept as JSON in the repository, one ConfigMap each (sidecar)."""
+        """The dashboards kept as JSON in the repository and one per SLO, one ConfigMap each
+        (the Grafana sidecar loads every ConfigMap labelled ``grafana_dashboard``)."""
+        # the HTTP dashboard's namespace is the stack's (its workloads: a variable)
+        boards = {
+            path.stem: path.read_text().replace(APP_NAMESPACE_TOKEN, args.app_namespace)
+            for path in sorted(DASHBOARDS.glob("*.json"))
+        } | {f"slo-{slo.name}": slo_dashboard_json(slo) for slo in args.slos}
         return [
             k8s.core.v1.ConfigMap(
-                f"{name}-dashboard-{path.stem}",
+                f"{name}-dashboard-{stem}",
                 metadata={
-                    "name": f"dashboard-{path.stem}",
+                    "name": f"dashboard-{stem}",
                     "namespace": NAMESPACE,
                     "labels": {"grafana_dashboard": "1"},
                 },
-                # the HTTP dashboard's namespace is the stack's (its workloads: a variable)
-                data={path.name: path.read_text().replace(APP_NAMESPACE_TOKEN, args.app_namespace)},
+                data={f"{stem}.json": text},
                 opts=in_ns,
             )
-            for path in sorted(DASHBOARDS.glob("*.json"))
-        ] + [
-            k8s.core.v1.ConfigMap(
-                f"{name}-dashboard-slo-{slo.name}",
-                metadata={
-                    "name": f"dashboard-slo-{slo.name}",
-                    "namespace": NAMESPACE,
-                    "labels": {"grafana_dashboard": "1"},
-                },
-                data={f"slo-{slo.name}.json": slo_dashboard_json(slo)},
-                opts=in_ns,
-            )
-            for slo in args.slos
+            for stem, text in boards.items()
         ]
 
     def _expand_claims(self, live: dict[str, int], opts: pulumi.ResourceOptions) -> list[str]:
@@ -495,7 +479,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 email=None
                 if username is None or sender is None
                 else Email(a.settings.alert_emails, smtp_host(a.region), sender, username),
-                heartbeat=None if topic_arn is None else AmHeartbeat(topic_arn, a.region),
+                heartbeat=None if topic_arn is None else HeartbeatTopic(topic_arn, a.region),
             )
 
         return pulumi.Output.all(
@@ -748,22 +732,16 @@ class MonitoringStack(pulumi.ComponentResource):
     def _exporter_release(
         self, key: str, values: dict[str, Any], secret: pulumi.Resource
     ) -> k8s.helm.v3.Release:
-        chart = versions.HELM_CHARTS[key]
-        return k8s.helm.v3.Release(
+        return chart_release(
             f"{self._name}-{key}",
-            name=key,
-            chart=chart.chart,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            key,
+            release=key,
             namespace=NAMESPACE,
             values={
                 **values,
                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
                 "securityContext": {"runAsNonRoot": True, "runAsUser": 65534},
             },
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=600,
             opts=pulumi.ResourceOptions(
                 parent=self, provider=self._args.k8s_provider, depends_on=[secret, self.release]
             ),

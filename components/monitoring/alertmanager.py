@@ -112,7 +112,7 @@ def _global(email: Email | None) -> dict[str, Any]:
     return global_
 
 
-def _watchdog(heartbeat: Heartbeat | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _watchdog(heartbeat: HeartbeatTopic | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Watchdog's route, and the heartbeat receiver if there is one: published every minute;
     the CloudWatch alarm goes off after 15 silent minutes."""
     if heartbeat is None:
@@ -145,7 +145,7 @@ def alertmanager_config(
     slack_channel: str,
     pagerduty: bool,
     email: Email | None = None,
-    heartbeat: Heartbeat | None = None,
+    heartbeat: HeartbeatTopic | None = None,
 ) -> dict[str, Any]:
     """Every receiver named here is reachable from a route, and every route's receiver
     exists (``amtool check-config`` checks the second; ``tests`` the first)."""
@@ -180,6 +180,8 @@ def alertmanager_config(
 
 
 @dataclass(frozen=True)
-class Heartbeat:
+class HeartbeatTopic:
+    """Where Alertmanager publishes Watchdog (``delivery.heartbeat``'s topic)."""
+
     topic_arn: str
     region: str

@@ -112,6 +112,13 @@ def _send_as(identity_arn: str, sender: str) -> str:
     )
 
 
+HEARTBEAT_TOPIC_SUFFIX = "-alertmanager-heartbeat"
+
+
+def heartbeat_topic_name(environment: str) -> str:
+    return f"{environment}{HEARTBEAT_TOPIC_SUFFIX}"
+
+
 @dataclass(frozen=True)
 class Heartbeat:
     topic_arn: pulumi.Output[str]
@@ -132,7 +139,7 @@ def heartbeat(
     silence is :func:`silence_alarm`, made with the other alarms)."""
     topic = aws.sns.Topic(
         f"{name}-heartbeat",
-        name=f"{environment}-alertmanager-heartbeat",
+        name=heartbeat_topic_name(environment),
         # the AWS-managed key: SNS encrypts, and a publisher needs no KMS permission of its own
         kms_master_key_id="alias/aws/sns",
         opts=pulumi.ResourceOptions(parent=parent),
@@ -175,7 +182,7 @@ def silence_alarm(
         ),
         namespace="AWS/SNS",
         metric_name="NumberOfMessagesPublished",
-        dimensions={"TopicName": f"{environment}-alertmanager-heartbeat"},
+        dimensions={"TopicName": heartbeat_topic_name(environment)},
         statistic="Sum",
         comparison_operator="LessThanThreshold",
         threshold=1,

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.monitoring.alertmanager import Email, alertmanager_config
-from components.monitoring.alertmanager import Heartbeat as AmHeartbeat
+from components.monitoring.alertmanager import Email, HeartbeatTopic, alertmanager_config
 from components.monitoring.rules import RuleThresholds, rules_file
 
 PROMTOOL = shutil.which("promtool")
@@ -296,7 +295,7 @@ EVERYTHING = {
     "pagerduty": True,
     "email": Email(("oncall@example.com",), "email-smtp.eu-west-1.amazonaws.com:587",
                    "alerts@example.com", "AKIAEXAMPLE"),
-    "heartbeat": AmHeartbeat("arn:aws:sns:eu-west-1:123456789012:prod-alertmanager-heartbeat",
+    "heartbeat": HeartbeatTopic("arn:aws:sns:eu-west-1:123456789012:prod-alertmanager-heartbeat",
                              "eu-west-1"),
 }  # fmt: skip
 MINIMAL = {"slack": False, "slack_channel": "#alerts", "pagerduty": False}

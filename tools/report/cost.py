@@ -17,6 +17,7 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
+from components.monitoring.delivery import HEARTBEAT_TOPIC_SUFFIX
 from environment.config.apps import QUANTITY
 from environment.config.cost import CostConfig
 from environment.config.schedules import runs_per_day
@@ -660,7 +661,7 @@ def _telemetry(pricer: _Pricer) -> None:
             f"{p.XRAY_FREE_TRACES_PER_MONTH:,} free (cost.tracesPerMonthMillions)",
         )
     topics = graph.of_type("aws:sns/topic:Topic")
-    if any(str(t.inputs.get("name", "")).endswith("-alertmanager-heartbeat") for t in topics):
+    if any(str(t.inputs.get("name", "")).endswith(HEARTBEAT_TOPIC_SUFFIX) for t in topics):
         publishes = 60 * 24 * DAYS_PER_MONTH
         pricer.assumption(
             "alerting heartbeat",
