@@ -21,12 +21,16 @@ from pydantic import Field
 from . import versions
 from ._shared import RDS_CA_FILE, external_secret
 from ._util import Statement
-from .buckets import Lifecycle, secure_bucket
+from .buckets import Lifecycle, replicate, secure_bucket
 from .kms import customer_managed_key
 from .regions import elb_log_delivery_principal
 from .settings import Settings
 
 CONFIG_MAP = "app-config"
+
+
+DATA_LIFECYCLE = Lifecycle(transition_days=90, noncurrent_days=30)
+"""The app data bucket and its replica: Standard-IA after 90 days, older versions kept 30."""
 
 
 def credentials_secret(workload: str) -> str:
@@ -84,6 +88,11 @@ class AppNamespaceArgs:
     """The logins' current secret values: read only after they exist."""
     kubernetes_version: str
     """The cluster's minor: the Pod Security labels' version."""
+    data_replica_provider: aws.Provider | None
+    """Replicate the data bucket through this provider's region (the DR region): a replica
+    bucket under its own key there; None: no replica."""
+    data_backup: bool
+    """Tag the data bucket ``backup=true``: AWS Backup's plan selects it."""
 
 
 def pss_labels(
@@ -196,6 +205,8 @@ class AppNamespace(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     data_bucket: aws.s3.Bucket
     data_key: aws.kms.Key
+    data_replica: aws.s3.Bucket | None
+    """The data bucket's copy in the DR region (a standby region uses it in place)."""
     access_log_bucket: aws.s3.Bucket
     external_secrets: dict[str, k8s.apiextensions.CustomResource]
 
@@ -263,7 +274,13 @@ class AppNamespace(pulumi.ComponentResource):
             )
             for workload, db_secret in sorted(args.database_secrets.items())
         }
-        self.register_outputs({"namespace": ns, "dataBucket": self.data_bucket.bucket})
+        self.register_outputs(
+            {
+                "namespace": ns,
+                "dataBucket": self.data_bucket.bucket,
+                "dataReplica": self.data_replica.bucket if self.data_replica else None,
+            }
+        )
 
     def _guard_rails(
         self, name: str, args: AppNamespaceArgs, scoped: pulumi.ResourceOptions
@@ -310,7 +327,8 @@ class AppNamespace(pulumi.ComponentResource):
             )
 
     def _buckets(self, name: str, args: AppNamespaceArgs) -> None:
-        """The app data bucket (SSE-KMS, its own key) and the ALB access-log bucket."""
+        """The app data bucket (SSE-KMS, its own key; replicated and backed up when asked)
+        and the ALB access-log bucket."""
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.data_key = customer_managed_key(
             f"{name}-data",
@@ -318,14 +336,22 @@ class AppNamespace(pulumi.ComponentResource):
             parent=self,
             protect=args.protect,
         )
+        versioned: list[pulumi.Resource] = []
         self.data_bucket = secure_bucket(
             f"{name}-data",
             bucket_name=account.account_id.apply(lambda a: f"{args.environment}-app-data-{a}"),
             kms_key_arn=self.data_key.arn,
             parent=self,
             protect=args.protect,
-            lifecycle=Lifecycle(transition_days=90, noncurrent_days=30),
+            lifecycle=DATA_LIFECYCLE,
+            created=versioned,
+            tags={"backup": "true"} if args.data_backup else None,
         )
+        self.data_replica = None
+        if args.data_replica_provider is not None:
+            self.data_replica = self._data_replica(
+                name, args, args.data_replica_provider, account.account_id, versioned
+            )
         principal = elb_log_delivery_principal(args.region)
 
         def log_delivery(arn: str) -> list[Statement]:
@@ -350,6 +376,47 @@ class AppNamespace(pulumi.ComponentResource):
             ),
             policy_statements=log_delivery,
         )
+
+    def _data_replica(
+        self,
+        name: str,
+        args: AppNamespaceArgs,
+        provider: aws.Provider,
+        account_id: pulumi.Output[str],
+        versioned: list[pulumi.Resource],
+    ) -> aws.s3.Bucket:
+        """The data bucket's replica in the DR region, under a key of that region: objects,
+        deletes (as delete markers) and tags follow within minutes; older versions stay on
+        both sides for the lifecycle's noncurrent days."""
+        replica_key = customer_managed_key(
+            f"{name}-data-dr",
+            f"replica of the app data bucket of {args.environment}",
+            parent=self,
+            protect=args.protect,
+            provider=provider,
+        )
+        replica = secure_bucket(
+            f"{name}-data-dr",
+            bucket_name=account_id.apply(lambda a: f"{args.environment}-app-data-dr-{a}"),
+            kms_key_arn=replica_key.arn,
+            parent=self,
+            protect=args.protect,
+            lifecycle=DATA_LIFECYCLE,
+            provider=provider,
+            created=versioned,
+        )
+        replicate(
+            f"{name}-data",
+            role_name=f"{name}-data-replication",
+            description="S3 replication of the app data bucket to the DR region",
+            source=(self.data_bucket, self.data_key),
+            replica=(replica, replica_key),
+            storage_class="STANDARD",
+            delete_markers=True,
+            parent=self,
+            versioned=versioned,
+        )
+        return replica
 
 
 def external_secrets_grant(

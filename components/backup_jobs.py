@@ -20,7 +20,6 @@ from .backups.aws_backup import (
     RESTORE_CHECK_NAMESPACE,
     AwsBackupParts,
     backup_alarm_specs,
-    replication_policy,
 )
 from .backups.dump_jobs import (
     CREDENTIALS,
@@ -40,7 +39,6 @@ __all__ = [
     "BackupJobsArgs",
     "backup_alarm_specs",
     "dump_statements",
-    "replication_policy",
     "restore_check_statements",
 ]
 

@@ -7,13 +7,13 @@ support SSE-S3), versioning and a lifecycle that expires old data and noncurrent
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from ._util import Statement, policy_document
+from ._util import Statement, policy_document, service_trust_policy
 
 
 @dataclass(frozen=True)
@@ -106,18 +106,21 @@ def secure_bucket(
     policy_statements: Callable[[str], Sequence[Statement]] | None = None,
     provider: pulumi.ProviderResource | None = None,
     created: list[pulumi.Resource] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> aws.s3.Bucket:
     """Create the bucket and its hardening resources; return the bucket.
 
     ``policy_statements(bucket_arn)`` adds statements (e.g. log delivery) to the TLS-only
     policy. With ``protect`` the bucket is Pulumi-protected and never force-destroyed. The
-    hardening resources are appended to ``created`` (e.g. to wait for versioning).
+    hardening resources are appended to ``created`` (e.g. to wait for versioning). ``tags``
+    are the bucket's own (e.g. ``backup=true`` for the AWS Backup selection).
     """
     child = pulumi.ResourceOptions(parent=parent, provider=provider)
     bucket = aws.s3.Bucket(
         name,
         bucket=bucket_name,
         force_destroy=not protect,
+        tags=dict(tags) if tags else None,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=protect),
     )
     aws.s3.BucketPublicAccessBlock(
@@ -163,3 +166,107 @@ def secure_bucket(
     if created is not None:
         created.extend(children)
     return bucket
+
+
+def replicate(
+    name: str,
+    *,
+    role_name: str,
+    description: str,
+    source: tuple[aws.s3.Bucket, aws.kms.Key],
+    replica: tuple[aws.s3.Bucket, aws.kms.Key],
+    storage_class: str,
+    delete_markers: bool,
+    parent: pulumi.Resource,
+    versioned: Sequence[pulumi.Resource],
+) -> aws.s3.BucketReplicationConfig:
+    """Replicate every SSE-KMS object of ``source`` (bucket, key) to ``replica`` (bucket, key;
+    usually in the DR region) through a role of its own that reads only the source's
+    versions and writes only the replica. ``delete_markers``: deletes replicate too (older
+    versions stay on both sides for the lifecycle's noncurrent days). ``versioned``: the
+    versioning of both buckets, which S3 requires before the configuration."""
+    (bucket, key), (replica_bucket, replica_key) = source, replica
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        role_name,
+        description=description,
+        assume_role_policy=service_trust_policy("s3.amazonaws.com"),
+        opts=child,
+    )
+    aws.iam.RolePolicy(
+        role_name,
+        role=role.id,
+        policy=pulumi.Output.all(bucket.arn, replica_bucket.arn, key.arn, replica_key.arn).apply(
+            lambda v: replication_policy(v[0], v[1], v[2], v[3])
+        ),
+        opts=child,
+    )
+    return aws.s3.BucketReplicationConfig(
+        name,
+        bucket=bucket.id,
+        role=role.arn,
+        rules=[
+            aws.s3.BucketReplicationConfigRuleArgs(
+                id="to-dr-region",
+                status="Enabled",
+                filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                    status="Enabled" if delete_markers else "Disabled"
+                ),
+                source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                    sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                        status="Enabled"
+                    )
+                ),
+                destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                    bucket=replica_bucket.arn,
+                    storage_class=storage_class,
+                    encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                        replica_kms_key_id=replica_key.arn
+                    ),
+                ),
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(versioned)),
+    )
+
+
+def replication_policy(source: str, replica: str, source_key: str, replica_key: str) -> str:
+    """The S3 replication role: read the source's versions, write the replica, use both keys."""
+    statements: list[Statement] = [
+        {
+            "Sid": "ReadSource",
+            "Effect": "Allow",
+            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            "Resource": source,
+        },
+        {
+            "Sid": "ReadSourceVersions",
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+            ],
+            "Resource": f"{source}/*",
+        },
+        {
+            "Sid": "WriteReplica",
+            "Effect": "Allow",
+            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            "Resource": f"{replica}/*",
+        },
+        {
+            "Sid": "DecryptSource",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": source_key,
+        },
+        {
+            "Sid": "EncryptReplica",
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+            "Resource": replica_key,
+        },
+    ]
+    return policy_document(*statements)

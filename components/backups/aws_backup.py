@@ -12,8 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .._util import Statement, policy_document, service_trust_policy
-from ..buckets import Lifecycle, secure_bucket
+from .._util import service_trust_policy
+from ..buckets import Lifecycle, replicate, secure_bucket
 from ..kms import customer_managed_key
 from .args import BackupJobsArgs
 
@@ -39,7 +39,12 @@ BACKUP_FAILURE_PATTERN = {
 BACKUP_POLICIES = (
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+    # S3 has its own pair (no service-role/ path): read every version and decrypt through S3
+    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
+    "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
 )
+"""The AWS Backup service role's managed policies (AWS Backup Developer Guide, "Creating a
+backup plan for Amazon S3"; the managed-policy reference)."""
 
 
 class AwsBackupParts(pulumi.ComponentResource):
@@ -236,93 +241,19 @@ class AwsBackupParts(pulumi.ComponentResource):
             provider=a.dr_provider,
             created=created,
         )
-        child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{self._name}-replication",
-            description="S3 replication of the dump bucket to the DR region",
-            assume_role_policy=service_trust_policy("s3.amazonaws.com"),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{self._name}-replication",
-            role=role.id,
-            policy=pulumi.Output.all(self.bucket.arn, replica.arn, key.arn, dr_key.arn).apply(
-                lambda v: replication_policy(v[0], v[1], v[2], v[3])
-            ),
-            opts=child,
-        )
-        aws.s3.BucketReplicationConfig(
+        replicate(
             f"{self._name}-dumps",
-            bucket=self.bucket.id,
-            role=role.arn,
-            rules=[
-                aws.s3.BucketReplicationConfigRuleArgs(
-                    id="to-dr-region",
-                    status="Enabled",
-                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
-                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
-                        status="Disabled"
-                    ),
-                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-                        sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
-                            status="Enabled"
-                        )
-                    ),
-                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
-                        bucket=replica.arn,
-                        storage_class="STANDARD_IA",
-                        encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                            replica_kms_key_id=dr_key.arn
-                        ),
-                    ),
-                )
-            ],
-            # both buckets must be versioned first
-            opts=pulumi.ResourceOptions(parent=self, depends_on=created),
+            role_name=f"{self._name}-replication",
+            description="S3 replication of the dump bucket to the DR region",
+            source=(self.bucket, key),
+            replica=(replica, dr_key),
+            storage_class="STANDARD_IA",
+            delete_markers=False,
+            parent=self,
+            versioned=created,
         )
 
     # --- Kubernetes ----------------------------------------------------------------------------
-
-
-def replication_policy(source: str, replica: str, source_key: str, replica_key: str) -> str:
-    """The S3 replication role: read the source's versions, write the replica, use both keys."""
-    statements: list[Statement] = [
-        {
-            "Sid": "ReadSource",
-            "Effect": "Allow",
-            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-            "Resource": source,
-        },
-        {
-            "Sid": "ReadSourceVersions",
-            "Effect": "Allow",
-            "Action": [
-                "s3:GetObjectVersionForReplication",
-                "s3:GetObjectVersionAcl",
-                "s3:GetObjectVersionTagging",
-            ],
-            "Resource": f"{source}/*",
-        },
-        {
-            "Sid": "WriteReplica",
-            "Effect": "Allow",
-            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-            "Resource": f"{replica}/*",
-        },
-        {
-            "Sid": "DecryptSource",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": source_key,
-        },
-        {
-            "Sid": "EncryptReplica",
-            "Effect": "Allow",
-            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-            "Resource": replica_key,
-        },
-    ]
-    return policy_document(*statements)
 
 
 def backup_alarm_specs(a: BackupJobsArgs) -> list[tuple[str, dict[str, Any]]]:

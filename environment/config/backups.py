@@ -50,7 +50,12 @@ class BackupsConfig(ConfigModel):
     """Vault Lock on the primary vault."""
 
     bucket_replication: bool = True
-    """Replicate the dump bucket to the DR region."""
+    """Replicate the dump bucket and the app data bucket to the DR region (a replica under a
+    key of that region each)."""
+
+    app_data_backup: bool = True
+    """Select the app data bucket for the AWS Backup plan: its daily (and weekly/monthly)
+    recovery points, copied to the DR vault with ``crossRegionCopy``."""
 
     dump_retention_days: int = Field(default=35, ge=1, le=3650)
     """Days logical dumps are kept in S3."""

@@ -23,6 +23,13 @@ class CostConfig(ConfigModel):
     """Average GiB stored in the platform's other S3 buckets (access logs, app data); the
     database dumps are priced from their schedule, retention and replica."""
 
+    app_data_gib: float = Field(default=100.0, ge=0)
+    """GiB in the app data (media) bucket, part of ``s3StorageGib``: its DR replica and its
+    AWS Backup recovery points are priced from it."""
+
+    app_data_written_gib_per_month: float = Field(default=20.0, ge=0)
+    """GiB/month written to the app data bucket: what its replication carries cross-region."""
+
     dump_size_gib: float = Field(default=5.0, ge=0)
     """Size of one compressed database dump (``pg_dump -Fc``)."""
 

@@ -37,7 +37,7 @@ def product(ctx: Context, net: Network, platform: Platform, stores: Data) -> Pro
 
 
 def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
-    apps, db, addons = ctx.cfg.apps, ctx.cfg.database, platform.addons
+    apps, db, bk, addons = ctx.cfg.apps, ctx.cfg.database, ctx.cfg.backups, platform.addons
     database, cache, roles = stores.database, stores.cache, stores.roles
     return AppNamespace(
         f"{ctx.env}-apps",
@@ -64,6 +64,8 @@ def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
             secret_store=addons.cluster_secret_store_name,
             quota=apps.quota,
             access_log_days=apps.ingress.access_log_days,
+            data_replica_provider=ctx.dr_provider if bk.bucket_replication else None,
+            data_backup=bk.app_data_backup,
             ready=addons.ready,
             protect=ctx.protect,
         ),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pulumi_aws as aws
-
 from components.backup_jobs import BackupJobs, BackupJobsArgs
 from components.database_roles import BACKUP_ROLE
 from components.monitoring_stack import MonitoringStack
@@ -19,13 +17,12 @@ def backups(
 ) -> BackupJobs:
     bk, db, cluster = ctx.cfg.backups, ctx.cfg.database, platform.cluster
     database, roles = stores.database, stores.roles
-    dr_provider = aws.Provider("aws-dr", region=bk.dr_region, default_tags={"tags": ctx.tags})
     return BackupJobs(
         f"{ctx.env}-backups",
         BackupJobsArgs(
             environment=ctx.env,
             region=ctx.cfg.region,
-            dr_provider=dr_provider,
+            dr_provider=ctx.dr_provider,
             k8s_provider=cluster.k8s_provider,
             oidc=cluster.oidc,
             database_host=database.endpoint,

@@ -18,6 +18,8 @@ class Context:
     aws_opts: pulumi.ResourceOptions
     invoke_opts: pulumi.InvokeOutputOptions
     """Data sources read through the environment's provider (its region)."""
+    dr_provider: aws.Provider
+    """The DR region's provider (``backups.drRegion``): backup copies and bucket replicas."""
 
     @property
     def env(self) -> str:
@@ -43,4 +45,9 @@ def context(cfg: StackConfig) -> Context:
         provider,
         pulumi.ResourceOptions(providers=[provider]),
         pulumi.InvokeOutputOptions(provider=provider),
+        aws.Provider(
+            "aws-dr",
+            region=cfg.backups.dr_region,
+            default_tags={"tags": default_tags(PROJECT, cfg.environment, cfg.tags)},
+        ),
     )

@@ -89,10 +89,11 @@ def test_dump_bucket_hardened_and_replicated(staging: PlanResult, production: Pl
     # dumps expire after 35 days: Standard-IA's 30-day minimum would cost more than Standard
     assert "transitions" not in rule
     assert rule["expiration"]["days"] == 35
-    (replication,) = production.graph.of_type(
-        "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+    replication = production.graph.named(
+        "production-backups-dumps", "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
     )
     assert replication.inputs["bucket"] == bucket.outputs["id"]
+    assert replication.inputs["rules"][0]["deleteMarkerReplication"] == {"status": "Disabled"}
     replica = production.graph.named("production-backups-dumps-dr", "aws:s3/bucket:Bucket")
     assert replication.inputs["rules"][0]["destination"]["bucket"] == replica.outputs["arn"]
     versioning = [

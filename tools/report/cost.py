@@ -237,6 +237,13 @@ def _lifecycle(graph: ResourceGraph, bucket: str) -> tuple[float, float]:
     return 0.0, 0.0
 
 
+def _cronjob_containers(job: Resource) -> list[dict[str, Any]]:
+    """The containers of a CronJob's pod template."""
+    spec = job.inputs.get("spec") or {}
+    template = spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec", {})
+    return list(template.get("containers") or [])
+
+
 MULTIPART_CHUNK_GIB = 8 / 1024
 """``aws s3 cp`` uploads in 8 MiB parts: one PUT per part (plus create and complete)."""
 STANDARD_IA_MINIMUM_DAYS = 30
@@ -250,10 +257,9 @@ def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
     lines: list[_Line] = []
     for cronjob in graph.of_type("kubernetes:batch/v1:CronJob"):
         spec = cronjob.inputs.get("spec") or {}
-        template = spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec", {})
         env = {
             e.get("name"): e.get("value")
-            for c in template.get("containers") or []
+            for c in _cronjob_containers(cronjob)
             for e in c.get("env") or []
         }
         bucket = env.get("BUCKET")
@@ -718,6 +724,47 @@ def _queues(pricer: _Pricer) -> None:
     )
 
 
+def _app_data(pricer: _Pricer) -> None:
+    """Buckets other than the dumps': a replica in the DR region (its storage and the
+    cross-region transfer of what is written) and AWS Backup recovery points of buckets
+    tagged ``backup=true`` (a second copy in the DR vault when the plan copies)."""
+    usage, graph = pricer.usage, pricer.graph
+    dump_buckets = {
+        str(e.get("value"))
+        for job in graph.of_type("kubernetes:batch/v1:CronJob")
+        for c in _cronjob_containers(job)
+        for e in c.get("env") or []
+        if e.get("name") == "BUCKET"
+    }
+    gib = usage.app_data_gib
+    for replication in graph.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
+        if replication.inputs.get("bucket") in dump_buckets:
+            continue
+        written = usage.app_data_written_gib_per_month
+        pricer.fixed(
+            replication,
+            "bucket replica (DR region)",
+            gib * p.S3_STANDARD_GIB_MONTH + written * p.S3_REPLICATION_TRANSFER_PER_GIB,
+            f"{gib:g} GiB Standard + {written:g} GiB/month cross-region "
+            "(cost.appDataGib, cost.appDataWrittenGibPerMonth)",
+        )
+    copies = any(
+        rule.get("copyActions")
+        for plan in graph.of_type("aws:backup/plan:Plan")
+        for rule in plan.inputs.get("rules") or []
+    )
+    for bucket in graph.of_type("aws:s3/bucket:Bucket"):
+        if (bucket.inputs.get("tags") or {}).get("backup") != "true":
+            continue
+        vaults = 2 if copies else 1
+        pricer.fixed(
+            bucket,
+            "bucket recovery points (AWS Backup)",
+            vaults * gib * p.BACKUP_S3_WARM_GIB_MONTH,
+            f"{gib:g} GiB in {vaults} vault(s) (cost.appDataGib)",
+        )
+
+
 AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _Pricer.compute,
     _Pricer.network,
@@ -732,6 +779,7 @@ AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _telemetry,
     _firewalls,
     _queues,
+    _app_data,
 )
 """The pricing table: each area prices the resources of its types, in this order."""
 

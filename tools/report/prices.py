@@ -166,6 +166,8 @@ CODEBUILD_LINUX_PER_MINUTE = {
 """CodeBuild on-demand Linux EC2 compute, $/build minute (https://aws.amazon.com/codebuild/pricing/)."""
 BACKUP_WARM_GIB_MONTH = 0.095
 """AWS Backup / RDS snapshot storage beyond the free allowance."""
+BACKUP_S3_WARM_GIB_MONTH = 0.05
+"""AWS Backup for Amazon S3, warm storage per GiB-month (incremental after the first)."""
 
 COMMITMENT_DISCOUNTS = {
     "ec2": 0.28,
