@@ -42,6 +42,8 @@ from ._shared import (
 from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT, Statement
 from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
+from .keda import API_VERSION as KEDA_API_VERSION
+from .keda import QueueScaling, WorkSource, scaled_object_spec, triggers
 from .modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 from .queues import Access, access_statements
 from .settings import Settings
@@ -57,23 +59,31 @@ SCRATCH_VOLUMES = ("tmp", RDS_CA_VOLUME)
 
 
 class Autoscaling(Settings):
-    """HorizontalPodAutoscaler (autoscaling/v2) on CPU and memory utilisation: a workload's
-    ``autoscaling`` in the stack file."""
+    """HorizontalPodAutoscaler (autoscaling/v2) on CPU and memory utilisation, or with
+    ``queue`` a KEDA ScaledObject on waiting work: a workload's ``autoscaling`` in the stack
+    file."""
 
-    min_replicas: int = Field(default=3, ge=1, le=100)
-    """Lower bound."""
+    min_replicas: int = Field(default=3, ge=0, le=100)
+    """Lower bound (0: scale to zero, with ``queue`` only)."""
     max_replicas: int = Field(default=20, ge=1, le=500)
     """Upper bound."""
     cpu_target_percent: int = Field(default=70, ge=10, le=100)
     """Target average CPU utilisation of requests."""
     memory_target_percent: int = Field(default=80, ge=10, le=100)
     """Target average memory utilisation of requests."""
+    queue: QueueScaling | None = None
+    """Scale on a queue's depth (KEDA) instead of CPU and memory."""
 
     @model_validator(mode="after")
     def _range(self) -> Autoscaling:
         if self.min_replicas > self.max_replicas:
             raise ValueError(
                 f"minReplicas {self.min_replicas} is above maxReplicas {self.max_replicas}"
+            )
+        if self.min_replicas == 0 and self.queue is None:
+            raise ValueError(
+                "minReplicas 0 needs queue scaling (autoscaling.queue): an HPA on CPU keeps "
+                "at least one replica"
             )
         return self
 
@@ -157,6 +167,10 @@ class AppDeploymentArgs:
     queue_grants: Sequence[tuple[pulumi.Input[str], Access]] = ()
     """(queue ARN, ``send`` | ``consume``) of each queue this workload uses."""
     queue_key_arn: pulumi.Input[str] | None = None
+    work_source: WorkSource | None = None
+    """Where ``autoscaling.queue`` reads the waiting work (the queue URL or the cache)."""
+    keda_ready: Sequence[pulumi.Resource] = ()
+    """KEDA's CRDs and webhooks: the ScaledObject waits for them."""
     zone_spread: ZoneSpread
     region: str
     """For the regional RDS CA bundle."""
@@ -659,7 +673,9 @@ class AppDeployment(pulumi.ComponentResource):
         spec = args.workload
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         scaling = spec.autoscaling
-        if scaling is not None and spec.kind not in ("scheduler", "migration"):
+        if scaling is not None and scaling.queue is not None:
+            self._scaled_object(name, workload, args, scaling, scaling.queue)
+        elif scaling is not None and spec.kind not in ("scheduler", "migration"):
             hpa_spec: Any = {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload},
                 "minReplicas": scaling.min_replicas,
@@ -694,6 +710,55 @@ class AppDeployment(pulumi.ComponentResource):
                 spec=pdb_spec,
                 opts=k8s_opts,
             )
+
+    def _scaled_object(
+        self,
+        name: str,
+        workload: str,
+        args: AppDeploymentArgs,
+        scaling: Autoscaling,
+        queue: QueueScaling,
+    ) -> None:
+        """A KEDA ScaledObject in place of the HPA (KEDA makes and owns ``keda-hpa-<name>``);
+        a Redis list is read with the workload's own cache token (its credentials Secret)."""
+        if args.work_source is None:
+            raise ValueError(f"{workload}: autoscaling.queue needs a work source")
+        after = pulumi.ResourceOptions(
+            parent=self, provider=args.k8s_provider, depends_on=list(args.keda_ready)
+        )
+        cache_auth = None
+        if queue.redis_list is not None:
+            cache_auth = f"{workload}-cache"
+            k8s.apiextensions.CustomResource(
+                f"{name}-cache-auth",
+                api_version=KEDA_API_VERSION,
+                kind="TriggerAuthentication",
+                metadata={"name": cache_auth, "namespace": args.namespace},
+                spec={
+                    "secretTargetRef": [
+                        {
+                            "parameter": "password",
+                            "name": credentials_secret(workload),
+                            "key": "CACHE_AUTH_TOKEN",
+                        }
+                    ]
+                },
+                opts=after,
+            )
+        k8s.apiextensions.CustomResource(
+            f"{name}-scaler",
+            api_version=KEDA_API_VERSION,
+            kind="ScaledObject",
+            metadata={"name": workload, "namespace": args.namespace, "labels": labels(workload)},
+            spec=scaled_object_spec(
+                workload,
+                min_replicas=scaling.min_replicas,
+                max_replicas=scaling.max_replicas,
+                scaling=queue,
+                trigger_list=triggers(queue, args.work_source, cache_auth),
+            ),
+            opts=after,
+        )
 
     def _secrets(
         self, name: str, workload: str, args: AppDeploymentArgs

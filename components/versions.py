@@ -134,6 +134,12 @@ HELM_CHARTS: dict[str, HelmChart] = {
         "0.170.0",
         "https://github.com/open-telemetry/opentelemetry-helm-charts (collector 0.158.0)",
     ),
+    "keda": HelmChart(
+        "keda",
+        "https://kedacore.github.io/charts",
+        "2.20.2",
+        "https://github.com/kedacore/charts (KEDA 2.20.2; tested on Kubernetes 1.33-1.35)",
+    ),
     "external-dns": HelmChart(
         "external-dns",
         "https://kubernetes-sigs.github.io/external-dns/",

@@ -31,6 +31,7 @@ CHARTS = UPSTREAM / "charts"
 
 FREE_FORM: dict[str, str] = {
     "annotations": "any annotation",
+    "additionalAnnotations": "any annotation",
     "podAnnotations": "any annotation",
     "podLabels": "any label",
     "defaultTags": "any AWS tag (LB controller)",
@@ -51,6 +52,8 @@ SPEC_SHAPED: dict[tuple[str, str], frozenset[str]] = {
         {"minAvailable", "maxUnavailable", "unhealthyPodEvictionPolicy"}
     ),
     ("*", "resources"): frozenset({"requests", "limits", "claims"}),
+    # KEDA: one Kubernetes resources block per component
+    ("keda", "resources"): frozenset({"operator", "metricServer", "webhooks"}),
     # the Alertmanager resource's podMetadata (toYaml): an object's labels and annotations
     ("kube-prometheus-stack", "alertmanager.alertmanagerSpec.podMetadata"): frozenset(
         {"labels", "annotations", "name"}

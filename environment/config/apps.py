@@ -616,6 +616,10 @@ class AppsConfig(ConfigModel):
     require_pinned_images: bool = True
     """Reject ``:latest`` and untagged images."""
 
+    scale_to_zero: bool = False
+    """Allow queue-scaled workers at ``minReplicas: 0`` (test environments: the first message
+    then waits for a pod to start, and maybe a node)."""
+
     @field_validator("workloads")
     @classmethod
     def _names(cls, workloads: dict[str, WorkloadConfig]) -> dict[str, WorkloadConfig]:
@@ -638,7 +642,26 @@ class AppsConfig(ConfigModel):
                 raise ValueError(f"workloads.{name}.image: {error}") from None
         self._routes_and_calls()
         self._quota_covers_peak()
+        self._queue_scaling()
         return self
+
+    def _queue_scaling(self) -> None:
+        """Queue scaling is for workers; scale to zero only where the stack allows it."""
+        for name, workload in self.workloads.items():
+            scaling = workload.autoscaling
+            if scaling is None or scaling.queue is None:
+                continue
+            if workload.kind != "worker":
+                raise ValueError(
+                    f"workloads.{name}.autoscaling.queue: queue scaling is for kind 'worker' "
+                    f"(got {workload.kind!r}); http workloads scale on CPU"
+                )
+            if scaling.min_replicas == 0 and not self.scale_to_zero:
+                raise ValueError(
+                    f"workloads.{name}.autoscaling.minReplicas: 0 (scale to zero) is refused "
+                    "unless apps.scaleToZero is true, which only test environments set: the "
+                    "first message would wait for a pod, and maybe a node"
+                )
 
     def _routes_and_calls(self) -> None:
         """Routes reach public workloads only, every public workload is routed, and every

@@ -12,7 +12,7 @@ from components.regions import COMMERCIAL_REGIONS
 from components.tracing import TracingSettings
 
 from .addons import AddonsConfig
-from .apps import AppsConfig
+from .apps import AppsConfig, WorkloadConfig
 from .backups import BackupsConfig
 from .base import ConfigModel
 from .cache import CacheConfig
@@ -113,6 +113,25 @@ class StackConfig(ConfigModel):
                     )
         return self
 
+    def _scaled_on(self, name: str, workload: WorkloadConfig) -> None:
+        """A worker scales on a queue it consumes, or on a list of a non-cluster cache."""
+        queue = workload.autoscaling.queue if workload.autoscaling else None
+        if queue is None:
+            return
+        key = f"apps.workloads.{name}.autoscaling.queue"
+        consumed = workload.queues.consume if workload.queues else ()
+        if queue.sqs is not None and queue.sqs not in consumed:
+            declared = ", ".join(sorted(self.queues)) or "none"
+            raise ValueError(
+                f"{key}.sqs: {queue.sqs!r} is not a queue this workload consumes "
+                f"(queues.consume: {', '.join(consumed) or 'none'}; declared: {declared})"
+            )
+        if queue.redis_list is not None and self.cache.cluster_mode:
+            raise ValueError(
+                f"{key}.redisList: needs platform:cache.clusterMode false (a list lives on "
+                "one shard; KEDA's redis scaler reads one endpoint)"
+            )
+
     @field_validator("region")
     @classmethod
     def _known_region(cls, region: str) -> str:
@@ -184,4 +203,11 @@ class StackConfig(ConfigModel):
             raise ValueError(
                 f"backups.drRegion {self.backups.dr_region} must differ from aws:region"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _queue_scaling_sources(self) -> StackConfig:
+        """After the cross-section checks (a Celery cache in cluster mode says so first)."""
+        for name, workload in self.apps.workloads.items():
+            self._scaled_on(name, workload)
         return self

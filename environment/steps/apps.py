@@ -13,6 +13,7 @@ from components.app_ingress import PublicIngress, PublicIngressArgs, Route
 from components.app_namespace import AppNamespace, AppNamespaceArgs
 from components.certificates import Certificates, CertificatesArgs
 from components.database_roles import app_role
+from components.keda import Keda, KedaArgs, WorkSource
 from components.queues import env_name
 from components.web_firewall import WebFirewall, WebFirewallArgs
 
@@ -32,7 +33,8 @@ class Product:
 
 def product(ctx: Context, net: Network, platform: Platform, stores: Data) -> Product:
     namespace = _namespace(ctx, platform, stores)
-    deployments = app_deployments(ctx, net, platform, stores, namespace)
+    keda = _keda(ctx, platform, stores)
+    deployments = app_deployments(ctx, net, platform, stores, namespace, keda)
     return Product(namespace, deployments, _public(ctx, platform, namespace, deployments))
 
 
@@ -176,8 +178,33 @@ def workload_spec(workload: WorkloadConfig, environment: str, traced: bool) -> W
     )
 
 
+def _keda(ctx: Context, platform: Platform, stores: Data) -> Keda | None:
+    """KEDA, when some worker scales on a queue; its role reads exactly those SQS queues."""
+    scaled = [w.autoscaling.queue for w in ctx.cfg.apps.workloads.values()
+              if w.autoscaling and w.autoscaling.queue]  # fmt: skip
+    if not scaled:
+        return None
+    sqs = sorted({q.sqs for q in scaled if q.sqs is not None})
+    return Keda(
+        f"{ctx.env}-keda",
+        KedaArgs(
+            k8s_provider=platform.cluster.k8s_provider,
+            oidc=platform.cluster.oidc,
+            replicas=ctx.cfg.addons.controller_replicas,
+            queue_arns={q: stores.queues.queues[q].arn for q in sqs} if stores.queues else {},
+            ready=platform.addons.ready,
+        ),
+        opts=ctx.aws_opts,
+    )
+
+
 def app_deployments(
-    ctx: Context, net: Network, platform: Platform, stores: Data, namespace: AppNamespace
+    ctx: Context,
+    net: Network,
+    platform: Platform,
+    stores: Data,
+    namespace: AppNamespace,
+    keda: Keda | None = None,
 ) -> dict[str, AppDeployment]:
     """Every workload; migrations first, and the workloads of a migration's image wait for
     it (a failed migration stops their rollout)."""
@@ -192,7 +219,7 @@ def app_deployments(
         ]
         made[name] = AppDeployment(
             f"{ctx.env}-app-{name}",
-            _deployment_args(ctx, net, platform, stores, namespace, name, workload)
+            _deployment_args(ctx, net, platform, stores, namespace, name, workload, keda)
             # the namespace baseline, and its login role exists before its pods start
             .with_depends_on([namespace, stores.roles.job, *migrations]),
             opts=ctx.aws_opts,
@@ -211,6 +238,18 @@ def _queue_grants(stores: Data, workload: WorkloadConfig) -> dict[str, Any]:
     return {"queue_grants": grants, "queue_key_arn": queues.key_arn}
 
 
+def _work_source(ctx: Context, stores: Data, workload: WorkloadConfig) -> WorkSource | None:
+    """Where a queue-scaled worker's waiting work is read: its SQS queue or the cache."""
+    queue = workload.autoscaling.queue if workload.autoscaling else None
+    if queue is None:
+        return None
+    if queue.sqs is not None and stores.queues is not None:
+        return WorkSource(region=ctx.cfg.region, queue_url=stores.queues.queues[queue.sqs].url)
+    return WorkSource(
+        region=ctx.cfg.region, cache_host=stores.cache.endpoint, cache_port=stores.cache.port
+    )
+
+
 def _deployment_args(
     ctx: Context,
     net: Network,
@@ -219,6 +258,7 @@ def _deployment_args(
     namespace: AppNamespace,
     name: str,
     workload: WorkloadConfig,
+    keda: Keda | None,
 ) -> AppDeploymentArgs:
     apps, cluster = ctx.cfg.apps, platform.cluster
     return AppDeploymentArgs(
@@ -234,6 +274,8 @@ def _deployment_args(
         app_bucket_arn=namespace.data_bucket.arn,
         app_bucket_key_arn=namespace.data_key.arn,
         **_queue_grants(stores, workload),
+        work_source=_work_source(ctx, stores, workload),
+        keda_ready=keda.ready if keda else (),
         zone_spread=apps.zone_spread,
         callers=workload.allow_from,
         callees={

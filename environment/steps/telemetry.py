@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from components.backup_jobs import NAMESPACE as BACKUPS_NAMESPACE
 from components.database_roles import NAMESPACE as DB_ADMIN_NAMESPACE
+from components.keda import NAMESPACE as KEDA_NAMESPACE
 from components.log_shipping import NAMESPACE as LOGGING_NAMESPACE
 from components.log_shipping import LogShipping, LogShippingArgs
 from components.monitoring_stack import NAMESPACE as MONITORING_NAMESPACE
@@ -39,6 +40,8 @@ def pod_namespaces(ctx: Context) -> list[str]:
         found.add(LOGGING_NAMESPACE)
     if cfg.tracing.enabled:
         found.add(TRACING_NAMESPACE)
+    if any(w.autoscaling and w.autoscaling.queue for w in cfg.apps.workloads.values()):
+        found.add(KEDA_NAMESPACE)
     return sorted(found)
 
 

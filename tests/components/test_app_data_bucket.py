@@ -23,7 +23,8 @@ def test_data_bucket_replicates_to_the_dr_region(production: PlanResult) -> None
     replica_key = graph.named("production-apps-data-dr", "aws:kms/key:Key")
     source_key = graph.named("production-apps-data", "aws:kms/key:Key")
     dr = _dr_provider(production)
-    assert replica.provider.startswith(dr) and replica_key.provider.startswith(dr)
+    assert replica.provider.startswith(dr)
+    assert replica_key.provider.startswith(dr)
     assert not source.provider.startswith(dr)
     # the replica is as hardened as the source, under the DR region's key, and protected
     for kind in ("bucketPublicAccessBlock:BucketPublicAccessBlock", "bucketPolicy:BucketPolicy"):
@@ -34,12 +35,14 @@ def test_data_bucket_replicates_to_the_dr_region(production: PlanResult) -> None
     )
     default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
     assert default == {"kmsMasterKeyId": replica_key.outputs["arn"], "sseAlgorithm": "aws:kms"}
-    assert replica.options.protect and replica_key.options.protect
+    assert replica.options.protect
+    assert replica_key.options.protect
 
     replication = graph.named("production-apps-data", REPLICATION)
     assert replication.inputs["bucket"] == source.outputs["id"]
     (rule,) = replication.inputs["rules"]
-    assert rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""}
+    assert rule["status"] == "Enabled"
+    assert rule["filter"] == {"prefix": ""}
     destination = rule["destination"]
     assert destination["bucket"] == replica.outputs["arn"]
     assert destination["encryptionConfiguration"]["replicaKmsKeyId"] == replica_key.outputs["arn"]
@@ -52,7 +55,8 @@ def test_data_bucket_replicates_to_the_dr_region(production: PlanResult) -> None
         for v in graph.of_type("aws:s3/bucketVersioning:BucketVersioning")
         if v.name in ("production-apps-data", "production-apps-data-dr")
     }
-    assert len(versioning) == 2 and versioning <= set(replication.dependencies)
+    assert len(versioning) == 2
+    assert versioning <= set(replication.dependencies)
 
     # the role reads only the source's versions and writes only the replica
     role = graph.named("production-apps-data-replication", "aws:iam/role:Role")

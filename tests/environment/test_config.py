@@ -202,6 +202,7 @@ def test_cluster_mode_cache_is_accepted_without_celery() -> None:
         workload["command"] = ["node", "server.js"]
         workload.pop("probe", None)
         workload.pop("probeCommand", None)
+        (workload.get("autoscaling") or {}).pop("queue", None)  # Celery's list
     cfg = parse_stack_config({**config, **SECRETS}, "production")
     assert cfg.cache.cluster_mode
     assert cfg.apps.celery_workloads == []

@@ -591,6 +591,10 @@ SCOPE = [
     ("aws-iam-no-administrator-access", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
      {"policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
      {"policyArn": "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"}),
+    # a ScaledObject without minReplicaCount scales to zero (KEDA's default)
+    ("kubernetes-hpa-min-replicas", "kubernetes:keda.sh/v1alpha1:ScaledObject",
+     {"metadata": {"name": "worker"}, "spec": {"minReplicaCount": 2, "maxReplicaCount": 9}},
+     {"metadata": {"name": "worker"}, "spec": {"maxReplicaCount": 9}}),
 ]  # fmt: skip
 
 

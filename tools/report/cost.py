@@ -765,6 +765,33 @@ def _app_data(pricer: _Pricer) -> None:
         )
 
 
+KEDA_COMPONENTS = {"operator": "operator", "metricServer": "metricsServer", "webhooks": "webhooks"}
+"""``resources.<key>`` -> the key holding that component's ``replicaCount`` (the chart spells
+the metrics server both ways)."""
+
+
+def _keda(pricer: _Pricer) -> None:
+    """KEDA has no AWS charge: its pods reserve node capacity (their CPU requests, at a
+    general-purpose node's price per vCPU)."""
+    for release in pricer.graph.of_type(HELM_RELEASE):
+        if release.inputs.get("chart") != "keda":
+            continue
+        values = release.inputs.get("values") or {}
+        millicores, pods = 0.0, 0
+        for component, replicas_key in KEDA_COMPONENTS.items():
+            replicas = int((values.get(replicas_key) or {}).get("replicaCount") or 1)
+            request = (values.get("resources") or {}).get(component, {}).get("requests", {})
+            millicores += replicas * float(parse_quantity(str(request.get("cpu", "100m")))) * 1000
+            pods += replicas
+        vcpu = millicores / 1000
+        pricer.fixed(
+            release,
+            "KEDA pods (node capacity)",
+            vcpu * p.GENERAL_PURPOSE_VCPU_HOURLY * p.HOURS_PER_MONTH,
+            f"{pods} pods requesting {vcpu:g} vCPU of the nodes",
+        )
+
+
 AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _Pricer.compute,
     _Pricer.network,
@@ -780,6 +807,7 @@ AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _firewalls,
     _queues,
     _app_data,
+    _keda,
 )
 """The pricing table: each area prices the resources of its types, in this order."""
 

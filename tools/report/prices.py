@@ -166,6 +166,9 @@ CODEBUILD_LINUX_PER_MINUTE = {
 """CodeBuild on-demand Linux EC2 compute, $/build minute (https://aws.amazon.com/codebuild/pricing/)."""
 BACKUP_WARM_GIB_MONTH = 0.095
 """AWS Backup / RDS snapshot storage beyond the free allowance."""
+GENERAL_PURPOSE_VCPU_HOURLY = 0.1008 / 2
+"""One vCPU of a general-purpose node (m7i.large on demand: 2 vCPU, 8 GiB): what the pods of
+an add-on reserve when they request CPU."""
 BACKUP_S3_WARM_GIB_MONTH = 0.05
 """AWS Backup for Amazon S3, warm storage per GiB-month (incremental after the first)."""
 
