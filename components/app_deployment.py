@@ -43,7 +43,7 @@ from ._util import ROLLING_UPDATE_MAX_SURGE_PERCENT, Statement
 from .app_namespace import CONFIG_MAP, credentials_secret, pod_security_context
 from .iam_roles import OidcProvider, service_account_role
 from .keda import API_VERSION as KEDA_API_VERSION
-from .keda import QueueScaling, WorkSource, scaled_object_spec, triggers
+from .keda import TRANSFER_HPA, QueueScaling, WorkSource, scaled_object_spec, triggers
 from .modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 from .queues import Access, access_statements
 from .settings import Settings
@@ -749,7 +749,12 @@ class AppDeployment(pulumi.ComponentResource):
             f"{name}-scaler",
             api_version=KEDA_API_VERSION,
             kind="ScaledObject",
-            metadata={"name": workload, "namespace": args.namespace, "labels": labels(workload)},
+            metadata={
+                "name": workload,
+                "namespace": args.namespace,
+                "labels": labels(workload),
+                "annotations": TRANSFER_HPA,
+            },
             spec=scaled_object_spec(
                 workload,
                 min_replicas=scaling.min_replicas,

@@ -18,6 +18,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .cdn import OriginGuard, alb_rule_condition
+
 
 @dataclass(frozen=True)
 class Route:
@@ -41,6 +43,9 @@ class PublicIngressArgs:
     waf_acl_arn: pulumi.Input[str] | None
     """The web ACL the controller associates with the ALB (an existing one, or
     ``WebFirewall``'s)."""
+    cdn_guard: OriginGuard | None
+    """Behind the CDN: admit only CloudFront's origin-facing addresses, on HTTPS, with the
+    distribution's secret header on every rule (None: open to the internet)."""
     ready: Sequence[pulumi.Resource] = ()
     """Controllers the Ingress must wait for (and that must outlive the ALB)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -82,7 +87,10 @@ def ingress_annotations(
     access_log_bucket: str,
     waf_acl_arn: str | None,
     certificate_arns: Sequence[str],
+    guard: tuple[str, str] | None = None,
 ) -> dict[str, str]:
+    """The controller's annotations; ``guard`` = (prefix list id, header secret) behind the
+    CDN."""
     annotations = {
         "alb.ingress.kubernetes.io/group.name": args.environment,
         "alb.ingress.kubernetes.io/scheme": "internet-facing",
@@ -106,6 +114,17 @@ def ingress_annotations(
     # absent would leave whatever ACL is attached in place (the controller's documented
     # behaviour): "none" detaches, so removing `waf` can delete its ACL
     annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = waf_acl_arn or "none"
+    if guard is not None and args.cdn_guard is not None:
+        prefix_list, secret = guard
+        # CloudFront's list weighs 55 security-group rules per port: HTTPS only (the CDN
+        # redirects viewers' HTTP), under the default 60 inbound rules
+        annotations["alb.ingress.kubernetes.io/listen-ports"] = '[{"HTTPS": 443}]'
+        del annotations["alb.ingress.kubernetes.io/ssl-redirect"]
+        annotations["alb.ingress.kubernetes.io/security-group-prefix-lists"] = prefix_list
+        for service in sorted({r.service for r in args.routes}):
+            annotations[f"alb.ingress.kubernetes.io/conditions.{service}"] = alb_rule_condition(
+                args.cdn_guard.header, secret
+            )
     return annotations
 
 
@@ -132,8 +151,16 @@ class PublicIngress(pulumi.ComponentResource):
                 "name": "public",
                 "namespace": args.namespace,
                 "annotations": pulumi.Output.all(
-                    args.access_log_bucket, args.waf_acl_arn, *args.certificate_arns
-                ).apply(lambda v: ingress_annotations(args, v[0], v[1], v[2:])),
+                    args.access_log_bucket,
+                    args.waf_acl_arn,
+                    args.cdn_guard.prefix_list_id if args.cdn_guard else None,
+                    args.cdn_guard.secret if args.cdn_guard else None,
+                    *args.certificate_arns,
+                ).apply(
+                    lambda v: ingress_annotations(
+                        args, v[0], v[1], v[4:], (v[2], v[3]) if args.cdn_guard else None
+                    )
+                ),
             },
             spec=spec,
             opts=pulumi.ResourceOptions(

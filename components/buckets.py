@@ -107,13 +107,16 @@ def secure_bucket(
     provider: pulumi.ProviderResource | None = None,
     created: list[pulumi.Resource] | None = None,
     tags: Mapping[str, str] | None = None,
+    with_policy: bool = True,
 ) -> aws.s3.Bucket:
     """Create the bucket and its hardening resources; return the bucket.
 
     ``policy_statements(bucket_arn)`` adds statements (e.g. log delivery) to the TLS-only
     policy. With ``protect`` the bucket is Pulumi-protected and never force-destroyed. The
     hardening resources are appended to ``created`` (e.g. to wait for versioning). ``tags``
-    are the bucket's own (e.g. ``backup=true`` for the AWS Backup selection).
+    are the bucket's own (e.g. ``backup=true`` for the AWS Backup selection). Without
+    ``with_policy`` the caller writes the policy (TLS-only included), e.g. one naming a
+    resource made after the bucket.
     """
     child = pulumi.ResourceOptions(parent=parent, provider=provider)
     bucket = aws.s3.Bucket(
@@ -160,9 +163,12 @@ def secure_bucket(
         extra = list(policy_statements(arn)) if policy_statements else []
         return policy_document(tls_only_statement(arn), *extra)
 
-    children.append(
-        aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(document), opts=child)
-    )
+    if with_policy:
+        children.append(
+            aws.s3.BucketPolicy(
+                name, bucket=bucket.id, policy=bucket.arn.apply(document), opts=child
+            )
+        )
     if created is not None:
         created.extend(children)
     return bucket
@@ -182,7 +188,8 @@ def replicate(
 ) -> aws.s3.BucketReplicationConfig:
     """Replicate every SSE-KMS object of ``source`` (bucket, key) to ``replica`` (bucket, key;
     usually in the DR region) through a role of its own that reads only the source's
-    versions and writes only the replica. ``delete_markers``: deletes replicate too (older
+    versions and writes only the replica. Objects already in ``source`` are not copied (S3
+    Batch Replication does that, once). ``delete_markers``: deletes replicate too (older
     versions stay on both sides for the lifecycle's noncurrent days). ``versioned``: the
     versioning of both buckets, which S3 requires before the configuration."""
     (bucket, key), (replica_bucket, replica_key) = source, replica
@@ -193,7 +200,7 @@ def replicate(
         assume_role_policy=service_trust_policy("s3.amazonaws.com"),
         opts=child,
     )
-    aws.iam.RolePolicy(
+    grant = aws.iam.RolePolicy(
         role_name,
         role=role.id,
         policy=pulumi.Output.all(bucket.arn, replica_bucket.arn, key.arn, replica_key.arn).apply(
@@ -227,7 +234,8 @@ def replicate(
                 ),
             )
         ],
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(versioned)),
+        # S3 does not retry an object that failed for want of the role's policy
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*versioned, grant]),
     )
 
 

@@ -42,6 +42,9 @@ OPERATOR_SERVICE_ACCOUNT = "keda-operator"
 AWS_AUTHENTICATION = "keda-aws"
 """ClusterTriggerAuthentication of the SQS triggers: the operator's own role."""
 API_VERSION = "keda.sh/v1alpha1"
+TRANSFER_HPA = {"scaledobject.keda.sh/transfer-hpa-ownership": "true"}
+"""ScaledObject annotation: adopt the HPA named in ``horizontalPodAutoscalerConfig.name``
+(the workload's former CPU HPA) instead of refusing the workload as already autoscaled."""
 WEBHOOK_PORT = 9443
 METRICS_API_PORT = 6443
 """Ports the EKS control plane calls on the KEDA pods (admission webhooks, external metrics)."""
@@ -60,9 +63,11 @@ class QueueScaling(Settings):
     activation_messages: int = Field(default=0, ge=0, le=100_000)
     """Above this many waiting messages a worker at zero is started."""
     polling_seconds: int = Field(default=30, ge=5, le=3600)
-    """How often KEDA reads the queue."""
+    """How often KEDA reads the queue while the worker is at zero (above zero the HPA reads
+    it on its own ~15 s loop)."""
     cooldown_seconds: int = Field(default=300, ge=30, le=86_400)
-    """How long the queue must stay empty before a worker goes back to zero."""
+    """How long the queue must stay empty before a worker goes back to zero: longer than the
+    longest task (a Celery list holds waiting tasks only, not running ones)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> QueueScaling:
@@ -132,9 +137,11 @@ def scaled_object_spec(
 ) -> dict[str, Any]:
     """The ScaledObject of ``workload``'s Deployment: bounds, polling, cool-down, a slow
     scale-down (the same 5-minute window as the CPU HPAs) and a fallback when the queue cannot
-    be read (the current replicas, at least ``max(min, 1)``)."""
+    be read while replicas run (the current replicas, at least ``max(min, 1)``; a worker at
+    zero stays there until the queue can be read)."""
     return {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload},
+        # min > 0: KEDA's HPA polls; these two only act at zero (activation and scale-in)
         "minReplicaCount": min_replicas,
         "maxReplicaCount": max_replicas,
         "pollingInterval": scaling.polling_seconds,
@@ -146,7 +153,10 @@ def scaled_object_spec(
         },
         "advanced": {
             "horizontalPodAutoscalerConfig": {
-                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}}
+                # the HPA keeps the workload's name: a worker moving from its CPU HPA to KEDA is
+                # adopted (TRANSFER_HPA below), not refused by KEDA's webhook
+                "name": workload,
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
             }
         },
         "triggers": trigger_list,
@@ -185,6 +195,8 @@ def keda_values(replicas: int, role_arn: pulumi.Input[str] | None) -> dict[str, 
     }
     if role_arn is not None:
         values["podIdentity"] = {"aws": {"irsa": {"enabled": True, "roleArn": role_arn}}}
+        # EKS injects the role when a pod starts: a role added later must roll the operator
+        values["podAnnotations"] = {"keda": {"platform/irsa-role-arn": role_arn}}
     if replicas > 1:
         values["podDisruptionBudget"] = {
             "operator": {"maxUnavailable": 1},

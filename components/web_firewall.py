@@ -107,10 +107,12 @@ def rules(settings: FirewallSettings) -> list[dict[str, Any]]:
 class WebFirewallArgs:
     environment: str
     settings: FirewallSettings
+    scope: Literal["REGIONAL", "CLOUDFRONT"] = "REGIONAL"
+    """REGIONAL for the ALB; CLOUDFRONT for the CDN (its provider must be us-east-1)."""
 
 
 class WebFirewall(pulumi.ComponentResource):
-    """A regional web ACL, its logging, for the ALB."""
+    """A web ACL and its logging: regional for the ALB, or CLOUDFRONT for the CDN."""
 
     acl_arn: pulumi.Output[str]
 
@@ -120,22 +122,23 @@ class WebFirewall(pulumi.ComponentResource):
         super().__init__("platform:components:WebFirewall", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         env = args.environment
+        label = f"{env}-public" if args.scope == "REGIONAL" else f"{env}-cdn"
         allow: Any = {"allow": {}}
         acl = aws.wafv2.WebAcl(
             f"{name}-acl",
-            name=f"{env}-public",
+            name=label,
             # WAF's description pattern allows no parentheses (the API refuses, not the preview)
             description=acl_description(env, args.settings.mode),
-            scope="REGIONAL",
+            scope=args.scope,
             default_action=allow,
             rules=cast(Any, rules(args.settings)),
-            visibility_config=cast(Any, _visibility(f"{env}-public")),
+            visibility_config=cast(Any, _visibility(label)),
             opts=child,
         )
         logs = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             # WAF logs only to groups named aws-waf-logs-*
-            name=f"aws-waf-logs-{env}",
+            name=f"aws-waf-logs-{env}" if args.scope == "REGIONAL" else f"aws-waf-logs-{label}",
             retention_in_days=args.settings.log_retention_days,
             opts=child,
         )

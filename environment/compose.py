@@ -34,7 +34,8 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     app = product(ctx, net, plat, stores)
     monitoring = observability(ctx, plat, stores, app, receivers, traces_and_logs)
     grant_store_reads(ctx, plat, stores, receivers, monitoring)
-    vault = backups(ctx, net, plat, stores, monitoring)
+    selected = [app.namespace.data_bucket.arn] if cfg.backups.app_data_backup else []
+    vault = backups(ctx, net, plat, stores, monitoring, selected)
     vpc, cluster, database, cache = net.vpc, plat.cluster, stores.database, stores.cache
     return {
         "region": cfg.region,

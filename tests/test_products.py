@@ -45,12 +45,18 @@ def test_one_alb_for_every_public_workload(product: PlanResult) -> None:
     assert (
         annotations["alb.ingress.kubernetes.io/load-balancer-name"] == f"{cfg.environment}-public"
     )
-    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    if cfg.apps.ingress.cdn is None:
+        assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    else:  # behind CloudFront: HTTPS only (the CDN redirects viewers' HTTP)
+        assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
     arns = annotations["alb.ingress.kubernetes.io/certificate-arn"].split(",")
     if cfg.apps.ingress.certificate_arns:
         assert arns == list(cfg.apps.ingress.certificate_arns)
     else:  # issued in the hosted zone: the validated certificates
-        validated = product.graph.of_type("aws:acm/certificateValidation:CertificateValidation")
+        validated = [
+            v for v in product.graph.of_type("aws:acm/certificateValidation:CertificateValidation")
+            if v.name.startswith(f"{cfg.environment}-certificates-")  # not the CDN's
+        ]  # fmt: skip
         assert arns == [v.outputs["certificateArn"] for v in validated]
     assert set(ingress["spec"]["tls"][0]["hosts"]) == set(cfg.apps.ingress.hosts)
 

@@ -48,6 +48,9 @@ class BackupJobsArgs:
     """The database's engine (major): the pg_dump/pg_restore client follows its major."""
     max_dump_age_minutes: int
     alarm_topic_arn: pulumi.Input[str] | None = None
+    bucket_arns: Sequence[pulumi.Input[str]] = ()
+    """Buckets the plan backs up by ARN: a tag-only selection skips S3 where the account has
+    not opted the Region in to S3 (AWS Backup "Service opt-in"); an explicit one does not."""
     """Where failed backup/copy/restore jobs, a missing DR copy and a failed or stale restore
     check are reported (EventBridge rules and CloudWatch alarms)."""
     secret_store: str

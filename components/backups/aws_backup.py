@@ -189,6 +189,15 @@ class AwsBackupParts(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
         )
+        if a.bucket_arns:
+            aws.backup.Selection(
+                f"{self._name}-buckets",
+                name=f"{a.environment}-buckets",
+                plan_id=plan.id,
+                iam_role_arn=role.arn,
+                resources=list(a.bucket_arns),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=attachments),
+            )
 
     def _notifications(self, topic_arn: pulumi.Input[str]) -> None:
         """Failures reach people: every failed, aborted, expired or partial AWS Backup job

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from components._util import rolling_surge
 from components.app_deployment import Autoscaling
 from components.app_namespace import Quota
+from components.cdn import SANS_PER_CERTIFICATE, CdnSettings
 from components.certificates import CERTIFICATES_PER_ALB
 from components.modes import Exposure, Probe, S3Access, WorkloadKind, ZoneSpread
 from components.web_firewall import FirewallSettings
@@ -526,6 +527,9 @@ class IngressConfig(ConfigModel):
     """ALB TLS policy."""
     access_log_days: int = Field(default=90, ge=1, le=3650)
     """Days ALB access logs are kept."""
+    cdn: CdnSettings | None = None
+    """CloudFront in front of the ALB (``components/cdn.py``): the ALB then admits only the
+    distribution."""
 
     @field_validator("certificate_arns")
     @classmethod
@@ -541,7 +545,30 @@ class IngressConfig(ConfigModel):
             raise ValueError("set waf (a web ACL the program makes) or wafAclArn, not both")
         if self.waf is not None and not self.enabled:
             raise ValueError("waf needs an enabled ingress (there is no ALB to protect)")
+        if self.cdn is not None:
+            self._cdn_rules(self.cdn)
         return self
+
+    def _cdn_rules(self, cdn: CdnSettings) -> None:
+        if not self.enabled:
+            raise ValueError("cdn needs an enabled ingress (its origin is the ALB)")
+        if self.waf is not None or self.waf_acl_arn is not None:
+            raise ValueError(
+                "with cdn, put the web ACL on the CDN (cdn.waf), not waf/wafAclArn: behind "
+                "CloudFront the ALB sees edge addresses, so a per-IP rate rule there would "
+                "limit CloudFront itself"
+            )
+        if cdn.certificate_arn is None:
+            if self.hosted_zone is None:
+                raise ValueError(
+                    "cdn needs a certificate in us-east-1: set cdn.certificateArn, or "
+                    "hostedZone to issue one"
+                )
+            if len(self.hosts) > SANS_PER_CERTIFICATE:
+                raise ValueError(
+                    f"cdn: {len(self.hosts)} hosts on one certificate exceed ACM's "
+                    f"{SANS_PER_CERTIFICATE} names (raise the quota and give cdn.certificateArn)"
+                )
 
     @model_validator(mode="after")
     def _certificate(self) -> IngressConfig:

@@ -50,6 +50,10 @@ class CostConfig(ConfigModel):
     requests_per_month_millions: float = Field(default=50.0, ge=0)
     """Millions of requests a month through the public ALB (the WAF inspects each)."""
 
+    cdn_transfer_gib_per_month: float = Field(default=500.0, ge=0)
+    """GiB/month CloudFront serves to viewers (``apps.ingress.cdn``); its requests are
+    ``requestsPerMonthMillions``."""
+
     queue_requests_per_month_millions: float = Field(default=10.0, ge=0)
     """Millions of SQS requests a month (sends, receives, deletes; each 64 KiB counts once)."""
 

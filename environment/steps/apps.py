@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from components.app_deployment import AppDeployment, AppDeploymentArgs, WorkloadSpec
 from components.app_ingress import PublicIngress, PublicIngressArgs, Route
 from components.app_namespace import AppNamespace, AppNamespaceArgs
+from components.cdn import Cdn, CdnArgs, CdnSettings, OriginGuard, origin_guard
 from components.certificates import Certificates, CertificatesArgs
 from components.database_roles import app_role
 from components.keda import Keda, KedaArgs, WorkSource
@@ -82,41 +84,84 @@ def _public(
     deployments: dict[str, AppDeployment],
 ) -> PublicIngress | None:
     apps = ctx.cfg.apps
-    if not apps.ingress.enabled:
+    ingress = apps.ingress
+    if not ingress.enabled:
         return None
-    return PublicIngress(
+    arns, issued = _certificates(ctx)
+    guard = None
+    if ingress.cdn is not None:
+        guard = origin_guard(
+            f"{ctx.env}-cdn", ingress.cdn.origin_secret_rotation, ctx.aws_opts, ctx.invoke_opts
+        )
+    public = PublicIngress(
         f"{ctx.env}-public",
         PublicIngressArgs(
             environment=ctx.env,
             namespace=apps.namespace,
             routes=[
                 Route(r.hosts, r.paths, r.workload, apps.workloads[r.workload].port)
-                for r in apps.ingress.routes
+                for r in ingress.routes
             ],
-            certificate_arns=_certificates(ctx),
+            certificate_arns=arns,
             access_log_bucket=namespace.access_log_bucket.bucket,
             k8s_provider=platform.cluster.k8s_provider,
-            ssl_policy=apps.ingress.ssl_policy,
+            ssl_policy=ingress.ssl_policy,
             waf_acl_arn=_firewall(ctx),
+            cdn_guard=guard,
             ready=platform.addons.ready,
-            depends_on=[deployments[r.workload] for r in apps.ingress.routes],
+            depends_on=[deployments[r.workload] for r in ingress.routes],
+        ),
+        opts=ctx.aws_opts,
+    )
+    if ingress.cdn is not None and guard is not None:
+        _cdn(ctx, ingress.cdn, public, guard, issued)
+    return public
+
+
+def _cdn(
+    ctx: Context,
+    settings: CdnSettings,
+    public: PublicIngress,
+    guard: OriginGuard,
+    issued: Certificates | None,
+) -> Cdn:
+    """CloudFront in front of the ALB, found by name once the controller made it."""
+    ingress = ctx.cfg.apps.ingress
+    alb = aws.lb.get_load_balancer_output(
+        name=public.load_balancer_name,
+        opts=pulumi.InvokeOutputOptions(provider=ctx.provider, depends_on=[public.ingress]),
+    )
+    return Cdn(
+        f"{ctx.env}-cdn",
+        CdnArgs(
+            environment=ctx.env,
+            settings=settings,
+            hosts=ingress.hosts,
+            origin_domain=alb.dns_name,
+            guard=guard,
+            zone_id=ingress.hosted_zone.id if ingress.hosted_zone else None,
+            zone_records_exist=[issued] if issued else [],
+            global_provider=aws.Provider(
+                "aws-us-east-1", region="us-east-1", default_tags={"tags": ctx.tags}
+            ),
+            regional_provider=ctx.provider,
+            protect=ctx.protect,
         ),
         opts=ctx.aws_opts,
     )
 
 
-def _certificates(ctx: Context) -> list[pulumi.Input[str]]:
+def _certificates(ctx: Context) -> tuple[list[pulumi.Input[str]], Certificates | None]:
     """The ALB's certificates: the given ARNs, or ones issued in the hosted zone."""
     ingress = ctx.cfg.apps.ingress
     if ingress.certificate_arns or ingress.hosted_zone is None:
-        return list(ingress.certificate_arns)
-    return list(
-        Certificates(
-            f"{ctx.env}-certificates",
-            CertificatesArgs(hosts=ingress.hosts, zone_id=ingress.hosted_zone.id),
-            opts=ctx.aws_opts,
-        ).arns
+        return list(ingress.certificate_arns), None
+    issued = Certificates(
+        f"{ctx.env}-certificates",
+        CertificatesArgs(hosts=ingress.hosts, zone_id=ingress.hosted_zone.id),
+        opts=ctx.aws_opts,
     )
+    return list(issued.arns), issued
 
 
 def _firewall(ctx: Context) -> pulumi.Input[str] | None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import pulumi
+
 from components.backup_jobs import BackupJobs, BackupJobsArgs
 from components.database_roles import BACKUP_ROLE
 from components.monitoring_stack import MonitoringStack
@@ -13,7 +17,12 @@ from .network import Network
 
 
 def backups(
-    ctx: Context, net: Network, platform: Platform, stores: Data, monitoring: MonitoringStack
+    ctx: Context,
+    net: Network,
+    platform: Platform,
+    stores: Data,
+    monitoring: MonitoringStack,
+    bucket_arns: Sequence[pulumi.Input[str]] = (),
 ) -> BackupJobs:
     bk, db, cluster = ctx.cfg.backups, ctx.cfg.database, platform.cluster
     database, roles = stores.database, stores.roles
@@ -49,6 +58,7 @@ def backups(
             storage_class=cluster.storage_class_name,
             restore_check_interval_days=bk.restore_check_interval_days,
             alarm_topic_arn=monitoring.alarm_topic_arn,
+            bucket_arns=bucket_arns,
             secret_store=platform.addons.cluster_secret_store_name,
             engine_version=db.engine_version,
             max_dump_age_minutes=2 * bk.dump_interval_minutes,

@@ -57,6 +57,9 @@ def test_data_bucket_replicates_to_the_dr_region(production: PlanResult) -> None
     }
     assert len(versioning) == 2
     assert versioning <= set(replication.dependencies)
+    # and after the role's policy: S3 does not retry an object that failed for want of it
+    grant = graph.named("production-apps-data-replication", "aws:iam/rolePolicy:RolePolicy")
+    assert grant.urn in replication.dependencies
 
     # the role reads only the source's versions and writes only the replica
     role = graph.named("production-apps-data-replication", "aws:iam/role:Role")
@@ -76,9 +79,13 @@ def test_data_bucket_replicates_to_the_dr_region(production: PlanResult) -> None
 def test_data_bucket_is_selected_by_aws_backup(staging: PlanResult, production: PlanResult) -> None:
     for plan in (staging, production):
         bucket = plan.graph.named(f"{plan.stack}-apps-data", "aws:s3/bucket:Bucket")
-        (selection,) = plan.graph.of_type("aws:backup/selection:Selection")
-        (tag,) = selection.inputs["selectionTags"]
+        selections = {
+            s.name: s.inputs for s in plan.graph.of_type("aws:backup/selection:Selection")
+        }
+        (tag,) = selections[f"{plan.stack}-backups-tagged"]["selectionTags"]
         assert bucket.inputs["tags"][tag["key"]] == tag["value"]
+        # by ARN too: a tag-only selection skips S3 where the Region is not opted in to it
+        assert selections[f"{plan.stack}-backups-buckets"]["resources"] == [bucket.outputs["arn"]]
         # S3 needs its own managed policies on the service role (read versions, decrypt via S3)
         attached = {
             a.inputs["policyArn"]

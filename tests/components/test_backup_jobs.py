@@ -53,7 +53,7 @@ def test_plan_rules_retention_and_copies(staging: PlanResult, production: PlanRe
 
 
 def test_selection_by_tag_with_managed_policies_only(plan: PlanResult) -> None:
-    (selection,) = plan.graph.of_type("aws:backup/selection:Selection")
+    selection = plan.graph.named(f"{plan.stack}-backups-tagged", "aws:backup/selection:Selection")
     assert selection.inputs["selectionTags"] == [
         {"type": "STRINGEQUALS", "key": "backup", "value": "true"}
     ]

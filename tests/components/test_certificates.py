@@ -17,20 +17,25 @@ def shop() -> PlanResult:
 
 
 def test_every_host_is_covered_and_validated_in_the_zone(shop: PlanResult) -> None:
-    (certificate,) = shop.graph.of_type("aws:acm/certificate:Certificate")
+    certificate = shop.graph.named(
+        "shop-certificates-shop.example.com", "aws:acm/certificate:Certificate"
+    )
     names = {
         certificate.inputs["domainName"],
         *certificate.inputs.get("subjectAlternativeNames", []),
     }
     assert names == {"shop.example.com"}
     assert certificate.inputs["validationMethod"] == "DNS"
-    (record,) = shop.graph.of_type("aws:route53/record:Record")
+    record = shop.graph.named("shop-certificates-shop.example.com", "aws:route53/record:Record")
     assert record.inputs["zoneId"] == "Z0123456789SHOPZONE"
     option = certificate.outputs["domainValidationOptions"][0]
     assert (record.inputs["name"], record.inputs["type"]) == (
         option["resourceRecordName"], option["resourceRecordType"]
     )  # fmt: skip
-    (validation,) = shop.graph.of_type("aws:acm/certificateValidation:CertificateValidation")
+    validation = shop.graph.named(
+        "shop-certificates-shop.example.com",
+        "aws:acm/certificateValidation:CertificateValidation",
+    )
     assert validation.inputs["validationRecordFqdns"] == [record.outputs["fqdn"]]
     (ingress,) = shop.graph.of_type("kubernetes:networking.k8s.io/v1:Ingress")
     annotation = ingress.inputs["metadata"]["annotations"][

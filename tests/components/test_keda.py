@@ -70,6 +70,10 @@ def test_a_queue_scaled_worker_has_a_scaled_object_and_no_hpa(production: PlanRe
     }
     assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (3, 20)
     assert spec["fallback"]["replicas"] == 3
+    # the CPU HPA the worker had is adopted by KEDA under its own name, not refused
+    annotations = scaled["worker"].inputs["metadata"]["annotations"]
+    assert annotations == {"scaledobject.keda.sh/transfer-hpa-ownership": "true"}
+    assert spec["advanced"]["horizontalPodAutoscalerConfig"]["name"] == "worker"
     _valid(scaled["worker"], "crd-scaledobjects.yaml")
 
 
@@ -134,12 +138,16 @@ def test_sqs_scaling_reads_exactly_the_scaled_queue(marketplace: PlanResult) -> 
                   if r.inputs["chart"] == "keda"]  # fmt: skip
     irsa = release.inputs["values"]["podIdentity"]["aws"]["irsa"]
     assert irsa == {"enabled": True, "roleArn": role.outputs["arn"]}
+    # the operator's pods roll when the role changes (EKS injects it at pod start)
+    pod = release.inputs["values"]["podAnnotations"]["keda"]
+    assert role.outputs["arn"] in pod.values()
 
 
 def test_the_operator_service_account_is_the_charts(marketplace: PlanResult) -> None:
-    """The role's subject is the ServiceAccount the chart makes (``operator.name``)."""
+    """The role's subject is the ServiceAccount the chart makes
+    (``serviceAccount.operator.name``)."""
     values = yaml.safe_load((CHART / "values.yaml").read_text())
-    assert values["operator"]["name"] == OPERATOR_SERVICE_ACCOUNT
+    assert values["serviceAccount"]["operator"]["name"] == OPERATOR_SERVICE_ACCOUNT
     template = (CHART / "template-values.txt").read_text().split()
     assert "podIdentity.aws.irsa.roleArn" in template
 
@@ -161,11 +169,11 @@ def test_keda_release_keeps_its_crds_and_is_highly_available(
     assert prod["metricsServer"]["replicaCount"] == 1  # one server of external.metrics.k8s.io
     assert set(prod["podDisruptionBudget"]) == {"operator", "webhooks"}
     assert stage["operator"]["replicaCount"] == 1
-    assert "podDisruptionBudget" not in stage  # minAvailable with one replica blocks drains
+    assert "podDisruptionBudget" not in stage  # a budget for one replica would block drains
     # redis-only scaling needs no AWS role
     assert "podIdentity" not in prod
     assert not [r for r in production.graph.of_type("aws:iam/role:Role") if "keda" in r.name]
-    # the CRDs the chart installs define the kinds the program creates
+    # the vendored CRDs define the kinds the program creates
     crds = {re.sub(r"^crd-|\.yaml$", "", p.name) for p in Path(CHART).glob("crd-*.yaml")}
     assert crds == {"scaledobjects", "triggerauthentications", "clustertriggerauthentications"}
 
@@ -173,7 +181,8 @@ def test_keda_release_keeps_its_crds_and_is_highly_available(
 def test_scale_to_zero_in_staging_only(staging: PlanResult) -> None:
     spec = _by_name(staging, SCALED_OBJECT)["worker"].inputs["spec"]
     assert spec["minReplicaCount"] == 0
-    assert spec["fallback"]["replicas"] == 1  # an unreadable queue still runs a worker
+    # with replicas running, an unreadable list keeps at least one (at zero KEDA waits)
+    assert spec["fallback"]["replicas"] == 1
     production = copy.deepcopy(stack_config("production"))
     production["platform:apps"]["workloads"]["worker"]["autoscaling"]["minReplicas"] = 0
     with pytest.raises(ConfigError) as info:

@@ -219,6 +219,26 @@ def one(type_: str, props: dict[str, Any]) -> Callable[[], list[Resource]]:
 SQS_T = "aws:sqs/queue:Queue"
 
 
+CF_T = "aws:cloudfront/distribution:Distribution"
+CF = {
+    "viewerCertificate": {"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c",
+                          "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
+    "defaultCacheBehavior": {"viewerProtocolPolicy": "redirect-to-https"},
+    "orderedCacheBehaviors": [{"pathPattern": "/static/*", "viewerProtocolPolicy": "https-only"}],
+    "webAclId": "arn:aws:wafv2:us-east-1:1:global/webacl/cdn/x",
+}  # fmt: skip
+
+
+def cdn(props: dict[str, Any] = CF, *, logged: bool = True) -> list[Resource]:
+    """A distribution and (standard logging v2) the delivery source of its access logs."""
+    out = [r(CF_T, "cdn", props)]
+    if logged:
+        source = {"logType": "ACCESS_LOGS", "name": "cdn", "resourceArn": "arn:cf"}
+        out.append(r("aws:cloudwatch/logDeliverySource:LogDeliverySource", "logs", source,
+                     resourceArn=out[0].urn))  # fmt: skip
+    return out
+
+
 def sqs_pair(*, encrypted: bool = True) -> list[Resource]:
     """A queue and its dead-letter queue (which needs no redrive policy of its own)."""
     key = {"kmsMasterKeyId": KEY} if encrypted else {}
@@ -327,6 +347,21 @@ CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]
      lambda: [r(SQS_T, "jobs", {"name": "jobs", "kmsMasterKeyId": KEY})]),
     ("aws-sqs-queue-encrypted-with-dlq", lambda: sqs_pair(),
      lambda: sqs_pair(encrypted=False)),
+    ("aws-cloudfront-viewer-tls-logging-waf", cdn, lambda: cdn(logged=False)),
+    ("aws-cloudfront-viewer-tls-logging-waf", cdn,
+     lambda: cdn(set_in(CF, "viewerCertificate.minimumProtocolVersion", "TLSv1_2016"))),
+    ("aws-cloudfront-viewer-tls-logging-waf", cdn,
+     lambda: cdn(set_in(CF, "defaultCacheBehavior.viewerProtocolPolicy", "allow-all"))),
+    ("aws-cloudfront-viewer-tls-logging-waf", cdn, lambda: cdn(set_in(CF, "webAclId", _DROP))),
+    # behind the CDN: the ALB admits only CloudFront's prefix list; its ACL is at the edge
+    ("kubernetes-public-ingress-waf",
+     one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "public", "annotations": {
+         "alb.ingress.kubernetes.io/scheme": "internet-facing",
+         "alb.ingress.kubernetes.io/security-group-prefix-lists": "pl-3b927c52",
+         "alb.ingress.kubernetes.io/wafv2-acl-arn": "none"}}}),
+     one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "public", "annotations": {
+         "alb.ingress.kubernetes.io/scheme": "internet-facing",
+         "alb.ingress.kubernetes.io/wafv2-acl-arn": "none"}}})),
     ("aws-ec2-nat-gateway-count", lambda: [r("aws:ec2/natGateway:NatGateway", "n1", {})],
      lambda: [r("aws:ec2/natGateway:NatGateway", "n1", {}), r("aws:ec2/natGateway:NatGateway", "n2", {})]),
     ("aws-iam-policy-no-wildcard-actions",

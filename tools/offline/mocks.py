@@ -49,6 +49,10 @@ _ARN_SHAPE = {
     "aws:kms/key:Key": ("kms", "key/{uuid}"),
     "aws:kms/alias:Alias": ("kms", "alias/{name}"),
     "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": (
+        "logs",
+        "delivery-destination:{name}",
+    ),
     "aws:s3/bucket:Bucket": ("s3", "{name}"),
     "aws:sns/topic:Topic": ("sns", "{name}"),
     "aws:wafv2/webAcl:WebAcl": ("wafv2", "regional/webacl/{name}/{uuid}"),
@@ -258,6 +262,32 @@ def _route53_record(
     return {"fqdn": str(args.inputs.get("name", "")).rstrip(".")}
 
 
+def _distribution(
+    args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext
+) -> dict[str, Any]:
+    distribution_id = "E" + digest(args.name, length=13).upper()
+    return {
+        "id": distribution_id,
+        "arn": f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+        "domainName": f"d{digest('cf', args.name, length=13)}.cloudfront.net",
+        "hostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's alias zone, the same everywhere
+    }
+
+
+def _bucket(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
+    name = str(args.inputs.get("bucket") or physical_name(args))
+    return {"bucketRegionalDomainName": f"{name}.s3.{ctx.region}.amazonaws.com"}
+
+
+def _web_acl(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
+    """CLOUDFRONT ACLs live in us-east-1 under ``global/``."""
+    name = physical_name(args)
+    if args.inputs.get("scope") == "CLOUDFRONT":
+        path = f"global/webacl/{name}/{_uuid(args.name)}"
+        return {"arn": f"arn:{PARTITION}:wafv2:us-east-1:{ACCOUNT_ID}:{path}"}
+    return {"arn": ctx.arn("wafv2", f"regional/webacl/{name}/{_uuid(args.name)}")}
+
+
 def _sqs_queue(args: pulumi.runtime.MockResourceArgs, id_: str, ctx: MockContext) -> dict[str, Any]:
     name = physical_name(args)
     return {"url": f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{name}"}
@@ -283,6 +313,9 @@ OUTPUTS: dict[str, OutputRule] = {
     "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:iam/accessKey:AccessKey": _access_key,
     "aws:sqs/queue:Queue": _sqs_queue,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:acm/certificate:Certificate": _certificate,
     "aws:route53/record:Record": _route53_record,
 }
@@ -462,7 +495,13 @@ def _get_key(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[str, A
     return {"arn": arn, "id": arn, "keyId": arn.rsplit("/", 1)[-1]}
 
 
+def _prefix_list(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[str, Any]:
+    name = str(args.args.get("name") or "list")
+    return {"id": f"pl-{digest(name, ctx.region, length=8)}", "name": name, "maxEntries": 55}
+
+
 CALLS: dict[str, CallRule] = {
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": _prefix_list,
     "aws:kms/getKey:getKey": _get_key,
     "aws:lb/getLoadBalancer:getLoadBalancer": _get_load_balancer,
     "aws:secretsmanager/getSecret:getSecret": _get_secret,

@@ -765,6 +765,42 @@ def _app_data(pricer: _Pricer) -> None:
         )
 
 
+CDN_LOG_RECORD_KIB = 0.7
+"""A CloudFront access log record (JSON, standard fields) is about 0.5-1 KiB."""
+
+
+def _cdn(pricer: _Pricer) -> None:
+    """Each distribution: transfer out and HTTPS requests after the free tier, and its access
+    logs (vended into CloudWatch Logs); from the usage assumptions."""
+    usage = pricer.usage
+    for distribution in pricer.graph.of_type("aws:cloudfront/distribution:Distribution"):
+        gib = usage.cdn_transfer_gib_per_month
+        billed = max(gib - p.CLOUDFRONT_FREE_GIB, 0)
+        pricer.fixed(
+            distribution,
+            "CloudFront transfer out",
+            billed * p.CLOUDFRONT_OUT_PER_GIB,
+            f"{gib:g} GiB/month, the first {p.CLOUDFRONT_FREE_GIB:,} free "
+            "(cost.cdnTransferGibPerMonth)",
+        )
+        requests = usage.requests_per_month_millions * 1_000_000
+        billed_requests = max(requests - p.CLOUDFRONT_FREE_REQUESTS, 0)
+        pricer.fixed(
+            distribution,
+            "CloudFront requests",
+            billed_requests / 10_000 * p.CLOUDFRONT_HTTPS_PER_10K,
+            f"{requests / 1e6:g} M HTTPS requests/month, the first 10 M free "
+            "(cost.requestsPerMonthMillions)",
+        )
+        logs = requests * CDN_LOG_RECORD_KIB / 2**20
+        pricer.fixed(
+            distribution,
+            "CloudFront access logs",
+            logs * p.CLOUDWATCH_VENDED_LOGS_PER_GIB,
+            f"~{logs:,.0f} GiB/month: one ~{CDN_LOG_RECORD_KIB:g} KiB record per request",
+        )
+
+
 KEDA_COMPONENTS = {"operator": "operator", "metricServer": "metricsServer", "webhooks": "webhooks"}
 """``resources.<key>`` -> the key holding that component's ``replicaCount`` (the chart spells
 the metrics server both ways)."""
@@ -808,6 +844,7 @@ AREAS: tuple[Callable[[_Pricer], None], ...] = (
     _queues,
     _app_data,
     _keda,
+    _cdn,
 )
 """The pricing table: each area prices the resources of its types, in this order."""
 

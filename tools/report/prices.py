@@ -166,6 +166,13 @@ CODEBUILD_LINUX_PER_MINUTE = {
 """CodeBuild on-demand Linux EC2 compute, $/build minute (https://aws.amazon.com/codebuild/pricing/)."""
 BACKUP_WARM_GIB_MONTH = 0.095
 """AWS Backup / RDS snapshot storage beyond the free allowance."""
+CLOUDFRONT_OUT_PER_GIB = 0.085
+"""Data transfer out to viewers, first 10 TB, North America and Europe (PriceClass_100)."""
+CLOUDFRONT_HTTPS_PER_10K = 0.01
+"""HTTPS requests, United States (https://aws.amazon.com/cloudfront/pricing/)."""
+CLOUDFRONT_FREE_GIB = 1000
+CLOUDFRONT_FREE_REQUESTS = 10_000_000
+"""CloudFront's always-free tier each month: 1 TB out and 10 million requests."""
 GENERAL_PURPOSE_VCPU_HOURLY = 0.1008 / 2
 """One vCPU of a general-purpose node (m7i.large on demand: 2 vCPU, 8 GiB): what the pods of
 an add-on reserve when they request CPU."""

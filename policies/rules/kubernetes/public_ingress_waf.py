@@ -4,6 +4,7 @@ from policies.lib import MANDATORY, Subject, known, resource_rule
 
 SCHEME = "alb.ingress.kubernetes.io/scheme"
 WAF = "alb.ingress.kubernetes.io/wafv2-acl-arn"
+PREFIX_LISTS = "alb.ingress.kubernetes.io/security-group-prefix-lists"
 
 
 def check(r: Subject) -> list[str]:
@@ -15,6 +16,8 @@ def check(r: Subject) -> list[str]:
         return []  # internal, or not known yet in a preview
     if annotations.get(WAF) not in (None, "", "none"):
         return []
+    if annotations.get(PREFIX_LISTS):
+        return []  # admits only a prefix list (the CDN's): its web ACL is at the edge
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', r.name)}"
     return [f"internet-facing Ingress {name} has no WAF web ACL ({WAF})"]
 
