@@ -19,7 +19,7 @@ from components.cdn import (
     ORIGIN_HEADER,
 )
 from environment.config import ConfigError, parse_stack_config
-from tests.conftest import EXAMPLES, planned
+from tests.conftest import EXAMPLES, planned, run_stack_config
 from tools.offline.harness import PlanResult
 from tools.report.report import build
 
@@ -198,3 +198,22 @@ def test_bad_cdn_config_is_refused_naming_the_key(change: Any, fragment: str) ->
         parse_stack_config(config, "shop")
     assert fragment in str(info.value)
     assert "apps.ingress" in str(info.value)
+
+
+def test_putting_the_cdn_in_front_of_a_live_stack_replaces_nothing(shop: PlanResult) -> None:
+    """Day two: the same stack before the CDN (with the ALB's own web ACL) and after. The
+    CDN's resources are added, the regional ACL goes; nothing that exists is replaced (the
+    Ingress, the ALB's certificates, the buckets keep their URNs and are updated in place)."""
+    config = _shop_config()
+    ingress = config["platform:apps"]["ingress"]
+    ingress["waf"] = ingress.pop("cdn")["waf"]
+    before = run_stack_config(config, "shop")
+    assert before.error is None, before.error
+    old, new = {r.urn for r in before.graph}, {r.urn for r in shop.graph}
+    removed = {u.rsplit("::", 1)[-1] for u in old - new}
+    assert removed == {"shop-waf", "shop-waf-acl", "shop-waf-logs", "shop-waf-logging"}
+    added = {u.rsplit("::", 1)[-1] for u in new - old}
+    assert added
+    assert all(name.startswith("shop-cdn") or name == "aws-us-east-1" for name in added)
+    # the Ingress stays (the controller changes the listeners in place)
+    assert any(u.endswith("::shop-public-ingress") for u in old & new)
