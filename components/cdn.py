@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from pydantic import Field, field_validator
 
 from ._util import Statement, policy_document
 from .buckets import Lifecycle, secure_bucket, tls_only_statement
-from .certificates import _option_for
+from .certificates import validation_record
 from .settings import Settings
 from .web_firewall import FirewallSettings, WebFirewall, WebFirewallArgs
 
@@ -242,21 +241,10 @@ class Cdn(pulumi.ComponentResource):
         )
         fqdns: list[pulumi.Output[str]] = []
         if not args.zone_records_exist:
-            for host in hosts:
-                option = certificate.domain_validation_options.apply(
-                    functools.partial(_option_for, host)
-                )
-                fqdns.append(
-                    aws.route53.Record(
-                        f"{name}-{host}",
-                        zone_id=args.zone_id,
-                        name=option.resource_record_name,
-                        type=option.resource_record_type,
-                        records=[option.resource_record_value],
-                        ttl=300,
-                        opts=glob,
-                    ).fqdn
-                )
+            fqdns = [
+                validation_record(f"{name}-{host}", certificate, host, args.zone_id, glob).fqdn
+                for host in hosts
+            ]
         validation = aws.acm.CertificateValidation(
             f"{name}-certificate",
             certificate_arn=certificate.arn,

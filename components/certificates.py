@@ -32,6 +32,27 @@ def _option_for(
     raise ValueError(f"ACM returned no DNS validation option for {host}")
 
 
+def validation_record(
+    name: str,
+    certificate: aws.acm.Certificate,
+    host: str,
+    zone_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> aws.route53.Record:
+    """The CNAME in ``zone_id`` that proves ``host`` of ``certificate`` to ACM (ACM gives one
+    name and value per host and account, in every region: write it once)."""
+    option = certificate.domain_validation_options.apply(functools.partial(_option_for, host))
+    return aws.route53.Record(
+        name,
+        zone_id=zone_id,
+        name=option.resource_record_name,
+        type=option.resource_record_type,
+        records=[option.resource_record_value],
+        ttl=300,
+        opts=opts,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class CertificatesArgs:
     hosts: Sequence[str]
@@ -58,18 +79,7 @@ class Certificates(pulumi.ComponentResource):
                 key_algorithm="EC_prime256v1",
                 opts=child,
             )
-            option = certificate.domain_validation_options.apply(
-                functools.partial(_option_for, host)
-            )
-            record = aws.route53.Record(
-                f"{name}-{host}",
-                zone_id=args.zone_id,
-                name=option.resource_record_name,
-                type=option.resource_record_type,
-                records=[option.resource_record_value],
-                ttl=300,
-                opts=child,
-            )
+            record = validation_record(f"{name}-{host}", certificate, host, args.zone_id, child)
             validation = aws.acm.CertificateValidation(
                 f"{name}-{host}",
                 certificate_arn=certificate.arn,

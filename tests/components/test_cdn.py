@@ -217,3 +217,21 @@ def test_putting_the_cdn_in_front_of_a_live_stack_replaces_nothing(shop: PlanRes
     assert all(name.startswith("shop-cdn") or name == "aws-us-east-1" for name in added)
     # the Ingress stays (the controller changes the listeners in place)
     assert any(u.endswith("::shop-public-ingress") for u in old & new)
+
+
+def test_with_given_alb_certificates_the_cdn_writes_its_own_validation_records() -> None:
+    config = _shop_config()
+    config["platform:apps"]["ingress"]["certificateArns"] = [
+        "arn:aws:acm:us-east-1:123456789012:certificate/0b5c7a4e-6c1d-4b7e-9a35-2f6d8c1e4a90"
+    ]
+    plan = run_stack_config(config, "shop")
+    assert plan.error is None, plan.error
+    certificate = plan.graph.named("shop-cdn-certificate", "aws:acm/certificate:Certificate")
+    record = plan.graph.named("shop-cdn-shop.example.com", "aws:route53/record:Record")
+    option = certificate.outputs["domainValidationOptions"][0]
+    assert record.inputs["name"] == option["resourceRecordName"]
+    assert record.inputs["zoneId"] == "Z0123456789SHOPZONE"
+    validation = plan.graph.named(
+        "shop-cdn-certificate", "aws:acm/certificateValidation:CertificateValidation"
+    )
+    assert validation.inputs["validationRecordFqdns"] == [record.outputs["fqdn"]]
