@@ -87,10 +87,10 @@ def ingress_annotations(
     access_log_bucket: str,
     waf_acl_arn: str | None,
     certificate_arns: Sequence[str],
-    guard: tuple[str, str] | None = None,
+    guard: tuple[str, list[str]] | None = None,
 ) -> dict[str, str]:
-    """The controller's annotations; ``guard`` = (prefix list id, header secret) behind the
-    CDN."""
+    """The controller's annotations; ``guard`` = (prefix list id, accepted header values)
+    behind a locked CDN."""
     annotations = {
         "alb.ingress.kubernetes.io/group.name": args.environment,
         "alb.ingress.kubernetes.io/scheme": "internet-facing",
@@ -115,7 +115,7 @@ def ingress_annotations(
     # behaviour): "none" detaches, so removing `waf` can delete its ACL
     annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = waf_acl_arn or "none"
     if guard is not None and args.cdn_guard is not None:
-        prefix_list, secret = guard
+        prefix_list, accepted = guard
         # CloudFront's list weighs 55 security-group rules per port: HTTPS only (the CDN
         # redirects viewers' HTTP), under the default 60 inbound rules
         annotations["alb.ingress.kubernetes.io/listen-ports"] = '[{"HTTPS": 443}]'
@@ -123,7 +123,7 @@ def ingress_annotations(
         annotations["alb.ingress.kubernetes.io/security-group-prefix-lists"] = prefix_list
         for service in sorted({r.service for r in args.routes}):
             annotations[f"alb.ingress.kubernetes.io/conditions.{service}"] = alb_rule_condition(
-                args.cdn_guard.header, secret
+                args.cdn_guard.header, accepted
             )
     return annotations
 
@@ -140,6 +140,7 @@ class PublicIngress(pulumi.ComponentResource):
         super().__init__("platform:components:PublicIngress", name, None, opts)
         self.load_balancer_name = load_balancer_name(args.environment)
         hosts = sorted({h for r in args.routes for h in r.hosts})
+        guard = args.cdn_guard if args.cdn_guard and args.cdn_guard.locked else None
         spec: Any = {
             "ingressClassName": "alb",
             "tls": [{"hosts": hosts}],
@@ -153,12 +154,12 @@ class PublicIngress(pulumi.ComponentResource):
                 "annotations": pulumi.Output.all(
                     args.access_log_bucket,
                     args.waf_acl_arn,
-                    args.cdn_guard.prefix_list_id if args.cdn_guard else None,
-                    args.cdn_guard.secret if args.cdn_guard else None,
+                    guard.prefix_list_id if guard else None,
+                    guard.accepted if guard else None,
                     *args.certificate_arns,
                 ).apply(
                     lambda v: ingress_annotations(
-                        args, v[0], v[1], v[4:], (v[2], v[3]) if args.cdn_guard else None
+                        args, v[0], v[1], v[4:], (v[2], v[3]) if guard else None
                     )
                 ),
             },

@@ -71,8 +71,13 @@ class CdnSettings(Settings):
     log_retention_days: int = Field(default=90, ge=1, le=3653)
     """Days the access logs are kept."""
     origin_secret_rotation: int = Field(default=0, ge=0)
-    """Bump to replace the origin header's secret (the ALB's rules and the distribution
-    change in the same update; requests in flight between the two may see a 404)."""
+    """Bump to replace the origin header's secret: the ALB accepts the new and the previous
+    value while CloudFront rolls the new one out (minutes); bump twice to retire a leaked
+    value."""
+    lock_origin: bool = True
+    """The ALB admits only CloudFront (prefix list, HTTPS, the secret header). Set false for
+    the first ``pulumi up`` that adds the CDN to a live stack (the ALB stays open while the
+    distribution deploys and DNS moves to it), then true once DNS has moved."""
 
     @field_validator("static_paths")
     @classmethod
@@ -93,21 +98,36 @@ class OriginGuard:
     prefix_list_id: pulumi.Input[str]
     header: str
     secret: pulumi.Output[str]
+    """The value CloudFront sends."""
+    accepted: pulumi.Output[list[str]]
+    """The values the ALB accepts: the current one, and during a rotation the previous."""
+    locked: bool
+    """False: the ALB stays open (the CDN's first rollout on a live stack)."""
 
 
 def origin_guard(
-    name: str, rotation: int, opts: pulumi.ResourceOptions, invoke: pulumi.InvokeOutputOptions
+    name: str,
+    settings: CdnSettings,
+    opts: pulumi.ResourceOptions,
+    invoke: pulumi.InvokeOutputOptions,
 ) -> OriginGuard:
-    """CloudFront's origin-facing prefix list (in the ALB's region) and a random header value
-    kept (secret) in state."""
-    secret = random.RandomPassword(
-        f"{name}-origin-secret", length=40, special=False, keepers={"rotation": str(rotation)},
-        opts=opts,
-    )  # fmt: skip
+    """CloudFront's origin-facing prefix list (in the ALB's region) and random header values
+    kept (secret) in state, one per rotation: the current and the previous one live."""
+    rotation = settings.origin_secret_rotation
+    secrets = [
+        random.RandomPassword(f"{name}-origin-secret-{n}", length=40, special=False, opts=opts)
+        for n in sorted({rotation, max(rotation - 1, 0)}, reverse=True)
+    ]
     prefix_list = aws.ec2.get_managed_prefix_list_output(
         name=ORIGIN_FACING_PREFIX_LIST, opts=invoke
     )
-    return OriginGuard(prefix_list.id, ORIGIN_HEADER, secret.result)
+    return OriginGuard(
+        prefix_list.id,
+        ORIGIN_HEADER,
+        secrets[0].result,
+        pulumi.Output.all(*(s.result for s in secrets)),
+        settings.lock_origin,
+    )
 
 
 def _read_by_cloudfront(bucket_arn: str, distribution_arn: str) -> list[Statement]:
@@ -241,9 +261,11 @@ class Cdn(pulumi.ComponentResource):
         )
         fqdns: list[pulumi.Output[str]] = []
         if not args.zone_records_exist:
+            # x and *.x share one record: write it once
+            first = {h.removeprefix("*."): h for h in reversed(hosts)}
             fqdns = [
                 validation_record(f"{name}-{host}", certificate, host, args.zone_id, glob).fqdn
-                for host in hosts
+                for host in sorted(first.values())
             ]
         validation = aws.acm.CertificateValidation(
             f"{name}-certificate",
@@ -366,13 +388,8 @@ def _behavior(
     return behavior
 
 
-def alb_rule_condition(header: str, secret: str) -> str:
-    """The Ingress's per-service condition: the request carries the distribution's header."""
-    return json.dumps(
-        [
-            {
-                "field": "http-header",
-                "httpHeaderConfig": {"httpHeaderName": header, "values": [secret]},
-            }
-        ]
-    )
+def alb_rule_condition(header: str, accepted: Sequence[str]) -> str:
+    """The Ingress's per-service condition: the request carries the distribution's header
+    (any accepted value: host + path + 2 values stay within the ALB's 5 per rule)."""
+    config = {"httpHeaderName": header, "values": list(accepted)}
+    return json.dumps([{"field": "http-header", "httpHeaderConfig": config}])

@@ -36,8 +36,8 @@ RATE_LIMIT_MINIMUM = 10
 settings"; the API model's minimum)."""
 
 
-def acl_description(environment: str, mode: str) -> str:
-    return f"{environment} public ALB, {mode} mode"
+def acl_description(environment: str, mode: str, front: str = "public ALB") -> str:
+    return f"{environment} {front}, {mode} mode"
 
 
 class FirewallSettings(Settings):
@@ -128,7 +128,9 @@ class WebFirewall(pulumi.ComponentResource):
             f"{name}-acl",
             name=label,
             # WAF's description pattern allows no parentheses (the API refuses, not the preview)
-            description=acl_description(env, args.settings.mode),
+            description=acl_description(
+                env, args.settings.mode, "public ALB" if args.scope == "REGIONAL" else "CDN"
+            ),
             scope=args.scope,
             default_action=allow,
             rules=cast(Any, rules(args.settings)),

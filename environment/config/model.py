@@ -206,6 +206,16 @@ class StackConfig(ConfigModel):
         return self
 
     @model_validator(mode="after")
+    def _cdn_owns_the_hosts(self) -> StackConfig:
+        if self.apps.ingress.cdn is not None and self.addons.external_dns.enabled:
+            raise ValueError(
+                "apps.ingress.cdn with addons.externalDns.enabled: both would own the hosts' "
+                "records (external-dns would point them back at the ALB, which admits only "
+                "the CDN); turn external-dns off for this stack"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _queue_scaling_sources(self) -> StackConfig:
         """After the cross-section checks (a Celery cache in cluster mode says so first)."""
         for name, workload in self.apps.workloads.items():

@@ -90,9 +90,7 @@ def _public(
     arns, issued = _certificates(ctx)
     guard = None
     if ingress.cdn is not None:
-        guard = origin_guard(
-            f"{ctx.env}-cdn", ingress.cdn.origin_secret_rotation, ctx.aws_opts, ctx.invoke_opts
-        )
+        guard = origin_guard(f"{ctx.env}-cdn", ingress.cdn, ctx.aws_opts, ctx.invoke_opts)
     public = PublicIngress(
         f"{ctx.env}-public",
         PublicIngressArgs(

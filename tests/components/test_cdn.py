@@ -235,3 +235,50 @@ def test_with_given_alb_certificates_the_cdn_writes_its_own_validation_records()
         "shop-cdn-certificate", "aws:acm/certificateValidation:CertificateValidation"
     )
     assert validation.inputs["validationRecordFqdns"] == [record.outputs["fqdn"]]
+
+
+def _ingress_annotations(plan: PlanResult) -> dict[str, str]:
+    (ingress,) = plan.graph.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    return dict(ingress.inputs["metadata"]["annotations"])
+
+
+def test_a_rotated_origin_secret_is_accepted_with_the_previous_one(shop: PlanResult) -> None:
+    config = _shop_config()
+    config["platform:apps"]["ingress"]["cdn"]["originSecretRotation"] = 1
+    plan = run_stack_config(config, "shop")
+    assert plan.error is None, plan.error
+
+    def header(p: PlanResult) -> str:
+        origin = next(o for o in _distribution(p).inputs["origins"] if o["originId"] == "alb")
+        return str(origin["customHeaders"][0]["value"])
+
+    assert plan.graph.named("shop-cdn-origin-secret-0")  # kept: the same resource as before
+    (condition,) = json.loads(_ingress_annotations(plan)[PREFIX + "conditions.api"])
+    current, previous = condition["httpHeaderConfig"]["values"]
+    assert current == header(plan) != previous  # CloudFront sends the new one
+    assert previous == header(shop)  # the ALB still takes the value CloudFront sent before
+
+
+def test_the_first_rollout_on_a_live_stack_keeps_the_alb_open() -> None:
+    """``lockOrigin: false``: the distribution and DNS come first; the ALB still takes
+    everyone (its HTTP redirect too) until the next update locks it."""
+    config = _shop_config()
+    config["platform:apps"]["ingress"]["cdn"]["lockOrigin"] = False
+    plan = run_stack_config(config, "shop")
+    assert plan.error is None, plan.error
+    annotations = _ingress_annotations(plan)
+    assert PREFIX + "security-group-prefix-lists" not in annotations
+    assert not [k for k in annotations if k.startswith(PREFIX + "conditions.")]
+    assert annotations[PREFIX + "ssl-redirect"] == "443"
+    assert plan.graph.of_type(DISTRIBUTION)
+
+
+def test_cdn_and_external_dns_are_refused_together() -> None:
+    config = _shop_config()
+    config["platform:addons"] = {
+        "externalDns": {"enabled": True, "hostedZoneId": "Z0123456789SHOPZONE",
+                        "domain": "example.com"}
+    }  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        parse_stack_config(config, "shop")
+    assert "apps.ingress.cdn with addons.externalDns.enabled" in str(info.value)

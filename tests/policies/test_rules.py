@@ -353,14 +353,17 @@ CASES: list[tuple[str, Callable[[], list[Resource]], Callable[[], list[Resource]
     ("aws-cloudfront-viewer-tls-logging-waf", cdn,
      lambda: cdn(set_in(CF, "defaultCacheBehavior.viewerProtocolPolicy", "allow-all"))),
     ("aws-cloudfront-viewer-tls-logging-waf", cdn, lambda: cdn(set_in(CF, "webAclId", _DROP))),
-    # behind the CDN: the ALB admits only CloudFront's prefix list; its ACL is at the edge
+    # behind the CDN: the ALB admits only CloudFront's prefix list and its secret header; its
+    # ACL is at the edge (a prefix list alone, e.g. an office's, is not enough)
     ("kubernetes-public-ingress-waf",
      one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "public", "annotations": {
          "alb.ingress.kubernetes.io/scheme": "internet-facing",
          "alb.ingress.kubernetes.io/security-group-prefix-lists": "pl-3b927c52",
+         "alb.ingress.kubernetes.io/conditions.api": '[{"field": "http-header"}]',
          "alb.ingress.kubernetes.io/wafv2-acl-arn": "none"}}}),
      one("kubernetes:networking.k8s.io/v1:Ingress", {"metadata": {"name": "public", "annotations": {
          "alb.ingress.kubernetes.io/scheme": "internet-facing",
+         "alb.ingress.kubernetes.io/security-group-prefix-lists": "pl-0office",
          "alb.ingress.kubernetes.io/wafv2-acl-arn": "none"}}})),
     ("aws-ec2-nat-gateway-count", lambda: [r("aws:ec2/natGateway:NatGateway", "n1", {})],
      lambda: [r("aws:ec2/natGateway:NatGateway", "n1", {}), r("aws:ec2/natGateway:NatGateway", "n2", {})]),

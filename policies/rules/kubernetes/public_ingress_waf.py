@@ -16,8 +16,12 @@ def check(r: Subject) -> list[str]:
         return []  # internal, or not known yet in a preview
     if annotations.get(WAF) not in (None, "", "none"):
         return []
-    if annotations.get(PREFIX_LISTS):
-        return []  # admits only a prefix list (the CDN's): its web ACL is at the edge
+    header_bound = any(
+        k.startswith("alb.ingress.kubernetes.io/conditions.") and "http-header" in str(v)
+        for k, v in annotations.items()
+    )
+    if annotations.get(PREFIX_LISTS) and header_bound:
+        return []  # only a CDN (its addresses and its secret header): its web ACL is at the edge
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', r.name)}"
     return [f"internet-facing Ingress {name} has no WAF web ACL ({WAF})"]
 
