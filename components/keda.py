@@ -58,6 +58,10 @@ class QueueScaling(Settings):
     """An SQS queue of the stack (``queues``) the workload consumes."""
     redis_list: str | None = Field(default=None, min_length=1, max_length=256)
     """A list on the stack's cache (Celery's default queue is ``celery``)."""
+    redis_in_flight_hash: str | None = Field(default=None, min_length=1, max_length=256)
+    """With ``redisList``: a hash of the tasks delivered and not yet acknowledged (Kombu's
+    ``unacked``: prefetched or running), a second trigger, so a busy worker is not sized by
+    its waiting list alone, nor scaled to zero mid-task (KEDA takes the larger)."""
     messages_per_replica: int = Field(default=5, ge=1, le=100_000)
     """Waiting messages one replica is sized for (KEDA's ``queueLength``/``listLength``)."""
     activation_messages: int = Field(default=0, ge=0, le=100_000)
@@ -73,6 +77,8 @@ class QueueScaling(Settings):
     def _one_source(self) -> QueueScaling:
         if (self.sqs is None) == (self.redis_list is None):
             raise ValueError("set exactly one of sqs (a queue of the stack) or redisList")
+        if self.redis_in_flight_hash is not None and self.redis_list is None:
+            raise ValueError("redisInFlightHash goes with redisList (SQS counts in-flight itself)")
         return self
 
 
@@ -112,18 +118,21 @@ def triggers(
     address = pulumi.Output.concat(
         source.cache_host or "", ":", pulumi.Output.from_input(source.cache_port or 0).apply(str)
     )
+    # the scaler's script reads a list with LLEN and a hash with HLEN (redis_scaler.go)
+    keys = [k for k in (scaling.redis_list, scaling.redis_in_flight_hash) if k is not None]
     return [
         {
             "type": "redis",
             "metadata": {
                 "address": address,
-                "listName": scaling.redis_list,
+                "listName": key,
                 "listLength": size,
                 "activationListLength": activation,
                 "enableTLS": "true",
             },
             "authenticationRef": {"name": cache_auth, "kind": "TriggerAuthentication"},
         }
+        for key in keys
     ]
 
 

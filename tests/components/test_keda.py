@@ -78,8 +78,11 @@ def test_a_queue_scaled_worker_has_a_scaled_object_and_no_hpa(production: PlanRe
 
 
 def test_celery_list_is_read_with_the_workers_own_cache_token(production: PlanResult) -> None:
-    (trigger,) = _by_name(production, SCALED_OBJECT)["worker"].inputs["spec"]["triggers"]
+    trigger, in_flight = _by_name(production, SCALED_OBJECT)["worker"].inputs["spec"]["triggers"]
     assert trigger["type"] == "redis"
+    # Kombu's unacked hash (prefetched and running tasks): KEDA sizes by the larger, so a
+    # busy worker is not scaled in (or to zero) because the waiting list is empty
+    assert in_flight == {**trigger, "metadata": {**trigger["metadata"], "listName": "unacked"}}
     cache = production.graph.of_type("aws:elasticache/replicationGroup:ReplicationGroup")[0]
     host = cache.outputs["primaryEndpointAddress"]
     assert trigger["metadata"] == {
@@ -207,6 +210,9 @@ def _worker(config: dict[str, Any]) -> dict[str, Any]:
 def test_queue_scaling_config_errors_name_the_key() -> None:
     _refused(lambda c: _worker(c)["autoscaling"]["queue"].update(sqs="jobs"),
              "exactly one of sqs", "redisList")  # fmt: skip
+    sqs_with_hash = {"sqs": "jobs", "redisInFlightHash": "unacked"}
+    _refused(lambda c: _worker(c)["autoscaling"].update(queue=sqs_with_hash),
+             "redisInFlightHash goes with")  # fmt: skip
     _refused(lambda c: _worker(c)["autoscaling"].update(queue={"sqs": "jobs"}),
              "apps.workloads.worker.autoscaling.queue.sqs", "'jobs'")  # fmt: skip
     _refused(lambda c: c["platform:apps"]["workloads"]["api"].update(
