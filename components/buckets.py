@@ -174,6 +174,45 @@ def secure_bucket(
     return bucket
 
 
+REPLICATION_RULE = "to-dr-region"
+"""The replication rule's id (a dimension of its CloudWatch metrics)."""
+
+
+def replication_failed_alarm(
+    name: str,
+    *,
+    alarm_name: str,
+    source: pulumi.Input[str],
+    replica: pulumi.Input[str],
+    topic_arn: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.MetricAlarm:
+    """An object of ``source`` (bucket name) failed to replicate to ``replica``: S3 does not
+    retry it, so the DR copy silently lacks it until someone re-replicates (S3 Batch
+    Replication)."""
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        name=alarm_name,
+        alarm_description="objects failed to replicate to the DR region (not retried by S3)",
+        namespace="AWS/S3",
+        metric_name="OperationsFailedReplication",
+        dimensions={
+            "SourceBucket": source,
+            "DestinationBucket": replica,
+            "RuleId": REPLICATION_RULE,
+        },
+        statistic="Sum",
+        period=300,
+        evaluation_periods=1,
+        comparison_operator="GreaterThanThreshold",
+        threshold=0,
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        opts=opts,
+    )
+
+
 def replicate(
     name: str,
     *,
@@ -214,7 +253,7 @@ def replicate(
         role=role.arn,
         rules=[
             aws.s3.BucketReplicationConfigRuleArgs(
-                id="to-dr-region",
+                id=REPLICATION_RULE,
                 status="Enabled",
                 filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
                 delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
@@ -230,6 +269,14 @@ def replicate(
                     storage_class=storage_class,
                     encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
                         replica_kms_key_id=replica_key.arn
+                    ),
+                    # CloudWatch replication metrics (OperationsFailedReplication, latency,
+                    # bytes pending): a failing replication raises an alarm, not a stale DR copy
+                    metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                        status="Enabled",
+                        event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
+                            minutes=15
+                        ),
                     ),
                 ),
             )

@@ -48,6 +48,9 @@ class BackupJobsArgs:
     """The database's engine (major): the pg_dump/pg_restore client follows its major."""
     max_dump_age_minutes: int
     alarm_topic_arn: pulumi.Input[str] | None = None
+    replicated_buckets: Sequence[tuple[str, pulumi.Input[str], pulumi.Input[str]]] = ()
+    """(label, source bucket, replica bucket) of other replicated buckets: their failed
+    replications raise an alarm next to the dump bucket's."""
     bucket_arns: Sequence[pulumi.Input[str]] = ()
     """Buckets the plan backs up by ARN: a tag-only selection skips S3 where the account has
     not opted the Region in to S3 (AWS Backup "Service opt-in"); an explicit one does not."""

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .._util import service_trust_policy
-from ..buckets import Lifecycle, replicate, secure_bucket
+from ..buckets import Lifecycle, replicate, replication_failed_alarm, secure_bucket
 from ..kms import customer_managed_key
 from .args import BackupJobsArgs
 
@@ -54,6 +54,7 @@ class AwsBackupParts(pulumi.ComponentResource):
     _args: BackupJobsArgs
     vault: aws.backup.Vault
     bucket: aws.s3.Bucket
+    _replicas: list[tuple[str, pulumi.Input[str], pulumi.Input[str]]]
 
     def _aws(self) -> aws.kms.Key:
         """The vaults and their plan, the dump bucket and its replica, failure notifications;
@@ -105,6 +106,7 @@ class AwsBackupParts(pulumi.ComponentResource):
         self._plan(dr_vault)
 
         # --- dump bucket (+ replica) ---------------------------------------------------------
+        self._replicas = list(args.replicated_buckets)
         created: list[pulumi.Resource] = []
         self.bucket = secure_bucket(
             f"{name}-dumps",
@@ -217,6 +219,15 @@ class AwsBackupParts(pulumi.ComponentResource):
             arn=topic_arn,
             opts=child,
         )
+        for label, source, replica in self._replicas:
+            replication_failed_alarm(
+                f"{self._name}-{label}-replication-failed",
+                alarm_name=f"{a.environment}-{label}-replication-failed",
+                source=source,
+                replica=replica,
+                topic_arn=topic_arn,
+                opts=child,
+            )
         alarms = backup_alarm_specs(a)
         for suffix, spec in alarms:
             aws.cloudwatch.MetricAlarm(
@@ -250,6 +261,7 @@ class AwsBackupParts(pulumi.ComponentResource):
             provider=a.dr_provider,
             created=created,
         )
+        self._replicas.insert(0, ("dumps", self.bucket.bucket, replica.bucket))
         replicate(
             f"{self._name}-dumps",
             role_name=f"{self._name}-replication",

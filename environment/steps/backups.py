@@ -23,6 +23,7 @@ def backups(
     stores: Data,
     monitoring: MonitoringStack,
     bucket_arns: Sequence[pulumi.Input[str]] = (),
+    replicated: Sequence[tuple[str, pulumi.Input[str], pulumi.Input[str]]] = (),
 ) -> BackupJobs:
     bk, db, cluster = ctx.cfg.backups, ctx.cfg.database, platform.cluster
     database, roles = stores.database, stores.roles
@@ -59,6 +60,7 @@ def backups(
             restore_check_interval_days=bk.restore_check_interval_days,
             alarm_topic_arn=monitoring.alarm_topic_arn,
             bucket_arns=bucket_arns,
+            replicated_buckets=replicated,
             secret_store=platform.addons.cluster_secret_store_name,
             engine_version=db.engine_version,
             max_dump_age_minutes=2 * bk.dump_interval_minutes,

@@ -118,3 +118,26 @@ def test_replica_and_recovery_points_are_priced(production: PlanResult) -> None:
     assert replica.monthly_usd == 2.7
     # recovery points in the primary and the DR vault at $0.05/GiB-month
     assert lines["bucket recovery points (AWS Backup)"].monthly_usd == 10.0
+
+
+def test_a_failed_replication_raises_an_alarm(production: PlanResult, staging: PlanResult) -> None:
+    """S3 does not retry an object that failed to replicate: the DR copy would lack it
+    silently. Replication metrics are on, and each replicated bucket has an alarm."""
+    graph = production.graph
+    topic = graph.named("production-monitoring-alarms", "aws:sns/topic:Topic")
+    for label, source, replica in (
+        ("app-data", "production-apps-data", "production-apps-data-dr"),
+        ("dumps", "production-backups-dumps", "production-backups-dumps-dr"),
+    ):
+        (rule,) = graph.named(source, REPLICATION).inputs["rules"]
+        assert rule["destination"]["metrics"]["status"] == "Enabled"
+        alarm = graph.named(f"production-backups-{label}-replication-failed")
+        assert alarm.inputs["metricName"] == "OperationsFailedReplication"
+        assert alarm.inputs["dimensions"] == {
+            "SourceBucket": graph.named(source, "aws:s3/bucket:Bucket").outputs["bucket"],
+            "DestinationBucket": graph.named(replica, "aws:s3/bucket:Bucket").outputs["bucket"],
+            "RuleId": rule["id"],
+        }
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+    assert not [a for a in staging.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                if "replication" in a.name]  # fmt: skip
