@@ -236,7 +236,7 @@ class Cdn(pulumi.ComponentResource):
             opts=glob,
         )
         if static is not None:
-            self._static_policy(static[0])
+            self._static_policy(static[0], args.regional_provider)
         self._logs(name, args)
         if args.zone_id is not None:
             self._dns(name, args)
@@ -311,7 +311,6 @@ class Cdn(pulumi.ComponentResource):
             provider=args.regional_provider,
             with_policy=False,
         )
-        self._regional = args.regional_provider
         oac = aws.cloudfront.OriginAccessControl(
             f"{name}-static",
             name=f"{args.environment}-static",
@@ -328,7 +327,7 @@ class Cdn(pulumi.ComponentResource):
         }
         return bucket, origin
 
-    def _static_policy(self, bucket: aws.s3.Bucket) -> None:
+    def _static_policy(self, bucket: aws.s3.Bucket, provider: aws.Provider) -> None:
         """TLS only, and ``s3:GetObject`` for this distribution (``AWS:SourceArn``)."""
         aws.s3.BucketPolicy(
             f"{self._name}-static",
@@ -336,7 +335,7 @@ class Cdn(pulumi.ComponentResource):
             policy=pulumi.Output.all(bucket.arn, self.distribution.arn).apply(
                 lambda v: policy_document(tls_only_statement(v[0]), *_read_by_cloudfront(*v))
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=self._regional),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
 
     def _logs(self, name: str, args: CdnArgs) -> None:

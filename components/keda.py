@@ -184,6 +184,11 @@ def queue_depth_statements(queue_arns: Sequence[str]) -> list[Statement]:
     ]
 
 
+CHART_COMPONENTS = {"operator": "operator", "metricServer": "metricsServer", "webhooks": "webhooks"}
+"""The chart's components: ``resources.<key>`` -> the top-level key holding that component's
+``replicaCount`` (the chart spells the metrics server both ways)."""
+
+
 def keda_values(replicas: int, role_arn: pulumi.Input[str] | None) -> dict[str, Any]:
     """Chart values: CRDs kept on uninstall (every ScaledObject would go with them), the
     operator's IRSA role, replicas and PDBs for the operator and webhooks (one metrics API
@@ -199,7 +204,7 @@ def keda_values(replicas: int, role_arn: pulumi.Input[str] | None) -> dict[str, 
                 "requests": {"cpu": "100m", "memory": "100Mi"},
                 "limits": {"cpu": "1", "memory": "1000Mi"},
             }
-            for component in ("operator", "metricServer", "webhooks")
+            for component in CHART_COMPONENTS
         },
     }
     if role_arn is not None:

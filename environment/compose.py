@@ -34,14 +34,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     app = product(ctx, net, plat, stores)
     monitoring = observability(ctx, plat, stores, app, receivers, traces_and_logs)
     grant_store_reads(ctx, plat, stores, receivers, monitoring)
-    selected = [app.namespace.data_bucket.arn] if cfg.backups.app_data_backup else []
-    media = app.namespace
-    replicated = (
-        [("app-data", media.data_bucket.bucket, media.data_replica.bucket)]
-        if media.data_replica
-        else []
-    )
-    vault = backups(ctx, net, plat, stores, monitoring, selected, replicated)
+    vault = backups(ctx, net, plat, stores, monitoring, app.namespace)
     vpc, cluster, database, cache = net.vpc, plat.cluster, stores.database, stores.cache
     return {
         "region": cfg.region,

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import pulumi
-
+from components.app_namespace import AppNamespace
 from components.backup_jobs import BackupJobs, BackupJobsArgs
 from components.database_roles import BACKUP_ROLE
 from components.monitoring_stack import MonitoringStack
@@ -22,9 +19,10 @@ def backups(
     platform: Platform,
     stores: Data,
     monitoring: MonitoringStack,
-    bucket_arns: Sequence[pulumi.Input[str]] = (),
-    replicated: Sequence[tuple[str, pulumi.Input[str], pulumi.Input[str]]] = (),
+    media: AppNamespace,
 ) -> BackupJobs:
+    """``media``: its data bucket is selected by ARN (``appDataBackup``) and its replica's
+    failed replications raise an alarm next to the dumps'."""
     bk, db, cluster = ctx.cfg.backups, ctx.cfg.database, platform.cluster
     database, roles = stores.database, stores.roles
     return BackupJobs(
@@ -59,8 +57,12 @@ def backups(
             storage_class=cluster.storage_class_name,
             restore_check_interval_days=bk.restore_check_interval_days,
             alarm_topic_arn=monitoring.alarm_topic_arn,
-            bucket_arns=bucket_arns,
-            replicated_buckets=replicated,
+            bucket_arns=[media.data_bucket.arn] if bk.app_data_backup else [],
+            replicated_buckets=(
+                [("app-data", media.data_bucket.bucket, media.data_replica.bucket)]
+                if media.data_replica
+                else []
+            ),
             secret_store=platform.addons.cluster_secret_store_name,
             engine_version=db.engine_version,
             max_dump_age_minutes=2 * bk.dump_interval_minutes,

@@ -35,19 +35,12 @@ class Context:
 
 
 def context(cfg: StackConfig) -> Context:
-    provider = aws.Provider(
-        "aws",
-        region=cfg.region,
-        default_tags={"tags": default_tags(PROJECT, cfg.environment, cfg.tags)},
-    )
+    tags = default_tags(PROJECT, cfg.environment, cfg.tags)
+    provider = aws.Provider("aws", region=cfg.region, default_tags={"tags": tags})
     return Context(
         cfg,
         provider,
         pulumi.ResourceOptions(providers=[provider]),
         pulumi.InvokeOutputOptions(provider=provider),
-        aws.Provider(
-            "aws-dr",
-            region=cfg.backups.dr_region,
-            default_tags={"tags": default_tags(PROJECT, cfg.environment, cfg.tags)},
-        ),
+        aws.Provider("aws-dr", region=cfg.backups.dr_region, default_tags={"tags": tags}),
     )

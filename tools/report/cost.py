@@ -17,6 +17,7 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
+from components.keda import CHART_COMPONENTS as KEDA_CHART_COMPONENTS
 from components.monitoring.delivery import HEARTBEAT_TOPIC_SUFFIX
 from environment.config.apps import QUANTITY
 from environment.config.cost import CostConfig
@@ -237,11 +238,15 @@ def _lifecycle(graph: ResourceGraph, bucket: str) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def _cronjob_containers(job: Resource) -> list[dict[str, Any]]:
-    """The containers of a CronJob's pod template."""
+def _cronjob_env(job: Resource) -> dict[str, Any]:
+    """The plain environment variables of a CronJob's containers (``BUCKET``: a dump's)."""
     spec = job.inputs.get("spec") or {}
     template = spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec", {})
-    return list(template.get("containers") or [])
+    return {
+        e.get("name"): e.get("value")
+        for c in template.get("containers") or []
+        for e in c.get("env") or []
+    }
 
 
 MULTIPART_CHUNK_GIB = 8 / 1024
@@ -257,12 +262,7 @@ def dump_lines(graph: ResourceGraph, dump_gib: float) -> list[_Line]:
     lines: list[_Line] = []
     for cronjob in graph.of_type("kubernetes:batch/v1:CronJob"):
         spec = cronjob.inputs.get("spec") or {}
-        env = {
-            e.get("name"): e.get("value")
-            for c in _cronjob_containers(cronjob)
-            for e in c.get("env") or []
-        }
-        bucket = env.get("BUCKET")
+        bucket = _cronjob_env(cronjob).get("BUCKET")
         if not bucket or "schedule" not in spec:
             continue
         per_day = runs_per_day(str(spec["schedule"]))
@@ -730,11 +730,7 @@ def _app_data(pricer: _Pricer) -> None:
     tagged ``backup=true`` (a second copy in the DR vault when the plan copies)."""
     usage, graph = pricer.usage, pricer.graph
     dump_buckets = {
-        str(e.get("value"))
-        for job in graph.of_type("kubernetes:batch/v1:CronJob")
-        for c in _cronjob_containers(job)
-        for e in c.get("env") or []
-        if e.get("name") == "BUCKET"
+        _cronjob_env(job).get("BUCKET") for job in graph.of_type("kubernetes:batch/v1:CronJob")
     }
     gib = usage.app_data_gib
     for replication in graph.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
@@ -801,11 +797,6 @@ def _cdn(pricer: _Pricer) -> None:
         )
 
 
-KEDA_COMPONENTS = {"operator": "operator", "metricServer": "metricsServer", "webhooks": "webhooks"}
-"""``resources.<key>`` -> the key holding that component's ``replicaCount`` (the chart spells
-the metrics server both ways)."""
-
-
 def _keda(pricer: _Pricer) -> None:
     """KEDA has no AWS charge: its pods reserve node capacity (their CPU requests, at a
     general-purpose node's price per vCPU)."""
@@ -813,13 +804,12 @@ def _keda(pricer: _Pricer) -> None:
         if release.inputs.get("chart") != "keda":
             continue
         values = release.inputs.get("values") or {}
-        millicores, pods = 0.0, 0
-        for component, replicas_key in KEDA_COMPONENTS.items():
+        vcpu, pods = 0.0, 0
+        for component, replicas_key in KEDA_CHART_COMPONENTS.items():
             replicas = int((values.get(replicas_key) or {}).get("replicaCount") or 1)
             request = (values.get("resources") or {}).get(component, {}).get("requests", {})
-            millicores += replicas * float(parse_quantity(str(request.get("cpu", "100m")))) * 1000
+            vcpu += replicas * float(parse_quantity(str(request.get("cpu", "100m"))))
             pods += replicas
-        vcpu = millicores / 1000
         pricer.fixed(
             release,
             "KEDA pods (node capacity)",
