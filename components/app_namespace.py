@@ -93,6 +93,18 @@ class AppNamespaceArgs:
     bucket under its own key there; None: no replica."""
     data_backup: bool
     """Tag the data bucket ``backup=true``: AWS Backup's plan selects it."""
+    existing_data: ExistingBucket | None = None
+    """Use this bucket as the data bucket instead of creating one: a standby region uses its
+    primary's replica in place (the primary's objects are there; a new, empty bucket would
+    lose them on a failover)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExistingBucket:
+    """A bucket another stack owns, and the KMS key of its objects."""
+
+    name: pulumi.Input[str]
+    key_arn: pulumi.Input[str]
 
 
 def pss_labels(
@@ -203,10 +215,14 @@ class AppNamespace(pulumi.ComponentResource):
 
     namespace_name: str
     namespace: k8s.core.v1.Namespace
-    data_bucket: aws.s3.Bucket
-    data_key: aws.kms.Key
+    data_bucket: aws.s3.Bucket | None
+    """The data bucket this stack created (None: an existing one, ``existingData``)."""
+    data_bucket_name: pulumi.Output[str]
+    data_bucket_arn: pulumi.Output[str]
+    data_key_arn: pulumi.Output[str]
     data_replica: aws.s3.Bucket | None
     """The data bucket's copy in the DR region (a standby region uses it in place)."""
+    data_replica_key_arn: pulumi.Output[str] | None = None
     access_log_bucket: aws.s3.Bucket
     external_secrets: dict[str, k8s.apiextensions.CustomResource]
 
@@ -247,7 +263,7 @@ class AppNamespace(pulumi.ComponentResource):
                 "CACHE_HOST": args.cache_host,
                 "CACHE_PORT": pulumi.Output.from_input(args.cache_port).apply(str),
                 "CACHE_TLS": "true",
-                "APP_BUCKET": self.data_bucket.bucket,
+                "APP_BUCKET": self.data_bucket_name,
                 **args.extra_config,
             },
             opts=scoped,
@@ -277,7 +293,7 @@ class AppNamespace(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "namespace": ns,
-                "dataBucket": self.data_bucket.bucket,
+                "dataBucket": self.data_bucket_name,
                 "dataReplica": self.data_replica.bucket if self.data_replica else None,
             }
         )
@@ -330,28 +346,13 @@ class AppNamespace(pulumi.ComponentResource):
         """The app data bucket (SSE-KMS, its own key; replicated and backed up when asked)
         and the ALB access-log bucket."""
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        self.data_key = customer_managed_key(
-            f"{name}-data",
-            f"app data bucket of {args.environment}",
-            parent=self,
-            protect=args.protect,
-        )
-        versioned: list[pulumi.Resource] = []
-        self.data_bucket = secure_bucket(
-            f"{name}-data",
-            bucket_name=account.account_id.apply(lambda a: f"{args.environment}-app-data-{a}"),
-            kms_key_arn=self.data_key.arn,
-            parent=self,
-            protect=args.protect,
-            lifecycle=DATA_LIFECYCLE,
-            created=versioned,
-            tags={"backup": "true"} if args.data_backup else None,
-        )
-        self.data_replica = None
-        if args.data_replica_provider is not None:
-            self.data_replica = self._data_replica(
-                name, args, args.data_replica_provider, account.account_id, versioned
-            )
+        self.data_bucket = self.data_replica = None
+        if args.existing_data is not None:
+            self.data_bucket_name = pulumi.Output.from_input(args.existing_data.name)
+            self.data_key_arn = pulumi.Output.from_input(args.existing_data.key_arn)
+        else:
+            self._data_bucket(name, args, account.account_id)
+        self.data_bucket_arn = self.data_bucket_name.apply(lambda b: f"arn:aws:s3:::{b}")
         principal = elb_log_delivery_principal(args.region)
 
         def log_delivery(arn: str) -> list[Statement]:
@@ -377,6 +378,33 @@ class AppNamespace(pulumi.ComponentResource):
             policy_statements=log_delivery,
         )
 
+    def _data_bucket(
+        self, name: str, args: AppNamespaceArgs, account_id: pulumi.Output[str]
+    ) -> None:
+        """The app data bucket under its own key, and its replica when asked."""
+        data_key = customer_managed_key(
+            f"{name}-data",
+            f"app data bucket of {args.environment}",
+            parent=self,
+            protect=args.protect,
+        )
+        versioned: list[pulumi.Resource] = []
+        self.data_bucket = secure_bucket(
+            f"{name}-data",
+            bucket_name=account_id.apply(lambda a: f"{args.environment}-app-data-{a}"),
+            kms_key_arn=data_key.arn,
+            parent=self,
+            protect=args.protect,
+            lifecycle=DATA_LIFECYCLE,
+            created=versioned,
+            tags={"backup": "true"} if args.data_backup else None,
+        )
+        self.data_bucket_name, self.data_key_arn = self.data_bucket.bucket, data_key.arn
+        if args.data_replica_provider is not None:
+            self.data_replica = self._data_replica(
+                name, args, args.data_replica_provider, account_id, versioned, data_key
+            )
+
     def _data_replica(
         self,
         name: str,
@@ -384,6 +412,7 @@ class AppNamespace(pulumi.ComponentResource):
         provider: aws.Provider,
         account_id: pulumi.Output[str],
         versioned: list[pulumi.Resource],
+        data_key: aws.kms.Key,
     ) -> aws.s3.Bucket:
         """The data bucket's replica in the DR region, under a key of that region: objects,
         deletes (as delete markers) and tags follow within minutes; older versions stay on
@@ -395,6 +424,7 @@ class AppNamespace(pulumi.ComponentResource):
             protect=args.protect,
             provider=provider,
         )
+        self.data_replica_key_arn = replica_key.arn
         replica = secure_bucket(
             f"{name}-data-dr",
             bucket_name=account_id.apply(lambda a: f"{args.environment}-app-data-dr-{a}"),
@@ -409,7 +439,7 @@ class AppNamespace(pulumi.ComponentResource):
             f"{name}-data",
             role_name=f"{name}-data-replication",
             description="S3 replication of the app data bucket to the DR region",
-            source=(self.data_bucket, self.data_key),
+            source=(self.data_bucket, data_key),
             replica=(replica, replica_key),
             storage_class="STANDARD",
             delete_markers=True,

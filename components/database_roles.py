@@ -91,6 +91,10 @@ class DatabaseRolesArgs:
     the shared store (and every other namespace) never reaches it."""
     kubernetes_version: str
     """The cluster's minor: the Pod Security labels' version."""
+    apply: bool = True
+    """Apply the roles now (the Job as the master user). Off for a standby's replica, which is
+    read-only: its roles and passwords come with replication, and the promoted database gets
+    this stack's passwords at the ``pulumi up`` after promotion."""
     protect: bool = True
     """Secrets keep a 30-day recovery window; without it they are deleted at once, so a
     destroyed stack can be re-created under the same names."""
@@ -237,11 +241,18 @@ class DatabaseRoles(pulumi.ComponentResource):
                 )
             )
             self.secret_names[role] = secret_name
-        store = args.secret_store
-        if args.external_secrets_role is not None:
-            store = self._master_store(name, args)
-        self.job = self._kubernetes(name, args, versions_created, store)
+        self.job: k8s.batch.v1.Job | None = None
+        if args.apply:
+            store = args.secret_store
+            if args.external_secrets_role is not None:
+                store = self._master_store(name, args)
+            self.job = self._kubernetes(name, args, versions_created, store)
         self.register_outputs({"roles": sorted(args.roles)})
+
+    @property
+    def applied(self) -> list[pulumi.Resource]:
+        """The Job that applied the roles (none while they are not applied)."""
+        return [self.job] if self.job is not None else []
 
     def _master_store(self, name: str, args: DatabaseRolesArgs) -> str:
         """A role that may read the master secret and the role secrets, assumable only by

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -30,6 +30,8 @@ from .settings import DailyWindow, LogRetentionDays, Settings, WeeklyWindow
 PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+MASTER_USER = "platform_admin"
+MasterPassword = Literal["rds-managed", "generated"]
 
 
 class PostgresSettings(Settings):
@@ -57,6 +59,14 @@ class PostgresSettings(Settings):
 
     multi_az: bool = True
     """Synchronous standby in a second AZ (automatic failover)."""
+
+    master_password: MasterPassword = "rds-managed"
+    """``rds-managed``: RDS generates the master password, keeps it in Secrets Manager and
+    rotates it every 7 days (it is never in state). ``generated``: the program generates it
+    (a secret in state), keeps it in a Secrets Manager secret of its own and rotates it with
+    ``credentialsRotation``; needed for any read replica, a standby region's included (RDS
+    creates no replica of a source whose password it manages). Switching a live instance is an
+    in-place ``ModifyDBInstance``; RDS then deletes its own secret."""
 
     read_replicas: int = Field(default=0, ge=0, le=0)
     """Read replicas (same region). Must stay 0: the master password is managed by RDS in
@@ -103,6 +113,27 @@ class RdsPostgresArgs:
     settings: PostgresSettings = field(default_factory=PostgresSettings)
     protect: bool = True
     """Pulumi ``protect`` on the instance and key (and ``retain_on_delete`` on the key)."""
+    master_rotation: int = 0
+    """Bump to rotate a ``generated`` master password."""
+    secret_namespace: str | None = None
+    """Names a ``generated`` password's secret ``<namespace>/db/platform_admin``, beside the
+    logins' (default: the identifier)."""
+    replica_of: ReplicaOf | None = None
+    """A standby's database: a replica of another region's instance (until promoted)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplicaOf:
+    """The instance is a cross-region read replica of ``source_arn``, encrypted with this
+    component's key (of the replica's region), with its own subnet and parameter groups.
+
+    ``promoted``: it was promoted (``uv run failover``) and is standalone from then on. The
+    same resource, without ``replicate_source_db``: never re-created as a replica. RDS then
+    manages its master password in Secrets Manager of this region (the replica inherited the
+    source's password, whose secret lives in the lost region)."""
+
+    source_arn: pulumi.Input[str]
+    promoted: bool = False
 
 
 class RdsPostgres(pulumi.ComponentResource):
@@ -137,34 +168,29 @@ class RdsPostgres(pulumi.ComponentResource):
         monitoring_role, log_groups = self._monitoring(name, args, identifier)
         common = self._common(args, key.arn, monitoring_role.arn)
         snapshot_suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child)
+        final_snapshot = {
+            "skip_final_snapshot": False,
+            # unique per incarnation: a second destroy of a re-created stack cannot collide
+            "final_snapshot_identifier": snapshot_suffix.hex.apply(
+                lambda h: f"{identifier}-final-{h}"
+            ),
+        }
+        origin, generated_secret = self._origin(name, args, identifier, key.arn, final_snapshot)
         self.instance = aws.rds.Instance(
             f"{name}-db",
             identifier=identifier,
-            engine="postgres",
-            engine_version=args.settings.engine_version,
-            # Refuse paid RDS Extended Support when a major reaches end of standard support.
-            engine_lifecycle_support="open-source-rds-extended-support-disabled",
-            db_name=args.database_name,
-            username="platform_admin",
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=key.arn,
             db_subnet_group_name=subnets.name,
             port=PORT,
             storage_type="gp3",
-            allocated_storage=args.settings.allocated_storage_gib,
             max_allocated_storage=args.settings.max_allocated_storage_gib,
             multi_az=args.settings.multi_az,
             backup_retention_period=args.settings.backup_retention_days,
             backup_window=args.settings.backup_window,
             delete_automated_backups=False,
-            skip_final_snapshot=False,
-            # unique per incarnation: a second destroy of a re-created stack cannot collide
-            final_snapshot_identifier=snapshot_suffix.hex.apply(
-                lambda h: f"{identifier}-final-{h}"
-            ),
             allow_major_version_upgrade=True,
             tags={"backup": "true"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
+            **origin,
             **common,
         )
         self._replicas(name, args, identifier, common)
@@ -172,8 +198,13 @@ class RdsPostgres(pulumi.ComponentResource):
         self.endpoint = self.instance.address
         self.port = self.instance.port
         self.database_name = pulumi.Output.from_input(args.database_name)
-        self.master_secret_arn = self.instance.master_user_secrets.apply(
-            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+        self.arn = self.instance.arn
+        self.master_secret_arn = (
+            generated_secret.arn
+            if generated_secret is not None
+            else self.instance.master_user_secrets.apply(
+                lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+            )
         )
         self.kms_key_arn = key.arn
         self.security_group_id = self.security_group.id
@@ -191,6 +222,76 @@ class RdsPostgres(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
             }
         )
+
+    def _origin(
+        self,
+        name: str,
+        args: RdsPostgresArgs,
+        identifier: str,
+        key_arn: pulumi.Output[str],
+        final_snapshot: dict[str, Any],
+    ) -> tuple[dict[str, Any], aws.secretsmanager.Secret | None]:
+        """How the instance comes to be, and who holds its master password: a new instance
+        (the password managed by RDS, or generated here), a cross-region replica, or a
+        promoted replica. Returns the instance's arguments and a generated password's secret.
+
+        A replica sets none of ``engine``, ``engine_version``, ``username`` or ``db_name`` (the
+        provider refuses them next to ``replicate_source_db``) and skips the final snapshot
+        (RDS takes none of a replica). A promoted replica keeps ``username`` and ``db_name``
+        unset too: both are inherited, and setting them would replace the instance."""
+        settings, replica = args.settings, args.replica_of
+        if replica is not None and not replica.promoted:
+            return {"replicate_source_db": replica.source_arn, "skip_final_snapshot": True}, None
+        origin: dict[str, Any] = {
+            "engine": "postgres",
+            "engine_version": settings.engine_version,
+            **final_snapshot,
+        }
+        if replica is not None:
+            managed = {
+                "manage_master_user_password": True,
+                "master_user_secret_kms_key_id": key_arn,
+            }
+            return {**origin, **managed}, None
+        origin |= {
+            # Refuse paid RDS Extended Support when a major reaches end of standard support.
+            "engine_lifecycle_support": "open-source-rds-extended-support-disabled",
+            "db_name": args.database_name,
+            "username": MASTER_USER,
+            "allocated_storage": settings.allocated_storage_gib,
+        }
+        if settings.master_password == "rds-managed":
+            origin |= {
+                "manage_master_user_password": True,
+                "master_user_secret_kms_key_id": key_arn,
+            }
+            return origin, None
+        password = random.RandomPassword(
+            f"{name}-master",
+            length=40,
+            special=False,  # RDS refuses / " @ and space; libpq URIs need no quoting
+            keepers={"rotation": str(args.master_rotation)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        secret = aws.secretsmanager.Secret(
+            f"{name}-master",
+            name=f"{args.secret_namespace or identifier}/db/{MASTER_USER}",
+            description=f"Master login of {identifier} (generated by the program)",
+            kms_key_id=key_arn,
+            recovery_window_in_days=30 if args.protect else 0,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-master",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.json_dumps(
+                {"username": MASTER_USER, "password": password.result}
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # both in one ModifyDBInstance on a live instance (RDS then deletes its own secret)
+        origin |= {"manage_master_user_password": False, "password": password.result}
+        return origin, secret
 
     def _network(
         self, name: str, args: RdsPostgresArgs, identifier: str

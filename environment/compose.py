@@ -13,13 +13,14 @@ from typing import Any
 import pulumi
 
 from .config import StackConfig, load_stack_config
-from .steps.apps import product
+from .steps.apps import Product, load_balancer, product
 from .steps.backups import backups
 from .steps.cluster import platform
-from .steps.context import context
+from .steps.context import Context, context
 from .steps.data import data
 from .steps.network import network
 from .steps.observability import alert_receivers, grant_store_reads, observability
+from .steps.standby import failover_dns
 from .steps.telemetry import telemetry
 
 
@@ -34,7 +35,10 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     app = product(ctx, net, plat, stores)
     monitoring = observability(ctx, plat, stores, app, receivers, traces_and_logs)
     grant_store_reads(ctx, plat, stores, receivers, monitoring)
-    vault = backups(ctx, net, plat, stores, monitoring, app.namespace)
+    # standing by, the primary's DR vault and media replica in this region are the backups
+    # (its database is a replica of a backed-up primary); a promoted standby backs up its own
+    vault = None if ctx.standing_by else backups(ctx, net, plat, stores, monitoring, app.namespace)
+    failover_dns(ctx, app)
     vpc, cluster, database, cache = net.vpc, plat.cluster, stores.database, stores.cache
     return {
         "region": cfg.region,
@@ -50,15 +54,33 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
         "kubeconfig": cluster.kubeconfig,
         "deployRunnerProject": plat.runner.project_name if plat.runner else None,
         "databaseIdentifier": database.instance_identifier,
+        "databaseArn": database.arn,
         "databaseEndpoint": database.endpoint,
         "databasePort": database.port,
         "databaseSecretArn": database.master_secret_arn,
         "cacheEndpoint": cache.endpoint,
         "cacheAuthSecretArn": cache.auth_secret_arn,
         "alarmTopicArn": monitoring.alarm_topic_arn,
-        "backupVault": vault.vault.name,
-        "dumpBucket": vault.bucket.bucket,
+        "backupVault": vault.vault.name if vault else None,
+        "dumpBucket": vault.bucket.bucket if vault else None,
+        **_standby_outputs(ctx, app),
     }
+
+
+def _standby_outputs(ctx: Context, app: Product) -> dict[str, Any]:
+    """What a standby reads through its StackReference beyond the above: the ALB its failover
+    records point at (the controller's, so looked up)."""
+    outputs: dict[str, Any] = {}
+    media = app.namespace
+    if media.data_replica is not None and media.data_replica_key_arn is not None:
+        outputs |= {
+            "dataReplicaBucket": media.data_replica.bucket,
+            "dataReplicaKeyArn": media.data_replica_key_arn,
+        }
+    if app.public is not None:
+        alb = load_balancer(ctx, app.public)
+        outputs |= {"loadBalancerDnsName": alb.dns_name, "loadBalancerZoneId": alb.zone_id}
+    return outputs
 
 
 def run() -> None:

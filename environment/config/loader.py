@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from .model import StackConfig
 from .network import NetworkConfig
+from .standby import GLOBAL_DATASTORE_FAMILIES, scaled_down
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Where ``Pulumi.yaml`` and the committed ``Pulumi.<stack>.yaml`` files live."""
@@ -108,16 +109,189 @@ def format_validation_error(exc: ValidationError) -> str:
     return "invalid stack config:\n" + "\n".join(lines)
 
 
+StackFiles = Callable[[str], Mapping[str, Any] | None]
+"""A committed stack's config by stack name (None: no such file)."""
+
+NOT_INHERITED = ("aws:region", f"{PROJECT}:network", f"{PROJECT}:standby",
+                 f"{PROJECT}:acceptReplacement")  # fmt: skip
+"""What a standby never takes from its primary: where it runs, and the primary's day-two
+switches."""
+
+
+def committed_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any] | None:
+    """The ``config:`` of ``Pulumi.<stack>.yaml`` beside ``Pulumi.yaml`` (None: no file)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        return None
+    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return {(k if ":" in str(k) else f"{PROJECT}:{k}"): v for k, v in config.items()}
+
+
+def _decoded(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Project values as objects (the engine passes structured values as JSON text)."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and key.startswith(f"{PROJECT}:"):
+            with contextlib.suppress(json.JSONDecodeError):
+                value = json.loads(value)
+        out[key] = value
+    return out
+
+
+def _merged(base: Any, override: Any) -> Any:
+    """``override`` over ``base``: mappings merge key by key, anything else is replaced."""
+    if isinstance(base, Mapping) and isinstance(override, Mapping):
+        return {k: _merged(base[k], v) if k in base else v for k, v in override.items()} | {
+            k: v for k, v in base.items() if k not in override
+        }
+    return override
+
+
+def inherit(raw: Mapping[str, Any], primary: Mapping[str, Any]) -> dict[str, Any]:
+    """A standby's config: the primary's, with the standby's own keys over it (mappings merged,
+    lists replaced); region, network, standby and acceptReplacement are never inherited."""
+    own, base = _decoded(raw), _decoded(primary)
+    secret = sorted(
+        k for k, v in base.items()
+        if k not in own and isinstance(v, Mapping) and set(v) == {"secure"}
+    )  # fmt: skip
+    if secret:
+        raise ConfigError(
+            "invalid stack config:\n"
+            + "\n".join(
+                f"  {k}: the primary's secret value cannot be read by this stack (its own "
+                "secrets provider); set it in this stack's file"
+                for k in secret
+            )
+        )
+    inherited = {k: v for k, v in base.items() if k not in NOT_INHERITED}
+    return {k: _merged(inherited[k], v) if k in inherited else v for k, v in own.items()} | {
+        k: v for k, v in inherited.items() if k not in own
+    }
+
+
+def _primary_of(
+    raw: Mapping[str, Any], stack_files: StackFiles
+) -> tuple[str, dict[str, Any]] | None:
+    """The primary a standby names, and its raw config; None when this is no standby (or it
+    names none: the model then reports the missing key)."""
+    standby = _decoded(raw).get(f"{PROJECT}:standby")
+    name = standby.get("primaryStack") if isinstance(standby, Mapping) else None
+    if not isinstance(name, str):
+        return None
+    primary = stack_files(name)
+    if primary is None:
+        raise ConfigError(
+            f"invalid stack config:\n  {PROJECT}:standby.primaryStack: no committed stack "
+            f"file Pulumi.{name}.yaml beside Pulumi.yaml"
+        )
+    return name, dict(primary)
+
+
+def _standby_problems(cfg: StackConfig, name: str, primary: StackConfig) -> list[str]:
+    """What makes ``cfg`` unable to stand by for ``primary``, as ``key: message`` lines."""
+    key = f"{PROJECT}:standby.primaryStack"
+    problems = []
+    if primary.standby is not None:
+        problems.append(f"{key}: {name} is itself a standby; name the primary it stands by for")
+    if cfg.region == primary.region:
+        problems.append(
+            f"aws:region: {cfg.region} is the region of the primary ({name}); a standby runs "
+            "in another region"
+        )
+    elif cfg.region != primary.backups.dr_region:
+        problems.append(
+            f"aws:region: {cfg.region} is not the primary's backups.drRegion "
+            f"({primary.backups.dr_region}), where its media replica and DR vault are; run the "
+            "standby there, or move the primary's drRegion"
+        )
+    if cfg.network.cidr.overlaps(primary.network.cidr):
+        problems.append(
+            f"{PROJECT}:network.cidr: {cfg.network.cidr} overlaps the primary's ({name}) "
+            f"{primary.network.cidr}; a standby needs a disjoint range"
+        )
+    if primary.database.master_password != "generated":
+        problems.append(
+            f"{key}: {name}'s database.masterPassword is {primary.database.master_password!r}: "
+            "RDS creates no read replica of a source whose master password it manages (RDS "
+            "User Guide, 'Limitations for Secrets Manager integration'); set "
+            f"{PROJECT}:database.masterPassword: generated in Pulumi.{name}.yaml and deploy it "
+            "first (an in-place change)"
+        )
+    if not primary.backups.bucket_replication:
+        problems.append(
+            f"{key}: {name}'s backups.bucketReplication is off: the standby serves the "
+            "primary's media from its replica in this region (turn it on in the primary first)"
+        )
+    if cfg.standby is not None and cfg.standby.dns is not None:
+        zone = cfg.standby.dns.hosted_zone
+        outside = [h for h in cfg.apps.ingress.hosts if not zone.holds(h)]
+        if outside or not cfg.apps.ingress.enabled:
+            problems.append(
+                f"{PROJECT}:standby.dns.hostedZone: {zone.domain} must hold every public host "
+                f"of an enabled ingress (not held: {', '.join(outside) or 'no ingress'})"
+            )
+        owner = (
+            "apps.ingress.cdn" if primary.apps.ingress.cdn is not None
+            else "addons.externalDns" if primary.addons.external_dns.enabled
+            else None
+        )  # fmt: skip
+        if owner:
+            problems.append(
+                f"{PROJECT}:standby.dns: {name}'s {owner} already owns its hosts' records; "
+                "failover records need them (turn that off in the primary, or drop "
+                "standby.dns)"
+            )
+    if cfg.standby is not None and cfg.standby.cache == "global":
+        family = primary.cache.node_type.rsplit(".", 1)[0]
+        if family not in GLOBAL_DATASTORE_FAMILIES:
+            problems.append(
+                f"{PROJECT}:standby.cache: global needs the primary's cache.nodeType in "
+                f"{', '.join(GLOBAL_DATASTORE_FAMILIES)} (ElastiCache global datastores); "
+                f"{name}'s is {primary.cache.node_type}"
+            )
+    for arn in cfg.apps.ingress.certificate_arns:
+        if arn.split(":")[3] != cfg.region:
+            problems.append(
+                f"{PROJECT}:apps.ingress.certificateArns: {arn} is in {arn.split(':')[3]}; this "
+                f"stack's ALB in {cfg.region} needs certificates of its region (set them in "
+                "this stack's file, or hostedZone to issue them)"
+            )
+    return problems
+
+
 def parse_stack_config(
     raw: Mapping[str, Any],
     stack: str,
     other_stack_cidrs: Mapping[str, ipaddress.IPv4Network] | None = None,
+    stack_files: StackFiles = committed_stack_config,
 ) -> StackConfig:
     """Validate a flat ``{"aws:region": ..., "platform:network": {...}}`` mapping.
 
     Values may be strings holding JSON (that is how the Pulumi engine passes structured config).
-    ``other_stack_cidrs`` are the committed stacks' VPC ranges this one must not overlap.
+    ``other_stack_cidrs`` are the committed stacks' VPC ranges this one must not overlap. A
+    standby (``platform:standby``) inherits its primary's config (``stack_files``), is checked
+    against it, and comes back scaled down until promoted.
     """
+    named = _primary_of(raw, stack_files)
+    if named is not None:
+        try:
+            primary = parse_stack_config(named[1], named[0], stack_files=stack_files)
+        except ConfigError as exc:
+            raise ConfigError(f"primary stack {named[0]}: {exc}") from None
+        cfg = _validated(inherit(raw, named[1]), stack, other_stack_cidrs)
+        problems = _standby_problems(cfg, named[0], primary)
+        if problems:
+            raise ConfigError("invalid stack config:\n" + "\n".join(f"  {p}" for p in problems))
+        return scaled_down(cfg)
+    return _validated(raw, stack, other_stack_cidrs)
+
+
+def _validated(
+    raw: Mapping[str, Any],
+    stack: str,
+    other_stack_cidrs: Mapping[str, ipaddress.IPv4Network] | None,
+) -> StackConfig:
     data: dict[str, Any] = {"environment": stack}
     unknown_namespaces = []
     refused: list[str] = []
@@ -148,12 +322,13 @@ def parse_stack_config(
         cfg = StackConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc)) from None
+    primary = cfg.standby.primary_stack if cfg.standby else None
     overlaps = [
         f"  platform:network.cidr: {cfg.network.cidr} overlaps stack {other!r} ({cidr}); "
         "every environment needs its own range (peering, VPN and the DR region need them "
         "disjoint)"
         for other, cidr in sorted((other_stack_cidrs or {}).items())
-        if other != stack and cfg.network.cidr.overlaps(cidr)
+        if other not in (stack, primary) and cfg.network.cidr.overlaps(cidr)
     ]
     if overlaps:
         raise ConfigError("invalid stack config:\n" + "\n".join(overlaps))

@@ -23,6 +23,7 @@ from .monitoring import MonitoringConfig
 from .naming import TagsConfig
 from .network import NetworkConfig
 from .offerings import Service, offered
+from .standby import StandbyConfig
 
 AWS_REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 
@@ -85,6 +86,10 @@ class StackConfig(ConfigModel):
 
     cost: CostConfig = CostConfig()
     """Usage assumptions for the plan's monthly cost estimate."""
+
+    standby: StandbyConfig | None = None
+    """This stack is a warm standby of another in a second region (README "Warm standby");
+    its stack file then sets only what differs from the primary's."""
 
     @field_validator("queues")
     @classmethod

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components.app_deployment import AppDeployment, AppDeploymentArgs, WorkloadSpec
 from components.app_ingress import PublicIngress, PublicIngressArgs, Route
-from components.app_namespace import AppNamespace, AppNamespaceArgs
+from components.app_namespace import AppNamespace, AppNamespaceArgs, ExistingBucket
 from components.cdn import Cdn, CdnArgs, CdnSettings, OriginGuard, origin_guard
 from components.certificates import Certificates, CertificatesArgs
 from components.database_roles import app_role
@@ -55,7 +55,7 @@ def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
             database_name=database.database_name,
             database_secrets={w: roles.secret_names[app_role(w)] for w in apps.workloads},
             credentials_rotation=db.credentials_rotation,
-            credentials_ready=[*roles.secret_versions, roles.job],
+            credentials_ready=[*roles.secret_versions, *roles.applied],
             queue_urls=(
                 {env_name(q): queue.url for q, queue in stores.queues.queues.items()}
                 if stores.queues
@@ -68,7 +68,17 @@ def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
             secret_store=addons.cluster_secret_store_name,
             quota=apps.quota,
             access_log_days=apps.ingress.access_log_days,
-            data_replica_provider=ctx.dr_provider if bk.bucket_replication else None,
+            data_replica_provider=(
+                ctx.dr_provider if bk.bucket_replication and ctx.primary is None else None
+            ),
+            existing_data=(
+                ExistingBucket(
+                    name=ctx.primary.require_output("dataReplicaBucket"),
+                    key_arn=ctx.primary.require_output("dataReplicaKeyArn"),
+                )
+                if ctx.primary is not None
+                else None
+            ),
             data_backup=bk.app_data_backup,
             ready=addons.ready,
             protect=ctx.protect,
@@ -125,10 +135,7 @@ def _cdn(
 ) -> Cdn:
     """CloudFront in front of the ALB, found by name once the controller made it."""
     ingress = ctx.cfg.apps.ingress
-    alb = aws.lb.get_load_balancer_output(
-        name=public.load_balancer_name,
-        opts=pulumi.InvokeOutputOptions(provider=ctx.provider, depends_on=[public.ingress]),
-    )
+    alb = load_balancer(ctx, public)
     return Cdn(
         f"{ctx.env}-cdn",
         CdnArgs(
@@ -146,6 +153,15 @@ def _cdn(
             protect=ctx.protect,
         ),
         opts=ctx.aws_opts,
+    )
+
+
+def load_balancer(ctx: Context, public: PublicIngress) -> aws.lb.GetLoadBalancerResult:
+    """The public ALB, found by name once the controller made it (the program does not create
+    it: the AWS Load Balancer Controller does, for the Ingress)."""
+    return aws.lb.get_load_balancer_output(  # type: ignore[return-value]
+        name=public.load_balancer_name,
+        opts=pulumi.InvokeOutputOptions(provider=ctx.provider, depends_on=[public.ingress]),
     )
 
 
@@ -264,7 +280,7 @@ def app_deployments(
             f"{ctx.env}-app-{name}",
             _deployment_args(ctx, net, platform, stores, namespace, name, workload, keda)
             # the namespace baseline, and its login role exists before its pods start
-            .with_depends_on([namespace, stores.roles.job, *migrations]),
+            .with_depends_on([namespace, *stores.roles.applied, *migrations]),
             opts=ctx.aws_opts,
         )
     return made
@@ -314,8 +330,8 @@ def _deployment_args(
         oidc=cluster.oidc,
         load_balancer_subnet_cidrs=[str(c) for c in net.subnets.public],
         data_subnet_cidrs=[str(c) for c in net.subnets.database],
-        app_bucket_arn=namespace.data_bucket.arn,
-        app_bucket_key_arn=namespace.data_key.arn,
+        app_bucket_arn=namespace.data_bucket_arn,
+        app_bucket_key_arn=namespace.data_key_arn,
         **_queue_grants(stores, workload),
         work_source=_work_source(ctx, stores, workload),
         keda_ready=keda.ready if keda else (),

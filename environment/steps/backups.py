@@ -36,7 +36,7 @@ def backups(
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[BACKUP_ROLE],
-            credentials_ready=[*roles.secret_versions, roles.job],
+            credentials_ready=[*roles.secret_versions, *roles.applied],
             credentials_rotation=db.credentials_rotation,
             kubernetes_version=ctx.cfg.cluster.kubernetes_version,
             data_subnet_cidrs=[str(c) for c in net.subnets.database],
@@ -57,9 +57,9 @@ def backups(
             storage_class=cluster.storage_class_name,
             restore_check_interval_days=bk.restore_check_interval_days,
             alarm_topic_arn=monitoring.alarm_topic_arn,
-            bucket_arns=[media.data_bucket.arn] if bk.app_data_backup else [],
+            bucket_arns=[media.data_bucket_arn] if bk.app_data_backup else [],
             replicated_buckets=(
-                [("app-data", media.data_bucket.bucket, media.data_replica.bucket)]
+                [("app-data", media.data_bucket_name, media.data_replica.bucket)]
                 if media.data_replica
                 else []
             ),

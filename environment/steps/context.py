@@ -20,6 +20,8 @@ class Context:
     """Data sources read through the environment's provider (its region)."""
     dr_provider: aws.Provider
     """The DR region's provider (``backups.drRegion``): backup copies and bucket replicas."""
+    primary: pulumi.StackReference | None = None
+    """A standby's primary: its stack outputs (``databaseArn``, ``loadBalancerDnsName``, ...)."""
 
     @property
     def env(self) -> str:
@@ -33,14 +35,29 @@ class Context:
     def protect(self) -> bool:
         return self.cfg.protect_stateful_resources
 
+    @property
+    def standing_by(self) -> bool:
+        """A standby not yet promoted: its database is a replica, its roles are not applied."""
+        return self.cfg.standby is not None and not self.cfg.standby.promoted
+
+
+def primary_reference(stack: str) -> str:
+    """``<organization>/<project>/<stack>``: the form every backend accepts (a DIY backend's
+    organization is ``organization``)."""
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
+
 
 def context(cfg: StackConfig) -> Context:
     tags = default_tags(PROJECT, cfg.environment, cfg.tags)
     provider = aws.Provider("aws", region=cfg.region, default_tags={"tags": tags})
+    primary = None
+    if cfg.standby is not None:
+        primary = pulumi.StackReference(primary_reference(cfg.standby.primary_stack))
     return Context(
         cfg,
         provider,
         pulumi.ResourceOptions(providers=[provider]),
         pulumi.InvokeOutputOptions(provider=provider),
         aws.Provider("aws-dr", region=cfg.backups.dr_region, default_tags={"tags": tags}),
+        primary,
     )

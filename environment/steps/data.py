@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pulumi
+
 from components.database_roles import (
     BACKUP_ROLE,
     MONITORING_ROLE,
@@ -16,7 +18,7 @@ from components.database_roles import (
 from components.elasticache import ElastiCache, ElastiCacheArgs
 from components.live import live_database_name
 from components.queues import Queues, QueuesArgs
-from components.rds_postgres import RdsPostgres, RdsPostgresArgs
+from components.rds_postgres import RdsPostgres, RdsPostgresArgs, ReplicaOf
 
 from ..config import replacements
 from .cluster import Platform
@@ -46,18 +48,33 @@ def data(ctx: Context, net: Network, platform: Platform) -> Data:
 
 
 def _database(ctx: Context, net: Network, platform: Platform) -> RdsPostgres:
+    """The environment's database; a standby's is a replica of its primary's (from the
+    primary's ``databaseArn`` output), the same resource once promoted."""
     db, cfg = ctx.cfg.database, ctx.cfg
+    replica = None
+    database_name: pulumi.Input[str]
+    if ctx.primary is not None and cfg.standby is not None:
+        replica = ReplicaOf(
+            source_arn=ctx.primary.require_output("databaseArn"),
+            promoted=cfg.standby.promoted,
+        )
+        database_name = db.database_name  # replicated: never set on the instance
+    else:
+        database_name = live_database_name(f"{ctx.env}-postgres", ctx.invoke_opts).apply(
+            lambda live: replacements.database_name(live, cfg)
+        )
     return RdsPostgres(
         f"{ctx.env}-postgres",
         RdsPostgresArgs(
             vpc_id=net.vpc.vpc_id,
             subnet_ids=net.vpc.database_subnet_ids,
             source_security_group_ids=[platform.cluster.node_security_group_id],
-            database_name=live_database_name(f"{ctx.env}-postgres", ctx.invoke_opts).apply(
-                lambda live: replacements.database_name(live, cfg)
-            ),
+            database_name=database_name,
             settings=db,
             protect=ctx.protect,
+            master_rotation=db.credentials_rotation,
+            secret_namespace=ctx.env,
+            replica_of=replica,
         ),
         opts=ctx.aws_opts,
     )
@@ -103,6 +120,7 @@ def _roles(ctx: Context, net: Network, platform: Platform, database: RdsPostgres
             kubernetes_version=ctx.cfg.cluster.kubernetes_version,
             secret_store=addons.cluster_secret_store_name,
             protect=ctx.protect,
+            apply=not ctx.standing_by,
             ready=addons.ready,
             external_secrets_role=addons.external_secrets_role,
         ),

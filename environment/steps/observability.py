@@ -126,7 +126,7 @@ def observability(
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[MONITORING_ROLE],
-            database_credentials_ready=[*roles.secret_versions, roles.job],
+            database_credentials_ready=[*roles.secret_versions, *roles.applied],
             credentials_rotation=ctx.cfg.database.credentials_rotation,
             queues=[
                 (q.name, q.dlq_name, q.settings.max_age_seconds)

@@ -60,7 +60,14 @@ def test_encrypted_with_the_projects_keys(plan: PlanResult) -> None:
     assert db.inputs["storageType"] == "gp3"
     assert db.inputs["kmsKeyId"] in keys
     assert db.inputs["performanceInsightsKmsKeyId"] == db.inputs["kmsKeyId"]
-    assert db.inputs["masterUserSecretKmsKeyId"] == db.inputs["kmsKeyId"]
+    if db.inputs["manageMasterUserPassword"]:
+        assert db.inputs["masterUserSecretKmsKeyId"] == db.inputs["kmsKeyId"]
+    else:  # generated: the program's own secret, under the same key
+        (secret,) = [
+            s for s in plan.graph.of_type("aws:secretsmanager/secret:Secret")
+            if s.inputs["name"] == f"{plan.stack}/db/platform_admin"
+        ]  # fmt: skip
+        assert secret.inputs["kmsKeyId"] == db.inputs["kmsKeyId"]
     cache = _cache(plan)
     assert cache.inputs["atRestEncryptionEnabled"] is True
     assert cache.inputs["kmsKeyId"] in keys
@@ -72,8 +79,13 @@ def test_encrypted_with_the_projects_keys(plan: PlanResult) -> None:
 
 def test_no_password_in_any_input_or_output(plan: PlanResult) -> None:
     db = _db(plan)
-    assert db.inputs["manageMasterUserPassword"] is True
-    assert "password" not in db.inputs
+    if stack_config(plan.stack).get("platform:database", {}).get("masterPassword") == "generated":
+        # a replica needs it (production-dr): generated, a secret in state and inputs
+        assert db.inputs["manageMasterUserPassword"] is False
+        assert db.inputs["password"] == "[secret]"
+    else:
+        assert db.inputs["manageMasterUserPassword"] is True
+        assert "password" not in db.inputs
     assert _cache(plan).inputs["authToken"] == "[secret]"
     text = json.dumps([[r.inputs, r.outputs] for r in plan.graph])
     assert "offline-" not in text  # the mocked generated token never shows in clear
@@ -222,8 +234,12 @@ def test_security_groups_admit_only_the_nodes_on_one_port(
 
 
 def test_outputs_and_backup_tag(plan: PlanResult) -> None:
+    generated = (
+        stack_config(plan.stack).get("platform:database", {}).get("masterPassword") == "generated"
+    )
+    secret = f"{plan.stack}/db/platform_admin" if generated else "rds!db-"
     assert plan.outputs["databaseSecretArn"].startswith(
-        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT_ID}:secret:rds!db-"
+        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT_ID}:secret:{secret}"
     )
     assert plan.outputs["databasePort"] == 5432
     assert _db(plan).inputs["tags"] == {"backup": "true"}
@@ -232,6 +248,7 @@ def test_outputs_and_backup_tag(plan: PlanResult) -> None:
         f"{plan.stack}/cache/auth",
         *(f"{plan.stack}/db/{role}" for role in
           ("app_api", "app_worker", "app_beat", "platform_monitoring", "platform_backup")),
+        *([f"{plan.stack}/db/platform_admin"] if generated else []),
         # the SES SMTP password, where alerts are mailed (monitoring.alertEmails)
         *([f"{plan.stack}/generated/alertmanager-smtp-password"]
           if stack_config(plan.stack).get("platform:monitoring", {}).get("alertEmails") else []),

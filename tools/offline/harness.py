@@ -184,6 +184,7 @@ def run_program(
     stack: str | None = None,
     extra_config: Mapping[str, str] | None = None,
     progress: Callable[[int, Resource], None] | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PlanResult:
     """Run ``program`` (default: the project's ``environment.compose.run``) for a stack file.
 
@@ -192,7 +193,12 @@ def run_program(
     config, secret_keys = read_stack_file(stack_file)
     config.update(extra_config or {})
     return run_with_config(
-        config, stack or stack_name_of(stack_file), program, secret_keys, progress=progress
+        config,
+        stack or stack_name_of(stack_file),
+        program,
+        secret_keys,
+        progress=progress,
+        stack_outputs=stack_outputs,
     )
 
 
@@ -204,6 +210,7 @@ def run_with_config(
     progress: Callable[[int, Resource], None] | None = None,
     live: Mapping[str, Any] | None = None,
     strict: bool = False,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PlanResult:
     """Run ``program`` under mocks with a flat engine-style config (``{"ns:key": "value"}``);
     ``live`` describes what already runs (``PlatformMocks.live``; default: a first deploy).
@@ -211,6 +218,10 @@ def run_with_config(
     unknown rather than silently absent, and reports every input built from one as an error
     (a component reading an output the mocks lack would otherwise pass unnoticed).
     ``progress`` is called after each registration with the count so far and the resource.
+
+    ``stack_outputs`` answer ``StackReference``s by stack name; by default a standby's primary
+    is planned first from its committed stack file and its outputs answer the standby's
+    reference (what a real ``pulumi up`` reads from the primary's last deploy).
 
     Config errors do not raise: they come back in ``PlanResult.error`` together with the graph
     of what was registered before the error (nothing, for config errors).
@@ -222,10 +233,12 @@ def run_with_config(
 
         program = default_program
 
+    if stack_outputs is None:
+        stack_outputs = primary_outputs(config)
     region = config.get("aws:region", "us-east-1")
     runtime.reset()
     pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
-    mocks = PlatformMocks(region, live)
+    mocks = PlatformMocks(region, live, stack_outputs)
     monitor = CapturingMonitor(mocks, progress)
     runtime.patch_resource_references()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=strict, monitor=monitor)
@@ -260,3 +273,20 @@ def run_with_config(
         secret_keys=frozenset(secret_keys),
         calls=tuple(mocks.calls),
     )
+
+
+def primary_outputs(config: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """A standby's primary's outputs from an offline plan of its committed stack file (no
+    standby: none). A primary that does not plan gives none: the standby's own run then
+    reports the config error that names it."""
+    raw = config.get(f"{PROJECT}:standby")
+    try:
+        standby = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        return {}
+    primary = standby.get("primaryStack") if isinstance(standby, dict) else None
+    path = REPO_ROOT / f"Pulumi.{primary}.yaml"
+    if not isinstance(primary, str) or not path.is_file():
+        return {}
+    result = run_program(path, stack=primary, stack_outputs={})
+    return {primary: result.outputs} if result.error is None else {}

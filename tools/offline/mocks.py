@@ -365,8 +365,15 @@ def generic_outputs(
 class PlatformMocks(pulumi.runtime.Mocks):
     """Mocks for the whole platform program."""
 
-    def __init__(self, region: str, live: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        region: str,
+        live: Mapping[str, Any] | None = None,
+        stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.ctx = MockContext(region)
+        self.stack_outputs = dict(stack_outputs or {})
+        """Other stacks' outputs by stack name, for ``StackReference`` (a standby's primary)."""
         self.live = dict(live or {})
         """What runs already: ``{"clusters": {name: {"version": "1.35", "nodeGroups":
         {group name: {"desiredSize": 3, "minSize": 1, "maxSize": 4}}}}, "secrets": {name:
@@ -378,6 +385,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
         """Every data-source call (token, arguments), for tests of what the program looks up."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            # read by name "<organization>/<project>/<stack>"; outputs as the engine gives them
+            stack = str(args.inputs.get("name") or args.name).rsplit("/", 1)[-1]
+            if stack not in self.stack_outputs:
+                raise ValueError(f"StackReference {args.name}: no outputs given for {stack!r}")
+            outputs = dict(self.stack_outputs[stack])
+            return args.name, {"name": args.name, "outputs": outputs, "secretOutputNames": []}
         id_ = _resource_id(args)
         if args.typ == "pulumi:providers:aws" and args.inputs.get("region"):
             self.provider_regions[args.name] = str(args.inputs["region"])
@@ -470,10 +484,18 @@ class PlatformMocks(pulumi.runtime.Mocks):
 CallRule = Callable[[pulumi.runtime.MockCallArgs, MockContext], dict[str, Any]]
 
 
+ALB_ZONE_IDS = {"us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2",
+                "us-west-2": "Z1H1FL5HABSF5", "eu-west-1": "Z32O12XQLNTSW2",
+                "eu-central-1": "Z215JYRZR1TBD5"}  # fmt: skip
+"""The canonical hosted zone of ALBs in a region (AWS General Reference, "Elastic Load
+Balancing endpoints"): what ``getLoadBalancer`` returns as ``zoneId``."""
+
+
 def _get_load_balancer(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[str, Any]:
     name = str(args.args.get("name") or "lb")
     suffix = f"app/{name}/{digest(name, length=16)}"
     return {
+        "zoneId": ALB_ZONE_IDS.get(ctx.region, f"Z{digest(ctx.region, length=13).upper()}"),
         "arn": ctx.arn("elasticloadbalancing", f"loadbalancer/{suffix}"),
         "arnSuffix": suffix,
         "name": name,

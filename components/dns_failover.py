@@ -1,0 +1,102 @@
+"""DnsFailover: Route 53 failover records for every public host, primary region first.
+
+Each host gets two alias records of the same name: PRIMARY at the primary's ALB and SECONDARY
+at the standby's. Route 53 answers with the primary while both of these hold:
+
+- the primary's health check passes: a TCP connect to the primary ALB's port 443 from Route 53's
+  checkers (the ALB itself, not the host name, which would follow the failover and flap back);
+- the primary ALB's target health (``evaluate_target_health``): every target group with targets
+  has a healthy one.
+
+A region loss fails both; an application down in every zone of the primary fails the second.
+``failed_over`` inverts the health check, which sends every host to the standby whatever the
+primary's state (what ``uv run failover --execute`` does, and what a promoted standby's
+``pulumi up`` keeps). A disabled health check would count as healthy: inverting is the switch.
+Alias records have a fixed 60 s TTL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+ALIAS_TTL_SECONDS = 60
+"""Route 53 answers alias records with the target's TTL: 60 s for an ALB."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasTarget:
+    """An ALB as an alias target: its DNS name and canonical hosted zone."""
+
+    dns_name: pulumi.Input[str]
+    zone_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsFailoverArgs:
+    environment: str
+    """The standby's environment (names and tags)."""
+    primary_environment: str
+    hosts: Sequence[str]
+    zone_id: str
+    primary: AliasTarget
+    standby: AliasTarget
+    request_interval_seconds: int
+    failure_threshold: int
+    failed_over: bool
+    """Invert the primary's health check: every host answers with the standby."""
+
+
+class DnsFailover(pulumi.ComponentResource):
+    health_check_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DnsFailoverArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("platform:components:DnsFailover", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.health_check = aws.route53.HealthCheck(
+            f"{name}-primary",
+            type="TCP",
+            fqdn=args.primary.dns_name,
+            port=443,
+            request_interval=args.request_interval_seconds,
+            failure_threshold=args.failure_threshold,
+            invert_healthcheck=args.failed_over,
+            tags={"Name": f"{args.primary_environment} ALB (failover to {args.environment})"},
+            opts=child,
+        )
+        self.records: list[aws.route53.Record] = []
+        for host in args.hosts:
+            for role, target, check in (
+                ("PRIMARY", args.primary, self.health_check.id),
+                ("SECONDARY", args.standby, None),
+            ):
+                self.records.append(
+                    aws.route53.Record(
+                        f"{name}-{host}-{role.lower()}",
+                        zone_id=args.zone_id,
+                        name=host,
+                        type="A",
+                        set_identifier=(
+                            args.primary_environment if role == "PRIMARY" else args.environment
+                        ),
+                        failover_routing_policies=[
+                            aws.route53.RecordFailoverRoutingPolicyArgs(type=role)
+                        ],
+                        health_check_id=check,
+                        aliases=[
+                            aws.route53.RecordAliasArgs(
+                                name=target.dns_name,
+                                zone_id=target.zone_id,
+                                evaluate_target_health=True,
+                            )
+                        ],
+                        opts=child,
+                    )
+                )
+        self.health_check_id = self.health_check.id
+        self.register_outputs({"healthCheckId": self.health_check_id})

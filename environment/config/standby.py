@@ -1,0 +1,129 @@
+"""A warm standby of another stack in a second region (``platform:standby``).
+
+The standby's stack file names its primary (``primaryStack``) and sets only what differs: its
+region, its VPC range, its certificates, its scaled-down sizes. Everything else (workloads,
+images, database and cache settings) is the primary's, read from the primary's committed stack
+file (``loader.inherit``), so a new image or workload reaches both by one change. The primary's
+live values (the database's ARN, the ALB, the media replica) come from the primary's stack
+outputs through a ``StackReference``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from .apps import HostedZone, WorkloadConfig
+from .base import ConfigModel
+
+if TYPE_CHECKING:
+    from .model import StackConfig
+
+CacheStandby = Literal["cold", "global"]
+
+GLOBAL_DATASTORE_FAMILIES = ("cache.m5", "cache.m6g", "cache.m7g", "cache.r5", "cache.r6g",
+                             "cache.r7g")  # fmt: skip
+"""Node families an ElastiCache global datastore accepts (no burstable T nodes)."""
+
+
+class ScaledDownConfig(ConfigModel):
+    """What runs while standing by (before ``promoted``)."""
+
+    nodes_per_group: int = Field(default=1, ge=0, le=10)
+    """Nodes of every node group (its min and desired size; the max is kept, so the
+    autoscaler can still add nodes)."""
+
+    replicas: Literal[0, 1] = 1
+    """Replicas of every workload: fixed-size ones and queue-scaled (KEDA) workers take this
+    value; a CPU-scaled workload keeps at least 1 (an HPA does not scale up from zero)."""
+
+
+class HealthCheckConfig(ConfigModel):
+    """Route 53's health check of the primary's ALB (its TCP listener on 443). Together with
+    the ALB's own target health (``evaluateTargetHealth``) it decides the failover."""
+
+    request_interval_seconds: Literal[10, 30] = 10
+    """Seconds between checks from each checker (10 is the fast, paid interval; it cannot
+    change after creation)."""
+
+    failure_threshold: int = Field(default=3, ge=1, le=10)
+    """Consecutive failures before the primary counts as down."""
+
+
+class FailoverDnsConfig(ConfigModel):
+    """Failover records for each public host of the ingress: PRIMARY at the primary's ALB
+    (health checked), SECONDARY at this standby's ALB."""
+
+    hosted_zone: HostedZone
+    """The public zone holding every host. The hosts' records belong to this stack from now
+    on: delete records made elsewhere first (README "Warm standby")."""
+
+    health_check: HealthCheckConfig = HealthCheckConfig()
+    """How the primary is judged down."""
+
+
+class StandbyConfig(ConfigModel):
+    """This stack stands by for ``primaryStack`` in another region (README "Warm standby")."""
+
+    primary_stack: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$")
+    """The primary's stack name (its committed ``Pulumi.<name>.yaml`` and its outputs).
+    Required."""
+
+    promoted: bool = False
+    """Set by ``uv run failover <stack> --execute`` after it promoted the replica: the database
+    is standalone from then on (the same instance: never re-created as a replica), the workloads
+    and node groups run at their full sizes and the failover record points here."""
+
+    cache: CacheStandby = "cold"
+    """``cold``: an empty cache of this stack's own (a failover loses what the primary's held:
+    sessions, Celery's queued tasks). ``global``: a secondary of an ElastiCache global
+    datastore (replication in about a second; the primary's node type must be M or R)."""
+
+    scaled_down: ScaledDownConfig = ScaledDownConfig()
+    """Sizes while standing by."""
+
+    dns: FailoverDnsConfig | None = None
+    """Route 53 failover records (None: DNS is switched some other way)."""
+
+
+def scaled_down(cfg: StackConfig) -> StackConfig:
+    """``cfg`` as it runs while standing by: node groups at ``nodesPerGroup`` nodes (max kept)
+    and every workload at ``replicas`` (a CPU-scaled one at 1 at least). A promoted standby,
+    or a stack that is no standby, is returned as it is."""
+    standby = cfg.standby
+    if standby is None or standby.promoted:
+        return cfg
+    nodes, replicas = standby.scaled_down.nodes_per_group, standby.scaled_down.replicas
+    groups = {
+        name: group.model_copy(
+            update={
+                "min_size": min(nodes, group.max_size),
+                "desired_size": min(nodes, group.max_size),
+            }
+        )
+        for name, group in cfg.cluster.node_groups.items()
+    }
+    workloads = {name: _scaled_workload(w, replicas) for name, w in cfg.apps.workloads.items()}
+    return cfg.model_copy(
+        update={
+            "cluster": cfg.cluster.model_copy(update={"node_groups": groups}),
+            "apps": cfg.apps.model_copy(update={"workloads": workloads}),
+        }
+    )
+
+
+def _scaled_workload(workload: WorkloadConfig, replicas: int) -> WorkloadConfig:
+    if workload.kind == "migration":
+        return workload
+    scaling = workload.autoscaling
+    if scaling is None:
+        return workload.model_copy(update={"replicas": min(replicas, workload.replicas)})
+    floor = replicas if scaling.queue is not None else max(replicas, 1)
+    return workload.model_copy(
+        update={
+            "autoscaling": scaling.model_copy(
+                update={"min_replicas": min(floor, scaling.min_replicas)}
+            )
+        }
+    )

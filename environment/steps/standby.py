@@ -1,0 +1,35 @@
+"""Step 7 (a standby only): the failover records that send the public hosts here when the
+primary is down, or when the standby was promoted."""
+
+from __future__ import annotations
+
+from components.dns_failover import AliasTarget, DnsFailover, DnsFailoverArgs
+
+from .apps import Product, load_balancer
+from .context import Context
+
+
+def failover_dns(ctx: Context, app: Product) -> DnsFailover | None:
+    standby = ctx.cfg.standby
+    if standby is None or standby.dns is None or ctx.primary is None or app.public is None:
+        return None
+    alb = load_balancer(ctx, app.public)
+    check = standby.dns.health_check
+    return DnsFailover(
+        f"{ctx.env}-failover",
+        DnsFailoverArgs(
+            environment=ctx.env,
+            primary_environment=standby.primary_stack,
+            hosts=ctx.cfg.apps.ingress.hosts,
+            zone_id=standby.dns.hosted_zone.id,
+            primary=AliasTarget(
+                dns_name=ctx.primary.require_output("loadBalancerDnsName"),
+                zone_id=ctx.primary.require_output("loadBalancerZoneId"),
+            ),
+            standby=AliasTarget(dns_name=alb.dns_name, zone_id=alb.zone_id),
+            request_interval_seconds=check.request_interval_seconds,
+            failure_threshold=check.failure_threshold,
+            failed_over=standby.promoted,
+        ),
+        opts=ctx.aws_opts,
+    )
