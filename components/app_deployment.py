@@ -139,7 +139,7 @@ class WorkloadSpec:
     @property
     def initial_replicas(self) -> int:
         if self.kind == "scheduler":
-            return 1
+            return min(1, self.replicas)  # 0 only in a standby region
         return self.autoscaling.min_replicas if self.autoscaling else self.replicas
 
     @property

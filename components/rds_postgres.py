@@ -238,22 +238,20 @@ class RdsPostgres(pulumi.ComponentResource):
         A replica sets none of ``engine``, ``engine_version``, ``username`` or ``db_name`` (the
         provider refuses them next to ``replicate_source_db``) and skips the final snapshot
         (RDS takes none of a replica). A promoted replica keeps ``username`` and ``db_name``
-        unset too: both are inherited, and setting them would replace the instance."""
+        unset too (and ``engine``): inherited, and setting them would replace the instance."""
         settings, replica = args.settings, args.replica_of
         if replica is not None and not replica.promoted:
             return {"replicate_source_db": replica.source_arn, "skip_final_snapshot": True}, None
-        origin: dict[str, Any] = {
-            "engine": "postgres",
-            "engine_version": settings.engine_version,
-            **final_snapshot,
-        }
+        origin: dict[str, Any] = {"engine_version": settings.engine_version, **final_snapshot}
         if replica is not None:
+            # ``engine`` stays unset too: inherited, and a change of it replaces the instance
             managed = {
                 "manage_master_user_password": True,
                 "master_user_secret_kms_key_id": key_arn,
             }
             return {**origin, **managed}, None
         origin |= {
+            "engine": "postgres",
             # Refuse paid RDS Extended Support when a major reaches end of standard support.
             "engine_lifecycle_support": "open-source-rds-extended-support-disabled",
             "db_name": args.database_name,

@@ -38,7 +38,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     # standing by, the primary's DR vault and media replica in this region are the backups
     # (its database is a replica of a backed-up primary); a promoted standby backs up its own
     vault = None if ctx.standing_by else backups(ctx, net, plat, stores, monitoring, app.namespace)
-    failover_dns(ctx, app)
+    failover = failover_dns(ctx, app)
     vpc, cluster, database, cache = net.vpc, plat.cluster, stores.database, stores.cache
     return {
         "region": cfg.region,
@@ -64,6 +64,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
         "backupVault": vault.vault.name if vault else None,
         "dumpBucket": vault.bucket.bucket if vault else None,
         **_standby_outputs(ctx, app),
+        **({"failoverHealthCheckId": failover.health_check_id} if failover else {}),
     }
 
 

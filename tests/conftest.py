@@ -41,6 +41,14 @@ def production() -> PlanResult:
     return result
 
 
+@pytest.fixture(scope="session")
+def production_dr() -> PlanResult:
+    """Production's warm standby; its StackReference answered from production's plan."""
+    result = run_program(REPO / "Pulumi.production-dr.yaml")
+    assert result.error is None, result.error
+    return result
+
+
 @pytest.fixture(params=STACKS)
 def plan(request: pytest.FixtureRequest) -> PlanResult:
     """Parametrized over both committed stacks."""

@@ -279,6 +279,12 @@ def parse_stack_config(
             primary = parse_stack_config(named[1], named[0], stack_files=stack_files)
         except ConfigError as exc:
             raise ConfigError(f"primary stack {named[0]}: {exc}") from None
+        region = _decoded(raw).get("aws:region")
+        if region == primary.region:  # before the model's own drRegion check says less
+            raise ConfigError(
+                f"invalid stack config:\n  aws:region: {region} is the region of the primary "
+                f"({named[0]}); a standby runs in another region"
+            )
         cfg = _validated(inherit(raw, named[1]), stack, other_stack_cidrs)
         problems = _standby_problems(cfg, named[0], primary)
         if problems:

@@ -36,7 +36,8 @@ class ScaledDownConfig(ConfigModel):
 
     replicas: Literal[0, 1] = 1
     """Replicas of every workload: fixed-size ones and queue-scaled (KEDA) workers take this
-    value; a CPU-scaled workload keeps at least 1 (an HPA does not scale up from zero)."""
+    value; a CPU-scaled workload keeps at least 1 (an HPA does not scale up from zero). A
+    scheduler (Celery beat) always stands by at 0: two would run every periodic task twice."""
 
 
 class HealthCheckConfig(ConfigModel):
@@ -116,6 +117,8 @@ def scaled_down(cfg: StackConfig) -> StackConfig:
 def _scaled_workload(workload: WorkloadConfig, replicas: int) -> WorkloadConfig:
     if workload.kind == "migration":
         return workload
+    if workload.kind == "scheduler":
+        return workload.model_copy(update={"replicas": 0})
     scaling = workload.autoscaling
     if scaling is None:
         return workload.model_copy(update={"replicas": min(replicas, workload.replicas)})

@@ -3,6 +3,8 @@ primary is down, or when the standby was promoted."""
 
 from __future__ import annotations
 
+import pulumi
+
 from components.dns_failover import AliasTarget, DnsFailover, DnsFailoverArgs
 
 from .apps import Product, load_balancer
@@ -31,5 +33,6 @@ def failover_dns(ctx: Context, app: Product) -> DnsFailover | None:
             failure_threshold=check.failure_threshold,
             failed_over=standby.promoted,
         ),
-        opts=ctx.aws_opts,
+        # a promoted standby flips DNS only once its workloads run at full size
+        opts=ctx.aws_opts.merge(pulumi.ResourceOptions(depends_on=list(app.deployments.values()))),
     )

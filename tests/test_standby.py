@@ -1,0 +1,222 @@
+"""The warm standby (``Pulumi.production-dr.yaml``) under mocks: its StackReference answers
+with production's plan outputs (``tools/offline/harness.primary_outputs``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from environment.config import loader
+from environment.config.loader import ConfigError, committed_stack_config, parse_stack_config
+from tools.offline import changes
+from tools.offline.harness import PlanResult, run_program, run_with_config
+
+from tests.conftest import REPO
+
+STANDBY = "production-dr"
+
+
+def _one(plan: PlanResult, type_: str, name: str) -> Any:
+    (found,) = [r for r in plan.graph.of_type(type_) if r.name == name]
+    return found
+
+
+def _db(plan: PlanResult) -> Any:
+    return _one(plan, "aws:rds/instance:Instance", f"{plan.stack}-postgres-db")
+
+
+def test_the_database_is_a_cross_region_replica_of_the_primarys(
+    production: PlanResult, production_dr: PlanResult
+) -> None:
+    db = _db(production_dr)
+    assert db.inputs["replicateSourceDb"] == production.outputs["databaseArn"]
+    assert production.outputs["databaseArn"].startswith("arn:aws:rds:us-east-1:")
+    keys = {k.outputs["arn"]: k for k in production_dr.graph.of_type("aws:kms/key:Key")}
+    assert db.inputs["kmsKeyId"] in keys
+    assert db.inputs["kmsKeyId"].startswith("arn:aws:kms:us-west-2:")
+    group = _one(production_dr, "aws:rds/parameterGroup:ParameterGroup",
+                 "production-dr-postgres-postgres17")  # fmt: skip
+    assert db.inputs["parameterGroupName"] == group.outputs["name"]
+    subnets = production_dr.graph.of_type("aws:rds/subnetGroup:SubnetGroup")
+    assert db.inputs["dbSubnetGroupName"] in {s.outputs["name"] for s in subnets}
+    # the provider refuses these next to replicate_source_db; RDS takes no final snapshot
+    for refused in ("engine", "engineVersion", "username", "dbName", "password"):
+        assert refused not in db.inputs
+    assert db.inputs["skipFinalSnapshot"] is True
+    assert "finalSnapshotIdentifier" not in db.inputs
+    assert db.inputs["backupRetentionPeriod"] >= 7  # promotable with PITR (PostgreSQL 14.1+)
+    assert db.inputs["deletionProtection"] is True
+    assert db.options.protect
+
+
+def test_the_primary_password_is_one_a_replica_can_be_made_of(production: PlanResult) -> None:
+    db = _db(production)
+    assert db.inputs["manageMasterUserPassword"] is False
+    assert db.inputs["password"] == "[secret]"
+    (secret,) = [
+        s for s in production.graph.of_type("aws:secretsmanager/secret:Secret")
+        if s.inputs["name"] == "production/db/platform_admin"
+    ]  # fmt: skip
+    assert secret.inputs["kmsKeyId"] == db.inputs["kmsKeyId"]
+    assert production.outputs["databaseSecretArn"] == secret.outputs["arn"]
+
+
+def test_standing_by_runs_scaled_down(production: PlanResult, production_dr: PlanResult) -> None:
+    def sizes(plan: PlanResult) -> tuple[int, int, int]:
+        groups = [
+            g.inputs["scalingConfig"] for g in plan.graph.of_type("aws:eks/nodeGroup:NodeGroup")
+        ]
+        return tuple(sum(g[k] for g in groups) for k in ("minSize", "desiredSize", "maxSize"))  # type: ignore[return-value]
+
+    assert sizes(production_dr) == (1, 1, sizes(production)[2])  # one node; the max kept
+    hpas = {h.inputs["metadata"]["name"]: h.inputs["spec"]
+            for h in production_dr.graph.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}  # fmt: skip
+    assert hpas["api"]["minReplicas"] == 1  # an HPA does not scale up from zero
+    scaled = {s.inputs["metadata"]["name"]: s.inputs["spec"]
+              for s in production_dr.graph.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")}  # fmt: skip
+    assert scaled["worker"]["minReplicaCount"] == 0
+    deployments = {d.inputs["metadata"]["name"]: d.inputs["spec"]
+                   for d in production_dr.graph.of_type("kubernetes:apps/v1:Deployment")}  # fmt: skip
+    assert deployments["beat"]["replicas"] == 0
+
+
+def test_media_and_backups_are_the_primarys_in_place(
+    production: PlanResult, production_dr: PlanResult
+) -> None:
+    buckets = {b.inputs.get("bucket") for b in production_dr.graph.of_type("aws:s3/bucket:Bucket")}
+    assert not any("app-data" in str(b) for b in buckets)
+    (config,) = [c for c in production_dr.graph.of_type("kubernetes:core/v1:ConfigMap")
+                 if c.inputs["metadata"]["name"] == "app-config"]  # fmt: skip
+    assert config.inputs["data"]["APP_BUCKET"] == production.outputs["dataReplicaBucket"]
+    assert not production_dr.graph.of_type("aws:backup/vault:Vault")
+    # the roles are replicated; the Job runs only once promoted (the replica is read-only)
+    jobs = [j.name for j in production_dr.graph.of_type("kubernetes:batch/v1:Job")]
+    assert not [j for j in jobs if "db-roles" in j]
+
+
+def test_failover_records_for_every_public_host(
+    production: PlanResult, production_dr: PlanResult
+) -> None:
+    (check,) = production_dr.graph.of_type("aws:route53/healthCheck:HealthCheck")
+    assert check.inputs["type"] == "TCP" and check.inputs["port"] == 443
+    assert check.inputs["fqdn"] == production.outputs["loadBalancerDnsName"]
+    assert check.inputs["invertHealthcheck"] is False
+    records = production_dr.graph.of_type("aws:route53/record:Record")
+    by_role = {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in records}
+    assert len(records) == 2 and set(by_role) == {"PRIMARY", "SECONDARY"}
+    primary, secondary = by_role["PRIMARY"], by_role["SECONDARY"]
+    assert {r.inputs["name"] for r in records} == {"api.example.com"}
+    assert primary.inputs["healthCheckId"] == check.outputs["id"]
+    assert primary.inputs["aliases"][0]["name"] == production.outputs["loadBalancerDnsName"]
+    assert primary.inputs["aliases"][0]["zoneId"] == "Z35SXDOTRQ7X7K"  # us-east-1 ALBs
+    assert secondary.inputs["aliases"][0]["zoneId"] == "Z1H1FL5HABSF5"  # us-west-2 ALBs
+    assert all(r.inputs["aliases"][0]["evaluateTargetHealth"] for r in records)
+    assert production_dr.outputs["failoverHealthCheckId"] == check.outputs["id"]
+
+
+def _promoted() -> PlanResult:
+    raw = committed_stack_config(STANDBY)
+    assert raw is not None
+    standby = {**raw["platform:standby"], "promoted": True}
+    config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    config["platform:standby"] = json.dumps(standby)
+    result = run_with_config(config, STANDBY)
+    assert result.error is None, result.error
+    return result
+
+
+def test_a_promoted_standby_keeps_its_database_and_scales_up(
+    production: PlanResult, production_dr: PlanResult
+) -> None:
+    promoted = _promoted()
+    db = _db(promoted)
+    assert "replicateSourceDb" not in db.inputs
+    assert db.inputs["manageMasterUserPassword"] is True  # a new secret in this region
+    assert db.inputs["masterUserSecretKmsKeyId"] == db.inputs["kmsKeyId"]
+    assert db.inputs["skipFinalSnapshot"] is False
+    found = {c.name: c for c in changes.compare(production_dr.graph, promoted.graph)}
+    assert found[db.name].action == "update"  # the same instance: never re-created
+    assert not [c for c in found.values() if c.guarded]
+    (check,) = promoted.graph.of_type("aws:route53/healthCheck:HealthCheck")
+    assert check.inputs["invertHealthcheck"] is True
+    groups = [
+        g.inputs["scalingConfig"] for g in promoted.graph.of_type("aws:eks/nodeGroup:NodeGroup")
+    ]
+    prod = [
+        g.inputs["scalingConfig"] for g in production.graph.of_type("aws:eks/nodeGroup:NodeGroup")
+    ]
+    assert sum(g["minSize"] for g in groups) == sum(g["minSize"] for g in prod)
+    assert [j for j in promoted.graph.of_type("kubernetes:batch/v1:Job") if "db-roles" in j.name]
+    assert promoted.graph.of_type("aws:backup/vault:Vault")
+
+
+def _canonical(plan: PlanResult) -> list[Any]:
+    return sorted(
+        json.dumps([r.urn, r.inputs, sorted(r.dependencies), r.options.protect], sort_keys=True)
+        for r in plan.graph
+    )
+
+
+def test_the_primary_is_unchanged_by_its_standby(
+    production: PlanResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cidrs = loader.committed_stack_cidrs()
+    assert STANDBY in cidrs
+    monkeypatch.setattr(
+        loader, "committed_stack_cidrs", lambda *_: {k: v for k, v in cidrs.items() if k != STANDBY}
+    )
+    alone = run_program(REPO / "Pulumi.production.yaml")
+    assert alone.error is None
+    assert _canonical(alone) == _canonical(production)
+
+
+def _standby_config(**overrides: Any) -> dict[str, Any]:
+    raw = dict(committed_stack_config(STANDBY) or {})
+    raw.update(overrides)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"aws:region": "us-east-1"}, "aws:region: us-east-1 is the region of the primary"),
+        ({"aws:region": "eu-west-1"}, "is not the primary's backups.drRegion (us-west-2)"),
+        ({"platform:network": {"cidr": "10.10.128.0/17"}},
+         "platform:network.cidr: 10.10.128.0/17 overlaps the primary's (production)"),
+        ({"platform:standby": {"cache": "cold"}}, "platform:standby.primaryStack: required"),
+        ({"platform:standby": {"primaryStack": "nowhere"}},
+         "platform:standby.primaryStack: no committed stack file Pulumi.nowhere.yaml"),
+        ({"platform:standby": {"primaryStack": "production", "dns": {
+            "hostedZone": {"id": "Z0123456789ABCDEFGHIJ", "domain": "example.org"}}}},
+         "platform:standby.dns.hostedZone: example.org must hold every public host"),
+        ({"platform:apps": {"ingress": {"certificateArns": [
+            "arn:aws:acm:us-east-1:123456789012:certificate/0b5c7a4e-6c1d-4b7e-9a35-2f6d8c1e4a90"]}}},
+         "platform:apps.ingress.certificateArns: arn:aws:acm:us-east-1"),
+    ],
+)  # fmt: skip
+def test_bad_standby_config_is_refused_naming_the_key(
+    overrides: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_stack_config(_standby_config(**overrides), STANDBY)
+    assert expected in str(error.value).replace("required value is missing", "required")
+
+
+def test_a_primary_whose_password_rds_manages_is_refused() -> None:
+    production = dict(committed_stack_config("production") or {})
+    production["platform:database"] = {"masterPassword": "rds-managed"}
+    files = {"production": production}
+    with pytest.raises(ConfigError, match=r"masterPassword is 'rds-managed': RDS creates no"):
+        parse_stack_config(_standby_config(), STANDBY, stack_files=files.get)
+
+
+def test_the_standby_inherits_what_it_does_not_set() -> None:
+    cfg = parse_stack_config(_standby_config(), STANDBY)
+    production = parse_stack_config(dict(committed_stack_config("production") or {}), "production")
+    assert cfg.apps.workloads["api"].image == production.apps.workloads["api"].image
+    assert cfg.database.multi_az is False  # its own key, merged into the primary's section
+    assert cfg.database.instance_class == production.database.instance_class
+    assert cfg.network.cidr != production.network.cidr
+    assert cfg.apps.ingress.routes == production.apps.ingress.routes
