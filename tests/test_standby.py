@@ -10,10 +10,9 @@ import pytest
 
 from environment.config import loader
 from environment.config.loader import ConfigError, committed_stack_config, parse_stack_config
+from tests.conftest import REPO
 from tools.offline import changes
 from tools.offline.harness import PlanResult, run_program, run_with_config
-
-from tests.conftest import REPO
 
 STANDBY = "production-dr"
 
@@ -71,15 +70,15 @@ def test_standing_by_runs_scaled_down(production: PlanResult, production_dr: Pla
         return tuple(sum(g[k] for g in groups) for k in ("minSize", "desiredSize", "maxSize"))  # type: ignore[return-value]
 
     assert sizes(production_dr) == (1, 1, sizes(production)[2])  # one node; the max kept
-    hpas = {h.inputs["metadata"]["name"]: h.inputs["spec"]
-            for h in production_dr.graph.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}  # fmt: skip
+
+    def specs(kind: str) -> dict[str, Any]:
+        objects = production_dr.graph.of_type(f"kubernetes:{kind}")
+        return {o.inputs["metadata"]["name"]: o.inputs["spec"] for o in objects}
+
+    hpas = specs("autoscaling/v2:HorizontalPodAutoscaler")
     assert hpas["api"]["minReplicas"] == 1  # an HPA does not scale up from zero
-    scaled = {s.inputs["metadata"]["name"]: s.inputs["spec"]
-              for s in production_dr.graph.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")}  # fmt: skip
-    assert scaled["worker"]["minReplicaCount"] == 0
-    deployments = {d.inputs["metadata"]["name"]: d.inputs["spec"]
-                   for d in production_dr.graph.of_type("kubernetes:apps/v1:Deployment")}  # fmt: skip
-    assert deployments["beat"]["replicas"] == 0
+    assert specs("keda.sh/v1alpha1:ScaledObject")["worker"]["minReplicaCount"] == 0
+    assert specs("apps/v1:Deployment")["beat"]["replicas"] == 0  # never two schedulers
 
 
 def test_media_and_backups_are_the_primarys_in_place(
@@ -100,12 +99,14 @@ def test_failover_records_for_every_public_host(
     production: PlanResult, production_dr: PlanResult
 ) -> None:
     (check,) = production_dr.graph.of_type("aws:route53/healthCheck:HealthCheck")
-    assert check.inputs["type"] == "TCP" and check.inputs["port"] == 443
+    assert check.inputs["type"] == "TCP"
+    assert check.inputs["port"] == 443
     assert check.inputs["fqdn"] == production.outputs["loadBalancerDnsName"]
     assert check.inputs["invertHealthcheck"] is False
     records = production_dr.graph.of_type("aws:route53/record:Record")
     by_role = {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in records}
-    assert len(records) == 2 and set(by_role) == {"PRIMARY", "SECONDARY"}
+    assert len(records) == 2
+    assert set(by_role) == {"PRIMARY", "SECONDARY"}
     primary, secondary = by_role["PRIMARY"], by_role["SECONDARY"]
     assert {r.inputs["name"] for r in records} == {"api.example.com"}
     assert primary.inputs["healthCheckId"] == check.outputs["id"]

@@ -111,7 +111,7 @@ class Failover:
                         "platform:standby.promoted",
                         "true",
                         *on_stack,
-                    ]  # fmt: skip
+                    ]
                 ),
             ),
             Step(
@@ -125,7 +125,7 @@ class Failover:
                         *on_stack,
                         "--target",
                         database_urn(self.stack, self.cfg.environment),
-                    ]  # fmt: skip
+                    ]
                 ),
             ),
             Step(
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None, session: Any = None, runner: Runner = ru
         if args.execute:
             try:
                 print(f"   done: {step.run()}")
-            except Exception as exc:  # noqa: BLE001  # stop at the first failed step, say which
+            except Exception as exc:  # stop at the first failed step, say which
                 print(f"failover {args.stack}: step {number} ({step.name}) failed: {exc}",
                       file=sys.stderr)  # fmt: skip
                 return EXIT_FAILED
