@@ -9,10 +9,13 @@ at the standby's. Route 53 answers with the primary while both of these hold:
   has a healthy one.
 
 A region loss fails both; an application down in every zone of the primary fails the second.
-``failed_over`` inverts the health check, which sends every host to the standby whatever the
-primary's state (what ``uv run failover --execute`` does, and what a promoted standby's
-``pulumi up`` keeps). A disabled health check would count as healthy: inverting is the switch.
-Alias records have a fixed 60 s TTL.
+The SECONDARY record does not evaluate the standby's target health: Route 53 answers with the
+primary when the secondary is unhealthy, and a standby standing by may have no ready target.
+
+``failed_over`` (a promoted standby) drops the PRIMARY records: the SECONDARY alone answers,
+whatever the primary's state (``uv run failover --execute`` deletes them first; the promoted
+stack's ``pulumi up`` keeps them away). Inverting the health check would not do: an inverted
+check of an unreachable ALB reads healthy. Alias records have a fixed 60 s TTL.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class DnsFailoverArgs:
     request_interval_seconds: int
     failure_threshold: int
     failed_over: bool
-    """Invert the primary's health check: every host answers with the standby."""
+    """No PRIMARY records: every host answers with the standby."""
 
 
 class DnsFailover(pulumi.ComponentResource):
@@ -65,16 +68,15 @@ class DnsFailover(pulumi.ComponentResource):
             port=443,
             request_interval=args.request_interval_seconds,
             failure_threshold=args.failure_threshold,
-            invert_healthcheck=args.failed_over,
             tags={"Name": f"{args.primary_environment} ALB (failover to {args.environment})"},
             opts=child,
         )
         self.records: list[aws.route53.Record] = []
         for host in args.hosts:
-            for role, target, check in (
-                ("PRIMARY", args.primary, self.health_check.id),
-                ("SECONDARY", args.standby, None),
-            ):
+            roles = [("SECONDARY", args.standby, None, False)]
+            if not args.failed_over:
+                roles.insert(0, ("PRIMARY", args.primary, self.health_check.id, True))
+            for role, target, check, evaluate in roles:
                 self.records.append(
                     aws.route53.Record(
                         f"{name}-{host}-{role.lower()}",
@@ -92,7 +94,7 @@ class DnsFailover(pulumi.ComponentResource):
                             aws.route53.RecordAliasArgs(
                                 name=target.dns_name,
                                 zone_id=target.zone_id,
-                                evaluate_target_health=True,
+                                evaluate_target_health=evaluate,
                             )
                         ],
                         opts=child,

@@ -242,16 +242,18 @@ class RdsPostgres(pulumi.ComponentResource):
         settings, replica = args.settings, args.replica_of
         if replica is not None and not replica.promoted:
             return {"replicate_source_db": replica.source_arn, "skip_final_snapshot": True}, None
-        origin: dict[str, Any] = {"engine_version": settings.engine_version, **final_snapshot}
         if replica is not None:
-            # ``engine`` stays unset too: inherited, and a change of it replaces the instance
+            # ``engine`` and ``engine_version`` stay unset too: inherited (the state holds the
+            # full version; "17" there would be an update RDS may refuse as a downgrade)
             managed = {
                 "manage_master_user_password": True,
                 "master_user_secret_kms_key_id": key_arn,
             }
-            return {**origin, **managed}, None
-        origin |= {
+            return {**final_snapshot, **managed}, None
+        origin: dict[str, Any] = {
+            **final_snapshot,
             "engine": "postgres",
+            "engine_version": settings.engine_version,
             # Refuse paid RDS Extended Support when a major reaches end of standard support.
             "engine_lifecycle_support": "open-source-rds-extended-support-disabled",
             "db_name": args.database_name,
@@ -287,8 +289,10 @@ class RdsPostgres(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # both in one ModifyDBInstance on a live instance (RDS then deletes its own secret)
-        origin |= {"manage_master_user_password": False, "password": password.result}
+        # manage_master_user_password left unset, not false: the provider refuses it next to
+        # ``password`` even as false. On a live instance, true -> unset is one ModifyDBInstance
+        # with ManageMasterUserPassword=false and the password (RDS then deletes its secret).
+        origin |= {"password": password.result}
         return origin, secret
 
     def _network(

@@ -52,7 +52,7 @@ def test_the_database_is_a_cross_region_replica_of_the_primarys(
 
 def test_the_primary_password_is_one_a_replica_can_be_made_of(production: PlanResult) -> None:
     db = _db(production)
-    assert db.inputs["manageMasterUserPassword"] is False
+    assert "manageMasterUserPassword" not in db.inputs  # refused next to a password
     assert db.inputs["password"] == "[secret]"
     (secret,) = [
         s for s in production.graph.of_type("aws:secretsmanager/secret:Secret")
@@ -102,7 +102,6 @@ def test_failover_records_for_every_public_host(
     assert check.inputs["type"] == "TCP"
     assert check.inputs["port"] == 443
     assert check.inputs["fqdn"] == production.outputs["loadBalancerDnsName"]
-    assert check.inputs["invertHealthcheck"] is False
     records = production_dr.graph.of_type("aws:route53/record:Record")
     by_role = {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in records}
     assert len(records) == 2
@@ -113,7 +112,10 @@ def test_failover_records_for_every_public_host(
     assert primary.inputs["aliases"][0]["name"] == production.outputs["loadBalancerDnsName"]
     assert primary.inputs["aliases"][0]["zoneId"] == "Z35SXDOTRQ7X7K"  # us-east-1 ALBs
     assert secondary.inputs["aliases"][0]["zoneId"] == "Z1H1FL5HABSF5"  # us-west-2 ALBs
-    assert all(r.inputs["aliases"][0]["evaluateTargetHealth"] for r in records)
+    assert primary.inputs["aliases"][0]["evaluateTargetHealth"] is True
+    # Route 53 answers with the primary when the secondary is unhealthy: never judge the
+    # standby's (maybe not yet ready) targets
+    assert secondary.inputs["aliases"][0]["evaluateTargetHealth"] is False
     assert production_dr.outputs["failoverHealthCheckId"] == check.outputs["id"]
 
 
@@ -140,8 +142,9 @@ def test_a_promoted_standby_keeps_its_database_and_scales_up(
     found = {c.name: c for c in changes.compare(production_dr.graph, promoted.graph)}
     assert found[db.name].action == "update"  # the same instance: never re-created
     assert not [c for c in found.values() if c.guarded]
-    (check,) = promoted.graph.of_type("aws:route53/healthCheck:HealthCheck")
-    assert check.inputs["invertHealthcheck"] is True
+    (record,) = promoted.graph.of_type("aws:route53/record:Record")  # no PRIMARY left
+    assert record.inputs["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+    assert "engineVersion" not in db.inputs  # the state's full version: "17" would be a change
     groups = [
         g.inputs["scalingConfig"] for g in promoted.graph.of_type("aws:eks/nodeGroup:NodeGroup")
     ]

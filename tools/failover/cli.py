@@ -13,9 +13,10 @@ Without ``--execute`` it prints the steps and changes nothing. With it, it perfo
 4. **point the workloads at it and scale up**: ``pulumi up``. The roles Job sets this stack's
    passwords as the master user (RDS now keeps that password in this region's Secrets
    Manager); node groups and workloads go to their full sizes; backups start.
-5. **flip DNS**: the primary's Route 53 health check is inverted (the ``up`` already did it;
-   this checks and, if needed, does it again), so every failover record answers with the
-   standby. A disabled health check counts as healthy: inverting is the switch.
+5. **flip DNS**: the hosts' PRIMARY failover records are deleted (the ``up`` already did it,
+   once the workloads ran at full size; this checks and deletes what is left), so the
+   SECONDARY records, the standby's, answer whatever the primary's state. (Inverting the
+   health check would not do: an inverted check of an unreachable ALB reads healthy.)
 
 It refuses a stack that is not a standby.
 """
@@ -23,7 +24,6 @@ It refuses a stack that is not a standby.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -139,8 +139,9 @@ class Failover:
             steps.append(
                 Step(
                     "flip DNS",
-                    "invert the primary's Route 53 health check (every failover record then "
-                    "answers with the standby)",
+                    "delete the PRIMARY failover records of "
+                    f"{', '.join(self.cfg.apps.ingress.hosts)} in "
+                    f"{self.standby.dns.hosted_zone.domain} (the standby's answer alone)",
                     self._flip_dns,
                 )
             )
@@ -160,17 +161,24 @@ class Failover:
         return f"{self.database}: promoted, available"
 
     def _flip_dns(self) -> str:
-        output = self.runner(
-            ["pulumi", "--non-interactive", "stack", "output", "--json", "--stack", self.stack]
-        )
-        check_id = json.loads(output or "{}").get("failoverHealthCheckId")
-        if not check_id:
-            raise RuntimeError(f"{self.stack} exports no failoverHealthCheckId")
-        check = self.route53.get_health_check(HealthCheckId=check_id)["HealthCheck"]
-        if check["HealthCheckConfig"].get("Inverted"):
-            return f"health check {check_id}: already inverted"
-        self.route53.update_health_check(HealthCheckId=check_id, Inverted=True)
-        return f"health check {check_id}: inverted"
+        assert self.standby.dns is not None
+        zone = self.standby.dns.hosted_zone.id
+        hosts = {f"{h}." for h in self.cfg.apps.ingress.hosts}
+        pages = self.route53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone)
+        primaries = [
+            record
+            for page in pages
+            for record in page["ResourceRecordSets"]
+            if record["Name"] in hosts and record.get("Failover") == "PRIMARY"
+        ]
+        for record in primaries:
+            self.route53.change_resource_record_sets(
+                HostedZoneId=zone,
+                ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": record}]},
+            )
+        if not primaries:
+            return "no PRIMARY records left: already flipped"
+        return "deleted the PRIMARY records of " + ", ".join(sorted(r["Name"] for r in primaries))
 
 
 def load(stack: str) -> StackConfig:
