@@ -402,8 +402,9 @@ class AppNamespace(pulumi.ComponentResource):
         self.data_bucket_name, self.data_key_arn = self.data_bucket.bucket, data_key.arn
         if args.data_replica_provider is not None:
             self.data_replica = self._data_replica(
-                name, args, args.data_replica_provider, account_id, versioned, data_key
-            )
+                name, args, args.data_replica_provider, account_id, versioned,
+                (self.data_bucket, data_key),
+            )  # fmt: skip
 
     def _data_replica(
         self,
@@ -412,7 +413,7 @@ class AppNamespace(pulumi.ComponentResource):
         provider: aws.Provider,
         account_id: pulumi.Output[str],
         versioned: list[pulumi.Resource],
-        data_key: aws.kms.Key,
+        source: tuple[aws.s3.Bucket, aws.kms.Key],
     ) -> aws.s3.Bucket:
         """The data bucket's replica in the DR region, under a key of that region: objects,
         deletes (as delete markers) and tags follow within minutes; older versions stay on
@@ -439,7 +440,7 @@ class AppNamespace(pulumi.ComponentResource):
             f"{name}-data",
             role_name=f"{name}-data-replication",
             description="S3 replication of the app data bucket to the DR region",
-            source=(self.data_bucket, data_key),
+            source=source,
             replica=(replica, replica_key),
             storage_class="STANDARD",
             delete_markers=True,

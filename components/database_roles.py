@@ -202,8 +202,8 @@ class DatabaseRoles(pulumi.ComponentResource):
     secret_versions: list[pulumi.Resource]
     """The secrets' current values: ExternalSecrets that read them depend on these, so a
     force-sync never fetches the previous value."""
-    job: k8s.batch.v1.Job
     master_store: k8s.apiextensions.CustomResource | None = None
+    job: k8s.batch.v1.Job | None
 
     def __init__(
         self, name: str, args: DatabaseRolesArgs, opts: pulumi.ResourceOptions | None = None
@@ -241,7 +241,7 @@ class DatabaseRoles(pulumi.ComponentResource):
                 )
             )
             self.secret_names[role] = secret_name
-        self.job: k8s.batch.v1.Job | None = None
+        self.job = None
         if args.apply:
             store = args.secret_store
             if args.external_secrets_role is not None:

@@ -73,7 +73,9 @@ class DnsFailover(pulumi.ComponentResource):
         )
         self.records: list[aws.route53.Record] = []
         for host in args.hosts:
-            roles = [("SECONDARY", args.standby, None, False)]
+            roles: list[tuple[str, AliasTarget, pulumi.Output[str] | None, bool]] = [
+                ("SECONDARY", args.standby, None, False)
+            ]
             if not args.failed_over:
                 roles.insert(0, ("PRIMARY", args.primary, self.health_check.id, True))
             for role, target, check, evaluate in roles:

@@ -31,6 +31,14 @@ class CacheConfig(CacheSettings):
     rto_minutes: int | None = Field(default=15, ge=1, le=10080)
     """Target time to serve again after a node or AZ failure."""
 
+    region_loss_rpo_minutes: int | None = Field(default=None, ge=1, le=10080)
+    """Target data loss of the cache when its region is lost; null (the default): the product
+    tolerates a cold cache (no copy of it leaves the region, a standby's cache starts empty)."""
+
+    region_loss_rto_minutes: int | None = Field(default=None, ge=1, le=20160)
+    """Target time until a cache serves again when its region is lost (a standby's cold cache:
+    its failover time)."""
+
     @field_validator("engine_version")
     @classmethod
     def _engine(cls, version: str) -> str:

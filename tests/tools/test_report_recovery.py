@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.tools.report_graphs import graph, res
@@ -145,7 +147,9 @@ def test_cache_failover_loses_the_newest_writes_and_is_compared_with_its_targets
     report = analyse(graph(cache), rpo_target_minutes=None, rto_target_minutes=None,
                      rebuild_minutes=30, cache_rpo_target_minutes=0.5,
                      cache_rto_target_minutes=15)  # fmt: skip
-    (scenario,) = report.scenarios
+    scenario, region = report.scenarios
+    assert region.name == "cache: region loss"
+    assert region.rpo_minutes is None  # no copy of a cache leaves its region
     assert scenario.rpo_minutes == ASYNC_REPLICATION_MINUTES > 0
     assert "asynchronous" in scenario.how
     assert [w for w in report.warnings if w.startswith("cache")]
@@ -156,9 +160,10 @@ def test_cache_failover_loses_the_newest_writes_and_is_compared_with_its_targets
     [
         # no copy outside the region (backups.bucketReplication: false): nothing to recover to
         ("staging", None, None, None),
-        # hourly dumps + S3 replication (15 min) = 75; a Multi-AZ instance (17.5 min) +
-        # pg_restore of 100 GiB at 20 GiB/h (300 min) + switching the apps (5 min) = 322.5
-        ("production", 75, 322.5, 120),
+        # without its standby: hourly dumps + S3 replication (15 min) = 75; a Multi-AZ
+        # instance (17.5 min) + pg_restore of 100 GiB at 20 GiB/h (300 min) + switching the
+        # apps (5 min) = 322.5; production's targets (5 min / 60 min) are missed
+        ("production", 75, 322.5, 5),
     ],
 )
 def test_committed_stacks_recovery_from_their_config(
@@ -184,4 +189,41 @@ def test_committed_stacks_recovery_from_their_config(
         assert region.rto_minutes == round(rebuild + rto_after_rebuild)
     cache = scenarios["cache: node or AZ failure"]
     assert cache.rpo_target == config.get("platform:cache", {}).get("rpoMinutes", 5)
+    targets = config.get("platform:backups", {})
+    missed = [w for w in report.warnings if w.startswith("database: region loss")]
+    if targets.get("regionLossRpoMinutes") == 5:
+        assert missed == [
+            "database: region loss: RPO 75 min misses target 5 min",
+            "database: region loss: RTO 5.8 h misses target 60 min",
+        ]
+    else:
+        assert report.warnings == []
+
+
+def test_production_with_its_standby_meets_the_region_loss_targets(
+    production: Any, production_dr: Any
+) -> None:
+    """Replica lag (30 s) and promotion (10 min) + the failover's up (3 min: refresh, preview,
+    roles Job) + a node group's nodes (4 min) + Deployments (1 min) + detection (10 s x 3) and
+    the alias TTL (60 s) = 19.5 min, all from the timing table."""
+    from tools.report.report import build, render_text
+
+    report = build(production, production_dr)
+    scenarios = {s.name: s for s in report.recovery.scenarios}
+    region = scenarios["database: region loss"]
+    assert region.how.startswith("warm standby: promote production-dr's replica")
+    assert region.rpo_minutes == 0.5
+    assert region.rpo_minutes < region.rpo_target == 5
+    assert region.rto_minutes == 19.5
+    assert region.rto_minutes < region.rto_target == 60
+    cache = scenarios["cache: region loss"]
+    assert cache.rpo_minutes is None  # a cold cache: its contents are lost, and tolerated
+    assert cache.rpo_target is None
+    assert cache.rto_minutes == 19.5 < cache.rto_target == 60
     assert report.warnings == []
+    assert report.standby is not None
+    assert report.standby.stack == "production-dr"
+    assert 0 < report.standby.total_usd < report.cost.total_usd
+    text = "\n".join(render_text(report))
+    assert "standby production-dr (us-west-2)" in text
+    assert "primary + standby" in text

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from tools.offline.harness import PlanResult
+import pytest
+
+from tools.offline.harness import PlanResult, standby_stacks
 from tools.report.report import PlanReport, build
 from tools.report.timing import analyse, longest_chain_through
 
 
-def _report(result: PlanResult) -> PlanReport:
-    return build(result)
+def _report(result: PlanResult, request: pytest.FixtureRequest) -> PlanReport:
+    """With the committed standby of the stack, as ``uv run plan`` reports it."""
+    standby = request.getfixturevalue("production_dr") if result.stack == "production" else None
+    assert standby_stacks(result.stack) == (["production-dr"] if standby else [])
+    return build(result, standby)
 
 
 def test_critical_path_is_the_true_chain(plan: PlanResult) -> None:
@@ -20,8 +25,10 @@ def test_critical_path_is_the_true_chain(plan: PlanResult) -> None:
     assert analyse(plan.graph).false_serialisations == ()
 
 
-def test_committed_stacks_have_no_unknown_prices_and_fit_their_budget(plan: PlanResult) -> None:
-    report = _report(plan)
+def test_committed_stacks_have_no_unknown_prices_and_fit_their_budget(
+    plan: PlanResult, request: pytest.FixtureRequest
+) -> None:
+    report = _report(plan, request)
     assert report.cost.unknown == []
     assert not report.cost.over_budget
     assert report.warnings == []
@@ -30,4 +37,4 @@ def test_committed_stacks_have_no_unknown_prices_and_fit_their_budget(plan: Plan
 def test_staging_costs_a_fraction_of_production(
     staging: PlanResult, production: PlanResult
 ) -> None:
-    assert _report(staging).cost.total_usd < 0.5 * _report(production).cost.total_usd
+    assert build(staging).cost.total_usd < 0.5 * build(production).cost.total_usd

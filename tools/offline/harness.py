@@ -288,5 +288,22 @@ def primary_outputs(config: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     path = REPO_ROOT / f"Pulumi.{primary}.yaml"
     if not isinstance(primary, str) or not path.is_file():
         return {}
-    result = run_program(path, stack=primary, stack_outputs={})
-    return {primary: result.outputs} if result.error is None else {}
+    key = (primary, path.read_text())
+    if key not in _PRIMARY_OUTPUTS:  # one plan of the primary per process and file content
+        result = run_program(path, stack=primary, stack_outputs={})
+        _PRIMARY_OUTPUTS[key] = {primary: result.outputs} if result.error is None else {}
+    return _PRIMARY_OUTPUTS[key]
+
+
+_PRIMARY_OUTPUTS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+
+def standby_stacks(primary: str, project_dir: Path = REPO_ROOT) -> list[str]:
+    """The committed stacks whose ``platform:standby.primaryStack`` is ``primary``."""
+    found = []
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        standby = config.get(f"{PROJECT}:standby")
+        if isinstance(standby, dict) and standby.get("primaryStack") == primary:
+            found.append(stack_name_of(path))
+    return found

@@ -210,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.against:
         return against_main(args, result, program)
 
-    report = plan_report.build(result)
+    # a primary's report models its warm standby's failover and shows its cost
+    standby = plan_report.standby_plan(args.stack) if args.config_file is None else None
+    report = plan_report.build(result, standby)
     policy_config = (
         json.loads(Path(args.policy_config).read_text())
         if args.policy_config

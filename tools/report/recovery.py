@@ -14,7 +14,12 @@ from typing import Any
 from environment.config.schedules import longest_gap_minutes
 from policies.graph import ResourceGraph
 
-from .timing import CREATE_SECONDS, MULTI_AZ_RDS_SECONDS
+from .timing import (
+    CREATE_SECONDS,
+    FAILOVER_UP_SECONDS,
+    MULTI_AZ_RDS_SECONDS,
+    PROMOTE_REPLICA_SECONDS,
+)
 
 PITR_RPO_MINUTES = 5
 """RDS ships transaction logs to S3 every 5 minutes: the latest restorable time lags <= 5 min."""
@@ -34,6 +39,71 @@ a conservative figure for a gp3 volume and a mid-size instance."""
 ASYNC_REPLICATION_MINUTES = 1
 """ElastiCache replication is asynchronous: writes acknowledged by the primary in the last
 moments before a failover (for a Celery broker: newly queued tasks) may be lost."""
+
+
+REPLICA_LAG_MINUTES = 0.5
+"""Cross-region replication lag of a PostgreSQL read replica under write load: seconds (watch
+``ReplicaLag``); 30 s is the allowance. An idle primary reports up to 5 minutes, with nothing
+to lose."""
+ALIAS_TTL_SECONDS = 60
+DNS_BY_HAND_MINUTES = 15
+"""A standby without failover records: someone changes the hosts' records by hand."""
+
+
+@dataclass(frozen=True)
+class StandbyFailover:
+    """A warm standby of the stack in another region, as its plan configures it: the time of
+    each step of ``uv run failover`` (promote, ``pulumi up`` scaling up, DNS)."""
+
+    stack: str
+    replica: bool
+    """Its database replicates the primary's (no replica: the database comes back another way)."""
+    promote_minutes: float
+    scale_up_minutes: float
+    dns_minutes: float
+    how_dns: str
+
+    @property
+    def rto_minutes(self) -> float:
+        return round(self.promote_minutes + self.scale_up_minutes + self.dns_minutes, 1)
+
+    @property
+    def how(self) -> str:
+        return (
+            f"promote {self.stack}'s replica (~{fmt(self.promote_minutes)}), "
+            f"`pulumi up` to full size (~{fmt(self.scale_up_minutes)}), {self.how_dns} "
+            f"(~{fmt(self.dns_minutes)}); `uv run failover {self.stack} --execute`"
+        )
+
+
+def standby_failover(primary: ResourceGraph, standby: ResourceGraph, stack: str) -> StandbyFailover:
+    """The failover model of ``standby`` (its plan) for ``primary``: the timing table's node
+    group and Deployment times when nodes must be added, the health check's detection time."""
+
+    def nodes(graph: ResourceGraph, key: str) -> int:
+        groups = graph.of_type("aws:eks/nodeGroup:NodeGroup")
+        return sum(int((g.inputs.get("scalingConfig") or {}).get(key) or 0) for g in groups)
+
+    replica = any(d.get("replicateSourceDb") for d in _inputs(standby, "aws:rds/instance:Instance"))
+    added = nodes(primary, "minSize") - nodes(standby, "desiredSize")
+    scale_up = FAILOVER_UP_SECONDS + CREATE_SECONDS["kubernetes:apps/v1:Deployment"]
+    if added > 0:
+        scale_up += CREATE_SECONDS["aws:eks/nodeGroup:NodeGroup"]
+    checks = _inputs(standby, "aws:route53/healthCheck:HealthCheck")
+    if checks:
+        check = checks[0]
+        detect = int(check.get("requestInterval") or 30) * int(check.get("failureThreshold") or 3)
+        dns, how_dns = (detect + ALIAS_TTL_SECONDS) / 60, "Route 53 failover records"
+    else:
+        dns, how_dns = DNS_BY_HAND_MINUTES, "DNS changed by hand"
+    return StandbyFailover(
+        stack,
+        replica,
+        PROMOTE_REPLICA_SECONDS / 60 if replica else 0,
+        round(scale_up / 60, 1),
+        round(dns, 1),
+        how_dns,
+    )
 
 
 @dataclass(frozen=True)
@@ -210,6 +280,30 @@ def _cache_scenarios(
     return scenarios
 
 
+def _cache_region_scenario(
+    graph: ResourceGraph,
+    standby: StandbyFailover | None,
+    rebuild_minutes: float,
+    rpo_target: float | None,
+    rto_target: float | None,
+) -> list[Scenario]:
+    """Region loss of the cache: the standby's own (cold) cache, or a rebuild in another
+    region; either way its contents are lost (no copy leaves the region)."""
+    if not graph.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
+        return []
+    create = CREATE_SECONDS["aws:elasticache/replicationGroup:ReplicationGroup"] / 60
+    paths = [
+        Path("rebuild empty", None, round(rebuild_minutes + create),
+             "rebuild the platform and an empty cache in another region")
+    ]  # fmt: skip
+    if standby is not None:
+        paths.append(
+            Path("cold cache in the standby", None, standby.rto_minutes,
+                 f"{standby.stack}'s own empty cache, already running; {standby.how}")
+        )  # fmt: skip
+    return [Scenario.of("cache: region loss", paths, rpo_target, rto_target)]
+
+
 def _region_paths(
     db: dict[str, Any],
     cross_region: list[dict[str, Any]],
@@ -319,9 +413,13 @@ def analyse(
     region_rto_target_minutes: float | None = None,
     cache_rpo_target_minutes: float | None = None,
     cache_rto_target_minutes: float | None = None,
+    cache_region_rpo_target_minutes: float | None = None,
+    cache_region_rto_target_minutes: float | None = None,
+    standby: StandbyFailover | None = None,
 ) -> RecoveryReport:
     """Scenarios for the database, cache and object storage; ``rebuild_minutes`` is the
-    modelled first-``up`` time of the whole platform (the region-loss RTO floor)."""
+    modelled first-``up`` time of the whole platform (the region-loss RTO floor without a
+    standby); ``standby``: a warm standby's failover (``standby_failover``)."""
     scenarios: list[Scenario] = []
     primaries = [
         d for d in _inputs(graph, "aws:rds/instance:Instance") if not d.get("replicateSourceDb")
@@ -344,6 +442,10 @@ def analyse(
         local, create = _database_local_scenarios(db, rpo_target_minutes, rto_target_minutes)
         scenarios += local
         region = _region_paths(db, cross_region, dump_interval, replicated, rebuild_minutes, create)
+        if standby is not None and standby.replica:
+            region.append(
+                Path("warm standby", REPLICA_LAG_MINUTES, standby.rto_minutes, standby.how)
+            )
         scenarios.append(
             Scenario.of(
                 "database: region loss",
@@ -373,4 +475,11 @@ def analyse(
         )
 
     scenarios += _cache_scenarios(graph, cache_rpo_target_minutes, cache_rto_target_minutes)
+    scenarios += _cache_region_scenario(
+        graph,
+        standby,
+        rebuild_minutes,
+        cache_region_rpo_target_minutes,
+        cache_region_rto_target_minutes,
+    )
     return RecoveryReport(tuple(scenarios))

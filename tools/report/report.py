@@ -13,12 +13,21 @@ from typing import Any
 
 from environment.config import StackConfig, parse_stack_config
 from policies.graph import Resource, ResourceGraph
-from tools.offline.harness import PlanResult
+from tools.offline.harness import REPO_ROOT, PlanResult, run_program, standby_stacks
 
 from . import recovery, timing
 from .cost import CostReport, estimate
 from .prices import CHECKED as PRICES_CHECKED
 from .recovery import RecoveryReport, fmt
+
+
+@dataclass(frozen=True)
+class StandbyCost:
+    """A warm standby's monthly cost, shown next to its primary's."""
+
+    stack: str
+    region: str
+    total_usd: float
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class PlanReport:
     deploy: timing.DeployTime
     recovery: RecoveryReport
     facts: dict[str, str]
+    standby: StandbyCost | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -54,6 +64,15 @@ class PlanReport:
             "deploy": self.deploy.to_json(),
             "recovery": self.recovery.to_json(),
             "facts": self.facts,
+            "standby": (
+                {
+                    "stack": self.standby.stack,
+                    "region": self.standby.region,
+                    "monthlyUsd": round(self.standby.total_usd, 2),
+                }
+                if self.standby
+                else None
+            ),
             "warnings": self.warnings,
         }
 
@@ -62,12 +81,22 @@ def stack_config_of(result: PlanResult) -> StackConfig:
     return parse_stack_config(result.config, result.stack)
 
 
-def build(result: PlanResult) -> PlanReport:
-    """The report of one successful offline plan."""
+def build(result: PlanResult, standby: PlanResult | None = None) -> PlanReport:
+    """The report of one successful offline plan; ``standby``: the plan of its warm standby
+    (``standby_plan``): its failover in the recovery scenarios, its cost beside this one's."""
     cfg = stack_config_of(result)
     graph = result.graph
     cost = estimate(graph, cfg.region, cfg.cost)
     deploy = timing.analyse(graph)
+    failover, standby_cost = None, None
+    if standby is not None:
+        standby_cfg = stack_config_of(standby)
+        failover = recovery.standby_failover(graph, standby.graph, standby.stack)
+        standby_cost = StandbyCost(
+            standby.stack,
+            standby_cfg.region,
+            estimate(standby.graph, standby_cfg.region, standby_cfg.cost).total_usd,
+        )
     rec = recovery.analyse(
         graph,
         rpo_target_minutes=_target(cfg, "rpo_minutes"),
@@ -77,13 +106,27 @@ def build(result: PlanResult) -> PlanReport:
         region_rto_target_minutes=cfg.backups.region_loss_rto_minutes,
         cache_rpo_target_minutes=cfg.cache.rpo_minutes,
         cache_rto_target_minutes=cfg.cache.rto_minutes,
+        cache_region_rpo_target_minutes=cfg.cache.region_loss_rpo_minutes,
+        cache_region_rto_target_minutes=cfg.cache.region_loss_rto_minutes,
+        standby=failover,
     )
     facts = collect_facts(graph, result.outputs, result.stack)
     facts["monthly cost (USD)"] = f"{cost.total_usd:,.0f}" + (" +unknown" if cost.unknown else "")
+    if standby_cost is not None:
+        facts["standby monthly cost (USD)"] = f"{standby_cost.total_usd:,.0f}"
     facts["first `pulumi up` (modelled)"] = f"{deploy.total_seconds / 60:.0f} min"
     for s in rec.scenarios:
         facts[f"RPO / RTO: {s.name}"] = f"{fmt(s.rpo_minutes)} / {fmt(s.rto_minutes)}"
-    return PlanReport(result.stack, len(graph), cost, deploy, rec, facts)
+    return PlanReport(result.stack, len(graph), cost, deploy, rec, facts, standby_cost)
+
+
+def standby_plan(primary: str) -> PlanResult | None:
+    """The offline plan of the committed stack standing by for ``primary`` (None: none)."""
+    for stack in standby_stacks(primary):
+        result = run_program(REPO_ROOT / f"Pulumi.{stack}.yaml", stack=stack)
+        if result.error is None:
+            return result
+    return None
 
 
 def _target(cfg: StackConfig, name: str) -> float | None:
@@ -224,6 +267,12 @@ def render_text(report: PlanReport) -> list[str]:
     )
     for line in c.unknown:
         lines.append(f"  unknown price: {line.item} [{line.component}] {line.detail}")
+    if report.standby is not None:
+        b = report.standby
+        lines.append(
+            f"  {'standby ' + b.stack + ' (' + b.region + ')':<32} {_money(b.total_usd):>12}"
+        )
+        lines.append(f"  {'primary + standby':<32} {_money(c.total_usd + b.total_usd):>12}")
     if c.spot_savings_usd:
         lines.append(f"  spot capacity saves {_money(c.spot_savings_usd)}/month vs on-demand")
     if c.commitment_savings_usd:
@@ -254,6 +303,10 @@ def render_markdown(report: PlanReport) -> str:
     out += ["| component | monthly (USD) |", "|---|---:|"]
     out += [f"| {k} | {_money(v)} |" for k, v in c.by_component().items()]
     out.append(f"| **total** | **{_money(c.total_usd)}**{' (lower bound)' if c.unknown else ''} |")
+    if report.standby is not None:
+        b = report.standby
+        out.append(f"| standby `{b.stack}` ({b.region}) | {_money(b.total_usd)} |")
+        out.append(f"| **primary + standby** | **{_money(c.total_usd + b.total_usd)}** |")
     out.append("")
     if c.spot_savings_usd:
         out.append(f"Spot capacity saves {_money(c.spot_savings_usd)}/month.")

@@ -47,6 +47,13 @@ EKS control plane ~10 min (+1 for pulumi-eks' OIDC provider and auth), node grou
 single-AZ RDS ~10 min, ElastiCache replication group ~12 min, a Helm release that waits for its
 pods ~2 min, an Ingress waits for the controller's ALB ~2.5 min."""
 
+PROMOTE_REPLICA_SECONDS = 600
+"""Promoting a read replica: RDS reboots it into a standalone instance ("several minutes or
+longer, depending on the size", RDS User Guide, "Promoting a read replica")."""
+FAILOVER_UP_SECONDS = 180
+"""The failover's ``pulumi refresh --target`` and ``pulumi up`` beyond the resources they wait
+for: previews of a few hundred resources, the roles Job, the master secret's creation."""
+
 MULTI_AZ_RDS_SECONDS = 1050
 """Multi-AZ RDS (~15-20 min): the standby is created and synchronised before it is available."""
 CLUSTER_MODE_CACHE_SECONDS = 900
