@@ -190,6 +190,8 @@ def _standby_config(**overrides: Any) -> dict[str, Any]:
         ({"platform:network": {"cidr": "10.10.128.0/17"}},
          "platform:network.cidr: 10.10.128.0/17 overlaps the primary's (production)"),
         ({"platform:standby": {"cache": "cold"}}, "platform:standby.primaryStack: required"),
+        ({"platform:standby": {"primaryStack": "production", "cache": "global"}},
+         "platform:standby.cache: global (an ElastiCache global datastore secondary) is not"),
         ({"platform:standby": {"primaryStack": "nowhere"}},
          "platform:standby.primaryStack: no committed stack file Pulumi.nowhere.yaml"),
         ({"platform:standby": {"primaryStack": "production", "dns": {

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from .model import StackConfig
 from .network import NetworkConfig
-from .standby import GLOBAL_DATASTORE_FAMILIES, scaled_down
+from .standby import scaled_down
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Where ``Pulumi.yaml`` and the committed ``Pulumi.<stack>.yaml`` files live."""
@@ -241,14 +241,6 @@ def _standby_problems(cfg: StackConfig, name: str, primary: StackConfig) -> list
                 f"{PROJECT}:standby.dns: {name}'s {owner} already owns its hosts' records; "
                 "failover records need them (turn that off in the primary, or drop "
                 "standby.dns)"
-            )
-    if cfg.standby is not None and cfg.standby.cache == "global":
-        family = primary.cache.node_type.rsplit(".", 1)[0]
-        if family not in GLOBAL_DATASTORE_FAMILIES:
-            problems.append(
-                f"{PROJECT}:standby.cache: global needs the primary's cache.nodeType in "
-                f"{', '.join(GLOBAL_DATASTORE_FAMILIES)} (ElastiCache global datastores); "
-                f"{name}'s is {primary.cache.node_type}"
             )
     for arn in cfg.apps.ingress.certificate_arns:
         if arn.split(":")[3] != cfg.region:

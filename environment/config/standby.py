@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .apps import HostedZone, WorkloadConfig
 from .base import ConfigModel
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from .model import StackConfig
 
 CacheStandby = Literal["cold", "global"]
-
-GLOBAL_DATASTORE_FAMILIES = ("cache.m5", "cache.m6g", "cache.m7g", "cache.r5", "cache.r6g",
-                             "cache.r7g")  # fmt: skip
-"""Node families an ElastiCache global datastore accepts (no burstable T nodes)."""
 
 
 class ScaledDownConfig(ConfigModel):
@@ -78,8 +74,22 @@ class StandbyConfig(ConfigModel):
 
     cache: CacheStandby = "cold"
     """``cold``: an empty cache of this stack's own (a failover loses what the primary's held:
-    sessions, Celery's queued tasks). ``global``: a secondary of an ElastiCache global
-    datastore (replication in about a second; the primary's node type must be M or R)."""
+    sessions, Celery's queued tasks; the plan compares that with
+    ``cache.regionLossRpoMinutes``). ``global`` (a secondary of an ElastiCache global
+    datastore) is refused for now: a member of a global datastore refuses modifications, so a
+    later change of the primary's cache would fail the primary's ``pulumi up``."""
+
+    @field_validator("cache")
+    @classmethod
+    def _cold_only(cls, value: str) -> str:
+        if value == "global":
+            raise ValueError(
+                "global (an ElastiCache global datastore secondary) is not offered: a member of "
+                "a global datastore refuses modifications, so a later change of the primary's "
+                "cache.nodeType or parameters would fail the primary's `pulumi up` unless the "
+                "primary owned the datastore; use cold (README 'Warm standby')"
+            )
+        return value
 
     scaled_down: ScaledDownConfig = ScaledDownConfig()
     """Sizes while standing by."""
