@@ -227,6 +227,11 @@ def test_drift_runs_inside_each_stacks_vpc() -> None:
 
 def test_checks_run_the_offline_plan_with_policies() -> None:
     steps = " ".join(str(s) for s in _workflow("checks")["jobs"]["checks"]["steps"])
+    # every committed stack, a standby after its primary (its plan reads the primary's)
+    assert "for stack in staging production production-dr; do" in steps
+    committed = {p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml")}
+    assert committed == {"staging", "production", "production-dr"}
+    assert "for stack in staging production production-dr; do" in (ROOT / ".ci/run").read_text()
     for command in (
         "uv sync --frozen",
         "uv run pytest",
