@@ -215,6 +215,9 @@ class MonitoringStackArgs:
     database: PostgresSettings
     """The instance's settings (class, storage, ``max_connections``): alarm thresholds."""
     database_replicas: tuple[str, ...] = ()
+    """Read replicas whose lag is watched (a standby's database is one, standing by)."""
+    database_replica_lag_seconds: float
+    """Lag beyond which a replica alarms (a standby's: its region-loss RPO target)."""
     database_host: pulumi.Input[str] | None = None
     database_name: pulumi.Input[str] | None
     database_secret: pulumi.Input[str] | None = None
@@ -764,6 +767,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 free_storage_percent=t.database_free_storage_percent,
                 connections_percent=t.database_connections_percent,
                 replicas=a.database_replicas,
+                replica_lag_seconds=a.database_replica_lag_seconds,
                 max_allocated_gib=db.max_allocated_storage_gib,
                 max_connections=db.max_connections,
             )

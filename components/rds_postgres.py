@@ -213,7 +213,8 @@ class RdsPostgres(pulumi.ComponentResource):
         """The instance identifier, known before the instance exists (alarm names)."""
         self.replica_identifiers = tuple(
             f"{identifier}-replica-{index}" for index in range(args.settings.read_replicas)
-        )
+        ) + ((identifier,) if args.replica_of is not None and not args.replica_of.promoted else ())
+        """Replicas whose lag is watched: a standby's instance itself, until promoted."""
         self.register_outputs(
             {
                 "endpoint": self.endpoint,

@@ -226,3 +226,18 @@ def test_the_standby_inherits_what_it_does_not_set() -> None:
     assert cfg.database.instance_class == production.database.instance_class
     assert cfg.network.cidr != production.network.cidr
     assert cfg.apps.ingress.routes == production.apps.ingress.routes
+
+
+def test_the_replicas_lag_is_watched_against_the_rpo_target(
+    production: PlanResult, production_dr: PlanResult
+) -> None:
+    def lag_alarms(plan: PlanResult) -> list[Any]:
+        alarms = plan.graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        return [a for a in alarms if a.inputs["metricName"] == "ReplicaLag"]
+
+    (alarm,) = lag_alarms(production_dr)
+    assert alarm.inputs["dimensions"] == {"DBInstanceIdentifier": "production-dr-postgres"}
+    # the minimum of each period: an idle source's sawtooth (up to 5 min) never fires it
+    assert alarm.inputs["statistic"] == "Minimum"
+    assert alarm.inputs["threshold"] == 5 * 60  # production's backups.regionLossRpoMinutes
+    assert lag_alarms(production) == []

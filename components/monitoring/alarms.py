@@ -74,9 +74,13 @@ def rds_alarms(
     free_storage_percent: float,
     connections_percent: float,
     replicas: tuple[str, ...] = (),
+    replica_lag_seconds: float = 60,
     max_allocated_gib: int | None = None,
     max_connections: int | None = None,
 ) -> list[Alarm]:
+    """``replicas``' lag alarms on the *minimum* of each 5-minute period: a PostgreSQL replica
+    of an idle source reports a lag growing to 5 minutes until the next WAL switch, then zero;
+    a replica that stays behind for 15 minutes is one that does not catch up."""
     dims = {"DBInstanceIdentifier": identifier}
     memory = RDS_MEMORY_GIB.get(instance_class, 8) * 2**30
     alarms = [
@@ -95,8 +99,9 @@ def rds_alarms(
     for replica in replicas:
         alarms.append(
             Alarm(f"{replica}-replica-lag", "AWS/RDS", "ReplicaLag",
-                  {"DBInstanceIdentifier": replica}, "Maximum", "GreaterThanThreshold", 60,
-                  description="read replica more than 60 s behind")
+                  {"DBInstanceIdentifier": replica}, "Minimum", "GreaterThanThreshold",
+                  replica_lag_seconds,
+                  description=f"read replica more than {replica_lag_seconds:g} s behind for 15 min")
         )  # fmt: skip
     return alarms
 

@@ -123,6 +123,8 @@ def observability(
             database_identifier=database.identifier,
             database=ctx.cfg.database,
             database_replicas=database.replica_identifiers,
+            # a standby's replica lag is its primary's region-loss data loss
+            database_replica_lag_seconds=60 * (ctx.cfg.backups.region_loss_rpo_minutes or 5),
             database_host=database.endpoint,
             database_name=database.database_name,
             database_secret=roles.secret_names[MONITORING_ROLE],
