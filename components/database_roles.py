@@ -94,7 +94,8 @@ class DatabaseRolesArgs:
     apply: bool = True
     """Apply the roles now (the Job as the master user). Off for a standby's replica, which is
     read-only: its roles and passwords come with replication, and the promoted database gets
-    this stack's passwords at the ``pulumi up`` after promotion."""
+    this stack's passwords at the ``pulumi up`` after promotion. The master's store and its
+    role exist either way."""
     protect: bool = True
     """Secrets keep a 30-day recovery window; without it they are deleted at once, so a
     destroyed stack can be re-created under the same names."""
@@ -241,11 +242,13 @@ class DatabaseRoles(pulumi.ComponentResource):
                 )
             )
             self.secret_names[role] = secret_name
+        # the master's store exists while the roles are not applied too: applying them later
+        # (a standby's promotion) then changes no IAM
+        store = args.secret_store
+        if args.external_secrets_role is not None:
+            store = self._master_store(name, args)
         self.job = None
         if args.apply:
-            store = args.secret_store
-            if args.external_secrets_role is not None:
-                store = self._master_store(name, args)
             self.job = self._kubernetes(name, args, versions_created, store)
         self.register_outputs({"roles": sorted(args.roles)})
 

@@ -42,9 +42,11 @@ def production() -> PlanResult:
 
 
 @pytest.fixture(scope="session")
-def production_dr() -> PlanResult:
+def production_dr(production: PlanResult) -> PlanResult:
     """Production's warm standby; its StackReference answered from production's plan."""
-    result = run_program(REPO / "Pulumi.production-dr.yaml")
+    result = run_program(
+        REPO / "Pulumi.production-dr.yaml", stack_outputs={"production": production.outputs}
+    )
     assert result.error is None, result.error
     return result
 

@@ -4,6 +4,7 @@ with production's plan outputs (``tools/offline/harness.primary_outputs``)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -136,8 +137,19 @@ def test_a_promoted_standby_keeps_its_database_and_scales_up(
     promoted = _promoted()
     db = _db(promoted)
     assert "replicateSourceDb" not in db.inputs
-    assert db.inputs["manageMasterUserPassword"] is True  # a new secret in this region
-    assert db.inputs["masterUserSecretKmsKeyId"] == db.inputs["kmsKeyId"]
+    # this stack's generated password, whose secret existed while standing by (no IAM change)
+    assert db.inputs["password"] == "[secret]"
+    assert "manageMasterUserPassword" not in db.inputs
+    secrets = {
+        s.inputs["name"]: s for s in promoted.graph.of_type("aws:secretsmanager/secret:Secret")
+    }
+    assert "production-dr/db/platform_admin" in secrets
+    assert production_dr.outputs["databaseSecretArn"] == promoted.outputs["databaseSecretArn"]
+    # the failover's up adds no IAM role but the backups' (README: IAM's control plane)
+    roles = {r.name for r in production_dr.graph.of_type("aws:iam/role:Role")}
+    added = {r.name for r in promoted.graph.of_type("aws:iam/role:Role")} - roles
+    assert added
+    assert all("-backups-" in name for name in added), added
     assert db.inputs["skipFinalSnapshot"] is False
     found = {c.name: c for c in changes.compare(production_dr.graph, promoted.graph)}
     assert found[db.name].action == "update"  # the same instance: never re-created
@@ -210,6 +222,53 @@ def test_bad_standby_config_is_refused_naming_the_key(
     assert expected in str(error.value).replace("required value is missing", "required")
 
 
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # issuing would create the validation records the primary's stack owns
+        ({"platform:apps": {"ingress": {"certificateArns": [],
+          "hostedZone": {"id": "Z0123456789ABCDEFGHIJ", "domain": "example.com"}}}},
+         "platform:apps.ingress.certificateArns: a standby issues no certificates"),
+        ({"platform:apps": {"ingress": {"waf": None, "wafAclArn":
+          "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shared/0f1e2d3c"}}},
+         "platform:apps.ingress.wafAclArn: arn:aws:wafv2:us-east-1"),
+    ],
+)  # fmt: skip
+def test_inherited_keys_that_would_reach_the_primarys_region_are_refused(
+    overrides: dict[str, Any], expected: str
+) -> None:
+    raw = _standby_config()
+    for key, value in overrides.items():
+        raw[key] = loader._merged(raw.get(key) or {}, value)
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_stack_config(raw, STANDBY)
+
+
+def test_standing_by_runs_no_migration_and_pulls_images_in_its_region() -> None:
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/product/app:1.42.0"
+    migrate = {"kind": "migration", "command": ["alembic", "upgrade", "head"], "image": image}
+    raw = _standby_config()
+    raw["platform:apps"] = loader._merged(raw["platform:apps"], {"workloads": {"migrate": migrate}})
+    standing_by = parse_stack_config(raw, STANDBY)
+    assert "migrate" not in standing_by.apps.workloads  # it would write to the replica
+    assert standing_by.apps.workloads["api"].image == (
+        "123456789012.dkr.ecr.us-west-2.amazonaws.com/product/app:1.42.0"
+    )
+    raw["platform:standby"] = {**raw["platform:standby"], "promoted": True}
+    promoted = parse_stack_config(raw, STANDBY)
+    assert promoted.apps.workloads["migrate"].image.startswith("123456789012.dkr.ecr.us-west-2.")
+    raw["platform:standby"] = {**raw["platform:standby"], "ecrReplica": False}
+    across = parse_stack_config(raw, STANDBY)
+    assert ".dkr.ecr.us-east-1." in across.apps.workloads["api"].image
+
+
+def test_no_provider_of_the_primarys_region(production_dr: PlanResult) -> None:
+    """A provider checks its credentials in its region even when unused: a standby whose
+    backups copy nowhere has none for the primary's region."""
+    regions = {p.inputs.get("region") for p in production_dr.graph.of_type("pulumi:providers:aws")}
+    assert regions == {"us-west-2"}
+
+
 def test_a_primary_whose_password_rds_manages_is_refused() -> None:
     production = dict(committed_stack_config("production") or {})
     production["platform:database"] = {"masterPassword": "rds-managed"}
@@ -221,7 +280,10 @@ def test_a_primary_whose_password_rds_manages_is_refused() -> None:
 def test_the_standby_inherits_what_it_does_not_set() -> None:
     cfg = parse_stack_config(_standby_config(), STANDBY)
     production = parse_stack_config(dict(committed_stack_config("production") or {}), "production")
-    assert cfg.apps.workloads["api"].image == production.apps.workloads["api"].image
+    # the same image, from this region's ECR replica
+    assert cfg.apps.workloads["api"].image == production.apps.workloads["api"].image.replace(
+        ".us-east-1.", ".us-west-2."
+    )
     assert cfg.database.multi_az is False  # its own key, merged into the primary's section
     assert cfg.database.instance_class == production.database.instance_class
     assert cfg.network.cidr != production.network.cidr

@@ -18,7 +18,8 @@ class BackupJobsArgs:
 
     environment: str
     region: str
-    dr_provider: aws.Provider
+    dr_provider: aws.Provider | None
+    """The DR region's (None: neither ``cross_region_copy`` nor ``bucket_replication``)."""
     k8s_provider: k8s.Provider
     oidc: OidcProvider
     database_host: pulumi.Input[str]

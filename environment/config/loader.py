@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from .model import StackConfig
 from .network import NetworkConfig
-from .standby import scaled_down
+from .standby import regional_images, scaled_down
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 """Where ``Pulumi.yaml`` and the committed ``Pulumi.<stack>.yaml`` files live."""
@@ -242,12 +242,26 @@ def _standby_problems(cfg: StackConfig, name: str, primary: StackConfig) -> list
                 "failover records need them (turn that off in the primary, or drop "
                 "standby.dns)"
             )
+    ingress = cfg.apps.ingress
+    if ingress.enabled and not ingress.certificate_arns and ingress.hosted_zone is not None:
+        problems.append(
+            f"{PROJECT}:apps.ingress.certificateArns: a standby issues no certificates for its "
+            "primary's hosts (ACM validates a name with one record per account, which the "
+            f"primary's stack owns in {ingress.hosted_zone.domain}); request them in "
+            f"{cfg.region} (they validate through the same records) and set their ARNs here"
+        )
+    waf = ingress.waf_acl_arn
+    if waf is not None and waf.split(":")[3] != cfg.region:
+        problems.append(
+            f"{PROJECT}:apps.ingress.wafAclArn: {waf} is in {waf.split(':')[3]}; an ALB in "
+            f"{cfg.region} takes a web ACL of its region (or set waf to make one)"
+        )
     for arn in cfg.apps.ingress.certificate_arns:
         if arn.split(":")[3] != cfg.region:
             problems.append(
                 f"{PROJECT}:apps.ingress.certificateArns: {arn} is in {arn.split(':')[3]}; this "
-                f"stack's ALB in {cfg.region} needs certificates of its region (set them in "
-                "this stack's file, or hostedZone to issue them)"
+                f"stack's ALB in {cfg.region} needs certificates of its region (set their ARNs "
+                "in this stack's file)"
             )
     return problems
 
@@ -281,7 +295,7 @@ def parse_stack_config(
         problems = _standby_problems(cfg, named[0], primary)
         if problems:
             raise ConfigError("invalid stack config:\n" + "\n".join(f"  {p}" for p in problems))
-        return scaled_down(cfg)
+        return scaled_down(regional_images(cfg, primary.region))
     return _validated(raw, stack, other_stack_cidrs)
 
 

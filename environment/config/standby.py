@@ -10,6 +10,7 @@ outputs through a ``StackReference``.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
@@ -27,8 +28,9 @@ class ScaledDownConfig(ConfigModel):
     """What runs while standing by (before ``promoted``)."""
 
     nodes_per_group: int = Field(default=1, ge=0, le=10)
-    """Nodes of every node group (its min and desired size; the max is kept, so the
-    autoscaler can still add nodes)."""
+    """Nodes of every node group (its min and desired size, never above the primary's; the max
+    is kept, so the autoscaler can still add nodes). No migration runs while standing by (it
+    would write to the read-only replica)."""
 
     replicas: Literal[0, 1] = 1
     """Replicas of every workload: fixed-size ones and queue-scaled (KEDA) workers take this
@@ -94,6 +96,12 @@ class StandbyConfig(ConfigModel):
     scaled_down: ScaledDownConfig = ScaledDownConfig()
     """Sizes while standing by."""
 
+    ecr_replica: bool = True
+    """Pull the inherited images from this region's ECR: ``<account>.dkr.ecr.<primary's
+    region>.amazonaws.com/...`` becomes this region's registry (ECR replication, a registry
+    setting of the account, must copy the repositories here: README "Warm standby"). Off: pull
+    across regions, which fails when the primary's region is lost."""
+
     dns: FailoverDnsConfig | None = None
     """Route 53 failover records (None: DNS is switched some other way)."""
 
@@ -109,13 +117,19 @@ def scaled_down(cfg: StackConfig) -> StackConfig:
     groups = {
         name: group.model_copy(
             update={
-                "min_size": min(nodes, group.max_size),
-                "desired_size": min(nodes, group.max_size),
+                "min_size": min(nodes, group.min_size),
+                "desired_size": min(nodes, group.desired_size),
             }
         )
         for name, group in cfg.cluster.node_groups.items()
     }
-    workloads = {name: _scaled_workload(w, replicas) for name, w in cfg.apps.workloads.items()}
+    # no migration while standing by: its Job would write to the read-only replica (the
+    # primary's migrations arrive by replication); a promoted standby runs them again
+    workloads = {
+        name: _scaled_workload(w, replicas)
+        for name, w in cfg.apps.workloads.items()
+        if w.kind != "migration"
+    }
     return cfg.model_copy(
         update={
             "cluster": cfg.cluster.model_copy(update={"node_groups": groups}),
@@ -125,8 +139,6 @@ def scaled_down(cfg: StackConfig) -> StackConfig:
 
 
 def _scaled_workload(workload: WorkloadConfig, replicas: int) -> WorkloadConfig:
-    if workload.kind == "migration":
-        return workload
     if workload.kind == "scheduler":
         return workload.model_copy(update={"replicas": 0})
     scaling = workload.autoscaling
@@ -140,3 +152,18 @@ def _scaled_workload(workload: WorkloadConfig, replicas: int) -> WorkloadConfig:
             )
         }
     )
+
+
+def regional_images(cfg: StackConfig, primary_region: str) -> StackConfig:
+    """A standby's workloads with their primary-region ECR images from this region's
+    replica (``ecrReplica``); any other image as it is."""
+    if cfg.standby is None or not cfg.standby.ecr_replica:
+        return cfg
+    registry = re.compile(rf"^(\d{{12}})\.dkr\.ecr\.{re.escape(primary_region)}\.amazonaws\.com/")
+    workloads = {
+        name: w.model_copy(
+            update={"image": registry.sub(rf"\1.dkr.ecr.{cfg.region}.amazonaws.com/", w.image)}
+        )
+        for name, w in cfg.apps.workloads.items()
+    }
+    return cfg.model_copy(update={"apps": cfg.apps.model_copy(update={"workloads": workloads})})

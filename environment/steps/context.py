@@ -18,8 +18,10 @@ class Context:
     aws_opts: pulumi.ResourceOptions
     invoke_opts: pulumi.InvokeOutputOptions
     """Data sources read through the environment's provider (its region)."""
-    dr_provider: aws.Provider
-    """The DR region's provider (``backups.drRegion``): backup copies and bucket replicas."""
+    dr_provider: aws.Provider | None
+    """The DR region's provider (``backups.drRegion``): backup copies and bucket replicas;
+    None when the stack makes neither (a provider of a region is configured, and checks its
+    credentials there, even when nothing uses it: a standby's must not need the lost one)."""
     primary: pulumi.StackReference | None = None
     """A standby's primary: its stack outputs (``databaseArn``, ``loadBalancerDnsName``, ...)."""
 
@@ -58,6 +60,10 @@ def context(cfg: StackConfig) -> Context:
         provider,
         pulumi.ResourceOptions(providers=[provider]),
         pulumi.InvokeOutputOptions(provider=provider),
-        aws.Provider("aws-dr", region=cfg.backups.dr_region, default_tags={"tags": tags}),
+        (
+            aws.Provider("aws-dr", region=cfg.backups.dr_region, default_tags={"tags": tags})
+            if cfg.backups.cross_region_copy or cfg.backups.bucket_replication
+            else None
+        ),
         primary,
     )

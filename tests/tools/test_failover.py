@@ -4,12 +4,15 @@ check and failover records), the Pulumi CLI steps through a recording runner."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 
+from tests.conftest import REPO
 from tools.failover import cli
 from tools.failover.cli import Failover, database_urn, load, main
 
@@ -31,7 +34,15 @@ class Recorder:
         client.meta.events.register(
             "before-call.*.*", lambda model, **_: self.log.append(f"aws {model.name}")
         )
+        client.meta.events.register("after-call.rds.DescribeDBInstances", self._as_aws_does)
         return client
+
+    def _as_aws_does(self, parsed: dict[str, Any], **_: Any) -> None:
+        """moto keeps ReadReplicaSourceDBInstanceIdentifier after a promotion; RDS drops it
+        (once the promotion is done, here at the first describe after it)."""
+        if "aws PromoteReadReplica" in self.log:
+            for instance in parsed.get("DBInstances", []):
+                instance.pop("ReadReplicaSourceDBInstanceIdentifier", None)
 
     def __call__(self, command: Sequence[str]) -> str:
         self.log.append("pulumi " + " ".join(a for a in command[2:] if not a.startswith("--")))
@@ -82,6 +93,18 @@ def aws() -> Any:
         yield {"west": west, "route53": route53, "zone": zone.rsplit("/", 1)[-1], "check": check}
 
 
+@pytest.fixture
+def stack_file(tmp_path: Path) -> Path:
+    """A copy of the standby's stack file, for the promotion the command records."""
+    copy = tmp_path / f"Pulumi.{STANDBY}.yaml"
+    copy.write_text((REPO / f"Pulumi.{STANDBY}.yaml").read_text())
+    return copy
+
+
+def _run(argv: list[str], recorder: Recorder, stack_file: Path) -> int:
+    return main(argv, session=recorder, runner=recorder, stack_file=stack_file, poll_seconds=0)
+
+
 @pytest.fixture(autouse=True)
 def zone_of_the_mock(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The standby's stack file names its zone by id; moto made its own."""
@@ -116,54 +139,96 @@ def _is_replica(rds: Any) -> bool:
     return False
 
 
-def test_the_steps_run_in_order(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_steps_run_in_order(
+    aws: Any, stack_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     recorder = Recorder()
-    assert main([STANDBY, "--execute"], session=recorder, runner=recorder) == 0
+    assert _run([STANDBY, "--execute"], recorder, stack_file) == 0
     done = [entry for entry in recorder.log if not entry.startswith("aws Describe")]
     assert done == [
         "aws PromoteReadReplica",
-        "pulumi config set platform:standby.promoted true production-dr",
         f"pulumi refresh production-dr {database_urn(STANDBY, STANDBY)}",
         "pulumi up production-dr",
         "aws ListResourceRecordSets",
         "aws ChangeResourceRecordSets",
     ]
-    # the promotion was waited for before anything else ran
+    # the promotion was waited for (standalone, not merely "available") before anything else
+    promoted = recorder.log.index("aws PromoteReadReplica")
     first_pulumi = next(i for i, e in enumerate(recorder.log) if e.startswith("pulumi"))
-    assert "aws DescribeDBInstances" in recorder.log[1:first_pulumi]
+    assert "aws DescribeDBInstances" in recorder.log[promoted:first_pulumi]
     assert not _is_replica(aws["west"])
+    # recorded in the stack file before the refresh, comments kept
+    text = stack_file.read_text()
+    assert yaml.safe_load(text)["config"]["platform:standby"]["promoted"] is True
+    assert text.count("#") == (REPO / f"Pulumi.{STANDBY}.yaml").read_text().count("#") + 1
     assert _roles(aws) == {"SECONDARY"}  # the standby's answer alone
     out = capsys.readouterr().out
     assert "1. promote the replica" in out
     assert "5. flip DNS" in out
 
 
-def test_without_execute_nothing_happens(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_execute_nothing_happens(
+    aws: Any, stack_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     recorder = Recorder()
-    assert main([STANDBY], session=recorder, runner=recorder) == 0
+    assert _run([STANDBY], recorder, stack_file) == 0
     assert recorder.log == []
+    assert stack_file.read_text() == (REPO / f"Pulumi.{STANDBY}.yaml").read_text()
     assert _is_replica(aws["west"])
     assert _roles(aws) == {"PRIMARY", "SECONDARY"}
     assert "re-run with --execute" in capsys.readouterr().out
 
 
-def test_a_primary_is_refused(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_primary_is_refused(
+    aws: Any, stack_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     recorder = Recorder()
-    assert main([PRIMARY, "--execute"], session=recorder, runner=recorder) == 2
+    assert _run([PRIMARY, "--execute"], recorder, stack_file) == 2
     assert recorder.log == []
     assert "never a primary" in capsys.readouterr().err
     with pytest.raises(ValueError, match="not a standby"):
         Failover(PRIMARY, cli.load(PRIMARY), recorder, recorder)
 
 
-def test_a_failed_step_stops_the_rest(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failed_step_stops_the_rest_and_a_rerun_resumes(
+    aws: Any, stack_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     recorder = Recorder(fail_on="refresh")
-    assert main([STANDBY, "--execute"], session=recorder, runner=recorder) == 1
+    assert _run([STANDBY, "--execute"], recorder, stack_file) == 1
     assert not [e for e in recorder.log if e.startswith("pulumi up")]
     assert "step 3 (refresh the database's state) failed" in capsys.readouterr().err
     assert _roles(aws) == {"PRIMARY", "SECONDARY"}
+    # again: the standalone instance is not promoted twice, the file not edited twice
+    again = Recorder()
+    again.log.append("aws PromoteReadReplica")  # what AWS shows after the first run
+    edited = stack_file.read_text()
+    assert _run([STANDBY, "--execute"], again, stack_file) == 0
+    assert again.log.count("aws PromoteReadReplica") == 1
+    assert stack_file.read_text() == edited
+    out = capsys.readouterr().out
+    assert "standalone already, skipped" in out
+    assert "recorded already" in out
+    assert _roles(aws) == {"SECONDARY"}
 
 
 def test_the_refreshed_urn_is_the_planned_database(production_dr: Any) -> None:
     urns = [r.urn for r in production_dr.graph.of_type("aws:rds/instance:Instance")]
     assert urns == [database_urn(STANDBY, STANDBY)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("config:\n  platform:standby:\n    primaryStack: production\n  platform:network: {}\n",
+         "config:\n  platform:standby:\n    primaryStack: production\n"
+         "    promoted: true  # uv run failover --execute\n  platform:network: {}\n"),
+        ("config:\n  platform:standby:\n    # the primary\n    primaryStack: p\n"
+         "    promoted: false\n",
+         "config:\n  platform:standby:\n    # the primary\n    primaryStack: p\n"
+         "    promoted: true\n"),
+    ],
+)  # fmt: skip
+def test_the_promotion_is_recorded_in_place(text: str, expected: str) -> None:
+    from tools.failover.cli import record_promotion
+
+    assert record_promotion(text) == expected

@@ -1,22 +1,27 @@
 """``uv run failover <standby>``: promote a warm standby region, in order.
 
-Without ``--execute`` it prints the steps and changes nothing. With it, it performs them:
+Without ``--execute`` it prints the steps and changes nothing. With it, it performs them and
+stops at the first that fails (each step can be re-run: it skips what is done):
 
 1. **promote the replica**: ``PromoteReadReplica`` of the standby's database (RDS API, in the
-   standby's region), then wait until it is available. From here on it takes writes: if the
-   primary is still reachable, stop its writers first (its later writes are lost).
-2. **record the promotion**: ``pulumi config set --path platform:standby.promoted true``
-   (commit the stack file afterwards: the next ``pulumi up`` must keep the database standalone).
+   standby's region), then wait until RDS reports it standalone and available (not merely
+   "available": that is what a replica reads right after the call). Skipped when the instance
+   is standalone already. From here on it takes writes: if the primary is still reachable,
+   stop its writers first (its later writes are lost).
+2. **record the promotion**: ``promoted: true`` under ``platform:standby`` in the standby's
+   stack file, edited in place (comments kept; ``pulumi config set`` would drop them). Commit
+   it: every later ``pulumi up`` must keep the database standalone.
 3. **refresh the database's state**: ``pulumi refresh --target <its URN>``: the state learns
    the instance is no replica, so the next ``up`` changes it in place instead of promoting it
    again (which RDS would refuse).
-4. **point the workloads at it and scale up**: ``pulumi up``. The roles Job sets this stack's
-   passwords as the master user (RDS now keeps that password in this region's Secrets
-   Manager); node groups and workloads go to their full sizes; backups start.
-5. **flip DNS**: the hosts' PRIMARY failover records are deleted (the ``up`` already did it,
-   once the workloads ran at full size; this checks and deletes what is left), so the
-   SECONDARY records, the standby's, answer whatever the primary's state. (Inverting the
-   health check would not do: an inverted check of an unreachable ALB reads healthy.)
+4. **point the workloads at it and scale up**: ``pulumi up``. The instance takes this stack's
+   generated master password, the roles Job sets this stack's logins, node groups and
+   workloads go to their full sizes, backups start, and the PRIMARY failover records go once
+   the workloads run.
+5. **flip DNS**: delete any PRIMARY failover record of the hosts left, so the SECONDARY
+   records, the standby's, answer whatever the primary's state. (Inverting the health check
+   would not do: an inverted check of an unreachable ALB reads healthy.) Route 53's control
+   plane is in us-east-1; while it is down, the health check already sends the hosts here.
 
 It refuses a stack that is not a standby.
 """
@@ -24,15 +29,20 @@ It refuses a stack that is not a standby.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
+import yaml
 
 from environment.config.loader import (
+    PROJECT_DIR,
     ConfigError,
     committed_stack_config,
     parse_stack_config,
@@ -42,6 +52,8 @@ from environment.config.model import StackConfig
 EXIT_OK = 0
 EXIT_REFUSED = 2
 EXIT_FAILED = 1
+PROMOTION_TIMEOUT_SECONDS = 3600
+POLL_SECONDS = 15
 
 Runner = Callable[[Sequence[str]], str]
 """Runs a command (the Pulumi CLI) and returns its standard output; raises on failure."""
@@ -59,6 +71,37 @@ def database_urn(stack: str, environment: str, project: str = "platform") -> str
     )
 
 
+def record_promotion(text: str) -> str:
+    """``text`` (a stack file) with ``promoted: true`` in its ``platform:standby`` mapping,
+    every other line (comments included) as it was."""
+    lines = text.splitlines(keepends=True)
+    header = next(
+        (i for i, line in enumerate(lines) if re.fullmatch(r"\s*platform:standby:\s*", line)),
+        None,
+    )
+    if header is None:
+        raise ValueError("no block mapping 'platform:standby:' in the stack file")
+    outer = len(lines[header]) - len(lines[header].lstrip())
+    inner = None
+    end = len(lines)
+    for i in range(header + 1, len(lines)):
+        stripped = lines[i].strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(lines[i]) - len(lines[i].lstrip())
+        if indent <= outer:
+            end = i
+            break
+        inner = indent if inner is None else inner
+        if indent == inner and re.match(r"promoted\s*:", stripped):
+            lines[i] = " " * indent + "promoted: true\n"
+            return "".join(lines)
+    if inner is None:
+        raise ValueError("'platform:standby:' has no keys")
+    lines.insert(end, " " * inner + "promoted: true  # uv run failover --execute\n")
+    return "".join(lines)
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -68,7 +111,8 @@ class Step:
 
 
 class Failover:
-    """The steps of promoting ``stack`` (a standby), bound to AWS clients and a runner."""
+    """The steps of promoting ``stack`` (a standby), bound to AWS clients, a runner and the
+    stack file it records the promotion in."""
 
     def __init__(
         self,
@@ -76,6 +120,8 @@ class Failover:
         cfg: StackConfig,
         session: Any = None,
         runner: Runner = run_command,
+        stack_file: Path | None = None,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         if cfg.standby is None:
             raise ValueError(
@@ -87,51 +133,35 @@ class Failover:
         self.rds = session.client("rds", region_name=cfg.region)
         self.route53 = session.client("route53", region_name=cfg.region)
         self.runner = runner
+        self.stack_file = stack_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
+        self.poll_seconds = poll_seconds
         self.database = f"{cfg.environment}-postgres"
 
     def steps(self) -> list[Step]:
         pulumi = ["pulumi", "--non-interactive"]
         on_stack = ["--stack", self.stack]
+        urn = database_urn(self.stack, self.cfg.environment)
         steps = [
             Step(
                 "promote the replica",
-                f"RDS PromoteReadReplica {self.database} in {self.cfg.region} "
-                f"(backups {self.cfg.database.backup_retention_days} days), wait until available",
+                f"RDS PromoteReadReplica {self.database} in {self.cfg.region} (backups "
+                f"{self.cfg.database.backup_retention_days} days), wait until it is standalone",
                 self._promote,
             ),
             Step(
                 "record the promotion",
-                f"pulumi config set --path platform:standby.promoted true --stack {self.stack}",
-                lambda: self.runner(
-                    [
-                        *pulumi,
-                        "config",
-                        "set",
-                        "--path",
-                        "platform:standby.promoted",
-                        "true",
-                        *on_stack,
-                    ]
-                ),
+                f"promoted: true under platform:standby in {self.stack_file.name} (commit it)",
+                self._record,
             ),
             Step(
                 "refresh the database's state",
-                f"pulumi refresh --target {database_urn(self.stack, self.cfg.environment)}",
-                lambda: self.runner(
-                    [
-                        *pulumi,
-                        "refresh",
-                        "--yes",
-                        *on_stack,
-                        "--target",
-                        database_urn(self.stack, self.cfg.environment),
-                    ]
-                ),
+                f"pulumi refresh --target {urn}",
+                lambda: self.runner([*pulumi, "refresh", "--yes", *on_stack, "--target", urn]),
             ),
             Step(
                 "point the workloads at it and scale up",
-                f"pulumi up --stack {self.stack}: roles applied as the master user, node groups "
-                "and workloads at full size, backups on",
+                f"pulumi up --stack {self.stack}: the master password and the roles applied, "
+                "node groups and workloads at full size, backups on",
                 lambda: self.runner([*pulumi, "up", "--yes", *on_stack]),
             ),
         ]
@@ -147,18 +177,40 @@ class Failover:
             )
         return steps
 
+    def _source(self) -> str | None:
+        (instance,) = self.rds.describe_db_instances(DBInstanceIdentifier=self.database)[
+            "DBInstances"
+        ]
+        if instance.get("ReadReplicaSourceDBInstanceIdentifier"):
+            return str(instance["ReadReplicaSourceDBInstanceIdentifier"])
+        return None if instance["DBInstanceStatus"] == "available" else "(not available yet)"
+
     def _promote(self) -> str:
-        if self.standby.promoted:
-            return f"{self.database}: already recorded as promoted, skipped"
+        if self._source() is None:
+            return f"{self.database}: standalone already, skipped"
         self.rds.promote_read_replica(
             DBInstanceIdentifier=self.database,
             BackupRetentionPeriod=self.cfg.database.backup_retention_days,
             PreferredBackupWindow=self.cfg.database.backup_window,
         )
-        self.rds.get_waiter("db_instance_available").wait(
-            DBInstanceIdentifier=self.database, WaiterConfig={"Delay": 15, "MaxAttempts": 120}
-        )
-        return f"{self.database}: promoted, available"
+        deadline = time.monotonic() + PROMOTION_TIMEOUT_SECONDS
+        while (source := self._source()) is not None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.database} still replicates {source} after an hour")
+            time.sleep(self.poll_seconds)
+        return f"{self.database}: promoted, standalone and available"
+
+    def _record(self) -> str:
+        text = self.stack_file.read_text()
+        standby = ((yaml.safe_load(text) or {}).get("config") or {}).get("platform:standby")
+        if isinstance(standby, dict) and standby.get("promoted") is True:
+            return f"{self.stack_file.name}: recorded already"
+        edited = record_promotion(text)
+        check = (yaml.safe_load(edited) or {})["config"]["platform:standby"]
+        if check.get("promoted") is not True:
+            raise ValueError(f"{self.stack_file}: could not record promoted: true")
+        self.stack_file.write_text(edited)
+        return f"{self.stack_file.name}: promoted: true (commit it)"
 
     def _flip_dns(self) -> str:
         assert self.standby.dns is not None
@@ -169,7 +221,8 @@ class Failover:
             record
             for page in pages
             for record in page["ResourceRecordSets"]
-            if record["Name"] in hosts and record.get("Failover") == "PRIMARY"
+            # Route 53 lists a wildcard as \052 (octal escape)
+            if record["Name"].replace("\\052", "*") in hosts and record.get("Failover") == "PRIMARY"
         ]
         for record in primaries:
             self.route53.change_resource_record_sets(
@@ -177,7 +230,7 @@ class Failover:
                 ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": record}]},
             )
         if not primaries:
-            return "no PRIMARY records left: already flipped"
+            return "no PRIMARY records left: flipped already"
         return "deleted the PRIMARY records of " + ", ".join(sorted(r["Name"] for r in primaries))
 
 
@@ -188,7 +241,13 @@ def load(stack: str) -> StackConfig:
     return parse_stack_config(raw, stack)
 
 
-def main(argv: list[str] | None = None, session: Any = None, runner: Runner = run_command) -> int:
+def main(
+    argv: list[str] | None = None,
+    session: Any = None,
+    runner: Runner = run_command,
+    stack_file: Path | None = None,
+    poll_seconds: float = POLL_SECONDS,
+) -> int:
     parser = argparse.ArgumentParser(
         prog="failover", description="Promote a warm standby region (README 'Warm standby')."
     )
@@ -196,7 +255,7 @@ def main(argv: list[str] | None = None, session: Any = None, runner: Runner = ru
     parser.add_argument("--execute", action="store_true", help="perform the steps (default: print)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        failover = Failover(args.stack, load(args.stack), session, runner)
+        failover = Failover(args.stack, load(args.stack), session, runner, stack_file, poll_seconds)
     except (ConfigError, ValueError) as exc:
         print(f"failover {args.stack}: {exc}", file=sys.stderr)
         return EXIT_REFUSED

@@ -16,6 +16,7 @@ from policies.graph import ResourceGraph
 
 from .timing import (
     CREATE_SECONDS,
+    FAILOVER_DECISION_SECONDS,
     FAILOVER_UP_SECONDS,
     MULTI_AZ_RDS_SECONDS,
     PROMOTE_REPLICA_SECONDS,
@@ -52,27 +53,39 @@ DNS_BY_HAND_MINUTES = 15
 
 @dataclass(frozen=True)
 class StandbyFailover:
-    """A warm standby of the stack in another region, as its plan configures it: the time of
-    each step of ``uv run failover`` (promote, ``pulumi up`` scaling up, DNS)."""
+    """A warm standby of the stack in another region, as its plan configures it: the minutes
+    of each step of a failover, from the timing table."""
 
     stack: str
     replica: bool
     """Its database replicates the primary's (no replica: the database comes back another way)."""
+    decide_minutes: float
     promote_minutes: float
+    up_minutes: float
+    """The failover's refresh and ``up`` before anything scales (password, roles Job)."""
     scale_up_minutes: float
     dns_minutes: float
-    how_dns: str
+    dns_automatic: bool
+    """Route 53 failover records: DNS follows the health check while the rest runs (off the
+    critical path); without them someone changes the records after the rest."""
 
     @property
     def rto_minutes(self) -> float:
-        return round(self.promote_minutes + self.scale_up_minutes + self.dns_minutes, 1)
+        steps = self.decide_minutes + self.promote_minutes + self.up_minutes + self.scale_up_minutes
+        return round(steps + (0 if self.dns_automatic else self.dns_minutes), 1)
 
     @property
     def how(self) -> str:
+        dns = (
+            f"DNS follows the Route 53 health check after ~{fmt(self.dns_minutes)}, meanwhile"
+            if self.dns_automatic
+            else f"then DNS changed by hand (~{fmt(self.dns_minutes)})"
+        )
         return (
-            f"promote {self.stack}'s replica (~{fmt(self.promote_minutes)}), "
-            f"`pulumi up` to full size (~{fmt(self.scale_up_minutes)}), {self.how_dns} "
-            f"(~{fmt(self.dns_minutes)}); `uv run failover {self.stack} --execute`"
+            f"decide and start `uv run failover {self.stack} --execute` "
+            f"(~{fmt(self.decide_minutes)}), promote the replica (~{fmt(self.promote_minutes)}), "
+            f"its `up` sets the master password and the logins (~{fmt(self.up_minutes)}) and "
+            f"scales to full size (~{fmt(self.scale_up_minutes)}); {dns}"
         )
 
 
@@ -86,23 +99,25 @@ def standby_failover(primary: ResourceGraph, standby: ResourceGraph, stack: str)
 
     replica = any(d.get("replicateSourceDb") for d in _inputs(standby, "aws:rds/instance:Instance"))
     added = nodes(primary, "minSize") - nodes(standby, "desiredSize")
-    scale_up = FAILOVER_UP_SECONDS + CREATE_SECONDS["kubernetes:apps/v1:Deployment"]
+    scale_up = CREATE_SECONDS["kubernetes:apps/v1:Deployment"]
     if added > 0:
         scale_up += CREATE_SECONDS["aws:eks/nodeGroup:NodeGroup"]
     checks = _inputs(standby, "aws:route53/healthCheck:HealthCheck")
     if checks:
         check = checks[0]
         detect = int(check.get("requestInterval") or 30) * int(check.get("failureThreshold") or 3)
-        dns, how_dns = (detect + ALIAS_TTL_SECONDS) / 60, "Route 53 failover records"
+        dns, automatic = (detect + ALIAS_TTL_SECONDS) / 60, True
     else:
-        dns, how_dns = DNS_BY_HAND_MINUTES, "DNS changed by hand"
+        dns, automatic = DNS_BY_HAND_MINUTES, False
     return StandbyFailover(
         stack,
         replica,
+        FAILOVER_DECISION_SECONDS / 60,
         PROMOTE_REPLICA_SECONDS / 60 if replica else 0,
+        FAILOVER_UP_SECONDS / 60,
         round(scale_up / 60, 1),
         round(dns, 1),
-        how_dns,
+        automatic,
     )
 
 

@@ -50,9 +50,13 @@ pods ~2 min, an Ingress waits for the controller's ALB ~2.5 min."""
 PROMOTE_REPLICA_SECONDS = 600
 """Promoting a read replica: RDS reboots it into a standalone instance ("several minutes or
 longer, depending on the size", RDS User Guide, "Promoting a read replica")."""
-FAILOVER_UP_SECONDS = 180
-"""The failover's ``pulumi refresh --target`` and ``pulumi up`` beyond the resources they wait
-for: previews of a few hundred resources, the roles Job, the master secret's creation."""
+FAILOVER_DECISION_SECONDS = 600
+"""From the outage to ``uv run failover --execute``: paged, the region confirmed down, decided."""
+FAILOVER_UP_SECONDS = 420
+"""The failover's ``pulumi refresh --target`` and ``pulumi up`` before anything scales:
+previews of a few hundred resources (3 min), the instance taking the standby's master password
+(``ModifyDBInstance``, then available again: 2 min) and the roles Job applying the logins as
+the master (its pod and ``psql``: 2 min; the ExternalSecrets it reads exist already)."""
 
 MULTI_AZ_RDS_SECONDS = 1050
 """Multi-AZ RDS (~15-20 min): the standby is created and synchronised before it is available."""
