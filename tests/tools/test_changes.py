@@ -164,3 +164,19 @@ def test_plan_against_a_git_ref(tmp_path: Path, capsys: pytest.CaptureFixture[st
     accepted = main(["staging", "--config-file", str(changed), "--against", "HEAD",
                      "--accept-replacements"])  # fmt: skip
     assert accepted == 0
+
+
+def test_a_generated_master_password_is_an_in_place_change_of_a_live_primary() -> None:
+    """Production's switch from ``rds-managed`` to ``generated`` (for its standby): the live
+    instance is updated (one ModifyDBInstance), the program's secret is created."""
+    config = copy.deepcopy(stack_config("production"))
+    config["platform:database"] = {**config["platform:database"], "masterPassword": "rds-managed"}
+    before = run_stack_config(config, "production")
+    assert before.error is None, before.error
+    found = compare(before.graph, _base("production").graph)
+    (db,) = [c for c in found if c.name == "production-postgres-db"]
+    assert db.action == "update"
+    assert set(db.keys) == {"manageMasterUserPassword", "masterUserSecretKmsKeyId", "password"}
+    assert _by_action(found)["create"] == {"production-postgres-master"}  # password, secret, value
+    assert "delete" not in _by_action(found)
+    assert not any(c.guarded for c in found)
