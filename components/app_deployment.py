@@ -23,7 +23,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -52,6 +52,8 @@ from .tracing import NAMESPACE as TRACING_NAMESPACE
 
 UID = 10001
 METRICS_PATH = "/metrics"
+STANDBY_ANNOTATION = "platform/standby"
+"""A standby region's Deployments: ``standing-by`` or ``promoted`` (``standby_phase``)."""
 RELOADER_ANNOTATION = "reloader.stakater.com/auto"
 SAFE_TO_EVICT_LOCAL_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
 SCRATCH_VOLUMES = ("tmp", RDS_CA_VOLUME)
@@ -170,6 +172,11 @@ class AppDeploymentArgs:
     work_source: WorkSource | None = None
     """Where ``autoscaling.queue`` reads the waiting work (the queue URL or the cache)."""
     keda_ready: Sequence[pulumi.Resource] = ()
+    standby_phase: Literal["standing-by", "promoted"] | None = None
+    """A standby region's workload: the Deployment carries the phase as an annotation and is
+    replaced (deleted first: it has no pods to lose) when it changes, so the promoted one is
+    created at its minimum replicas. An update could not do it: the HPA owns the replica
+    count (``ignore_changes``), and an HPA does not scale up from zero."""
     """KEDA's CRDs and webhooks: the ScaledObject waits for them."""
     zone_spread: ZoneSpread
     region: str
@@ -583,14 +590,17 @@ class AppDeployment(pulumi.ComponentResource):
             "strategy": deployment_strategy(spec),
             "template": pods.template,
         }
+        # roll the pods when their Secrets or the ConfigMap change
+        annotations: dict[str, str] = {RELOADER_ANNOTATION: "true"}
+        if args.standby_phase is not None:
+            annotations[STANDBY_ANNOTATION] = args.standby_phase
         return k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={
                 "name": workload,
                 "namespace": args.namespace,
                 "labels": labels(workload),
-                # roll the pods when their Secrets or the ConfigMap change
-                "annotations": {RELOADER_ANNOTATION: "true"},
+                "annotations": annotations,
             },
             spec=deployment_spec,
             opts=pulumi.ResourceOptions(
@@ -599,6 +609,10 @@ class AppDeployment(pulumi.ComponentResource):
                 depends_on=pods.before,
                 # the HPA owns the replica count
                 ignore_changes=["spec.replicas"] if spec.autoscaled else None,
+                replace_on_changes=(
+                    ["metadata.annotations"] if args.standby_phase is not None else None
+                ),
+                delete_before_replace=args.standby_phase is not None or None,
             ),
         )
 

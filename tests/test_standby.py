@@ -76,8 +76,9 @@ def test_standing_by_runs_scaled_down(production: PlanResult, production_dr: Pla
         objects = production_dr.graph.of_type(f"kubernetes:{kind}")
         return {o.inputs["metadata"]["name"]: o.inputs["spec"] for o in objects}
 
-    hpas = specs("autoscaling/v2:HorizontalPodAutoscaler")
-    assert hpas["api"]["minReplicas"] == 1  # an HPA does not scale up from zero
+    # replicas 0: the CPU-scaled api without its HPA (which does not scale up from zero)
+    assert "api" not in specs("autoscaling/v2:HorizontalPodAutoscaler")
+    assert specs("apps/v1:Deployment")["api"]["replicas"] == 0
     assert specs("keda.sh/v1alpha1:ScaledObject")["worker"]["minReplicaCount"] == 0
     assert specs("apps/v1:Deployment")["beat"]["replicas"] == 0  # never two schedulers
 
@@ -166,6 +167,18 @@ def test_a_promoted_standby_keeps_its_database_and_scales_up(
     assert sum(g["minSize"] for g in groups) == sum(g["minSize"] for g in prod)
     assert [j for j in promoted.graph.of_type("kubernetes:batch/v1:Job") if "db-roles" in j.name]
     assert promoted.graph.of_type("aws:backup/vault:Vault")
+    # the api's Deployment is replaced at its minimum (deleted first: it had no pod), its HPA
+    # then owns it; an update could not raise it (ignore_changes on replicas)
+    api = found["production-dr-app-api-deployment"]
+    assert api.action == "replace"
+    (deployment,) = [d for d in promoted.graph.of_type("kubernetes:apps/v1:Deployment")
+                     if d.name == api.name]  # fmt: skip
+    assert deployment.inputs["spec"]["replicas"] == 3
+    assert deployment.options.delete_before_replace
+    hpas = promoted.graph.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert {h.inputs["metadata"]["name"]: h.inputs["spec"]["minReplicas"] for h in hpas} == {
+        "api": 3
+    }
 
 
 def _canonical(plan: PlanResult) -> list[Any]:
@@ -178,6 +191,9 @@ def _canonical(plan: PlanResult) -> list[Any]:
 def test_the_primary_is_unchanged_by_its_standby(
     production: PlanResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for deployment in production.graph.of_type("kubernetes:apps/v1:Deployment"):
+        assert "platform/standby" not in deployment.inputs["metadata"]["annotations"]
+        assert not deployment.options.replace_on_changes
     cidrs = loader.committed_stack_cidrs()
     assert STANDBY in cidrs
     monkeypatch.setattr(

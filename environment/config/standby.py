@@ -33,9 +33,10 @@ class ScaledDownConfig(ConfigModel):
     would write to the read-only replica)."""
 
     replicas: Literal[0, 1] = 1
-    """Replicas of every workload: fixed-size ones and queue-scaled (KEDA) workers take this
-    value; a CPU-scaled workload keeps at least 1 (an HPA does not scale up from zero). A
-    scheduler (Celery beat) always stands by at 0: two would run every periodic task twice."""
+    """Replicas of every workload while standing by. At 0 a CPU-scaled workload runs without
+    its HPA (an HPA does not scale up from zero); promoted, its Deployment is replaced at its
+    minimum replicas. A scheduler (Celery beat) always stands by at 0: two would run every
+    periodic task twice."""
 
 
 class HealthCheckConfig(ConfigModel):
@@ -142,9 +143,13 @@ def _scaled_workload(workload: WorkloadConfig, replicas: int) -> WorkloadConfig:
     if workload.kind == "scheduler":
         return workload.model_copy(update={"replicas": 0})
     scaling = workload.autoscaling
-    if scaling is None:
-        return workload.model_copy(update={"replicas": min(replicas, workload.replicas)})
-    floor = replicas if scaling.queue is not None else max(replicas, 1)
+    if scaling is None or (replicas == 0 and scaling.queue is None):
+        # a CPU-scaled workload at 0 runs without its HPA (which does not scale up from zero);
+        # promoted, its Deployment is replaced at its minimum (``AppDeploymentArgs.standby_phase``)
+        return workload.model_copy(
+            update={"replicas": min(replicas, workload.replicas), "autoscaling": None}
+        )
+    floor = replicas if scaling.queue is not None else 1
     return workload.model_copy(
         update={
             "autoscaling": scaling.model_copy(

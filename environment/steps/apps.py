@@ -326,6 +326,13 @@ def _deployment_args(
         region=ctx.cfg.region,
         namespace=apps.namespace,
         workload=workload_spec(workload, ctx.env, ctx.cfg.tracing.enabled),
+        standby_phase=(
+            None
+            if ctx.cfg.standby is None
+            else "promoted"
+            if ctx.cfg.standby.promoted
+            else "standing-by"
+        ),
         k8s_provider=cluster.k8s_provider,
         oidc=cluster.oidc,
         load_balancer_subnet_cidrs=[str(c) for c in net.subnets.public],

@@ -151,6 +151,24 @@ def test_ignored_and_nested_changes() -> None:
     assert change.keys == ("provider",)
 
 
+def test_replace_on_changes_is_honoured() -> None:
+    """What the engine does with the option: a change under the path replaces, any other
+    change updates."""
+    kind = "kubernetes:apps/v1:Deployment"
+    option = ResourceOptions(replace_on_changes=("metadata.annotations",))
+
+    def deployment(phase: str, replicas: int) -> Resource:
+        made = _resource("u::d", kind, metadata={"name": "api", "annotations": {"p": phase}},
+                         spec={"replicas": replicas})  # fmt: skip
+        return Resource(**{**made.__dict__, "options": option})
+
+    (change,) = compare([deployment("standing-by", 0)], [deployment("promoted", 3)])
+    assert change.action == "replace"
+    assert change.keys[0] == "metadata.annotations"
+    (change,) = compare([deployment("promoted", 3)], [deployment("promoted", 4)])
+    assert change.action == "update"
+
+
 def test_plan_against_a_git_ref(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = yaml.safe_load((REPO / "Pulumi.staging.yaml").read_text())
     config["config"]["platform:database"]["databaseName"] = "shop"

@@ -129,8 +129,23 @@ def _changed_keys(before: Resource, after: Resource) -> list[str]:
     )  # fmt: skip
 
 
+def _at(value: Any, path: list[str]) -> Any:
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
 def _forces_replacement(before: Resource, after: Resource, keys: list[str]) -> list[str]:
     forcing = [k for k in keys if k in REPLACE_ON.get(after.type, frozenset())]
+    # the engine replaces when a ``replace_on_changes`` path changed
+    for path in after.options.replace_on_changes:
+        parts = path.split(".")
+        if json.dumps(_at(before.inputs, parts), sort_keys=True) != json.dumps(
+            _at(after.inputs, parts), sort_keys=True
+        ):
+            forcing.append(path)
     if after.type.startswith("kubernetes:"):
         old_meta = before.inputs.get("metadata") or {}
         new_meta = after.inputs.get("metadata") or {}
