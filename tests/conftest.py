@@ -19,6 +19,7 @@ import yaml
 from tools.offline.harness import (
     PlanResult,
     read_stack_file,
+    remember_outputs,
     run_program,
     run_with_config,
 )
@@ -38,6 +39,7 @@ def staging() -> PlanResult:
 def production() -> PlanResult:
     result = run_program(REPO / "Pulumi.production.yaml")
     assert result.error is None, result.error
+    remember_outputs(result, REPO / "Pulumi.production.yaml")  # what its standby reads
     return result
 
 

@@ -290,9 +290,14 @@ def primary_outputs(config: Mapping[str, str]) -> dict[str, dict[str, Any]]:
         return {}
     key = (primary, path.read_text())
     if key not in _PRIMARY_OUTPUTS:  # one plan of the primary per process and file content
-        result = run_program(path, stack=primary, stack_outputs={})
-        _PRIMARY_OUTPUTS[key] = {primary: result.outputs} if result.error is None else {}
-    return _PRIMARY_OUTPUTS[key]
+        remember_outputs(run_program(path, stack=primary, stack_outputs={}), path)
+    return _PRIMARY_OUTPUTS.get(key, {})
+
+
+def remember_outputs(result: PlanResult, path: Path) -> None:
+    """Keep a committed stack's plan outputs for the standbys planned later in this process."""
+    if result.error is None:
+        _PRIMARY_OUTPUTS[(result.stack, path.read_text())] = {result.stack: result.outputs}
 
 
 _PRIMARY_OUTPUTS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
