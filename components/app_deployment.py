@@ -172,12 +172,15 @@ class AppDeploymentArgs:
     work_source: WorkSource | None = None
     """Where ``autoscaling.queue`` reads the waiting work (the queue URL or the cache)."""
     keda_ready: Sequence[pulumi.Resource] = ()
-    standby_phase: Literal["standing-by", "promoted"] | None = None
-    """A standby region's workload: the Deployment carries the phase as an annotation and is
-    replaced (deleted first: it has no pods to lose) when it changes, so the promoted one is
-    created at its minimum replicas. An update could not do it: the HPA owns the replica
-    count (``ignore_changes``), and an HPA does not scale up from zero."""
     """KEDA's CRDs and webhooks: the ScaledObject waits for them."""
+    standby_phase: Literal["standing-by", "promoted"] | None = None
+    """A standby region's workload. Standing by, a migration runs no Job (it would write to
+    the read-only replica; its role and login exist), and Pulumi does not wait for the
+    Deployment's pods (they cannot log in before promotion). The Deployment carries the phase
+    as an annotation and is replaced when it changes, deleted first (standing by it has no pod
+    that serves), so the promoted one is created at its minimum replicas: an update could
+    not do it, as the HPA owns the replica count (``ignore_changes``) and an HPA does not
+    scale up from zero."""
     zone_spread: ZoneSpread
     region: str
     """For the regional RDS CA bundle."""
@@ -557,7 +560,9 @@ class AppDeployment(pulumi.ComponentResource):
             before_pods.append(secrets)
         template = pod_template(workload, spec, args.environment, args.zone_spread, args.region)
         pods = _Pods(workload, template, before_pods)
-        if spec.kind == "migration":
+        if spec.kind == "migration" and args.standby_phase == "standing-by":
+            self.workload_resource = service_account
+        elif spec.kind == "migration":
             self.workload_resource = self._migration_job(name, args, pods)
         else:
             self.workload_resource = self._deployment(name, args, pods)
@@ -594,6 +599,8 @@ class AppDeployment(pulumi.ComponentResource):
         annotations: dict[str, str] = {RELOADER_ANNOTATION: "true"}
         if args.standby_phase is not None:
             annotations[STANDBY_ANNOTATION] = args.standby_phase
+        if args.standby_phase == "standing-by":
+            annotations["pulumi.com/skipAwait"] = "true"
         return k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={
@@ -610,7 +617,9 @@ class AppDeployment(pulumi.ComponentResource):
                 # the HPA owns the replica count
                 ignore_changes=["spec.replicas"] if spec.autoscaled else None,
                 replace_on_changes=(
-                    ["metadata.annotations"] if args.standby_phase is not None else None
+                    [f'metadata.annotations["{STANDBY_ANNOTATION}"]']
+                    if args.standby_phase is not None
+                    else None
                 ),
                 delete_before_replace=args.standby_phase is not None or None,
             ),

@@ -20,7 +20,7 @@ from .steps.context import Context, context
 from .steps.data import data
 from .steps.network import network
 from .steps.observability import alert_receivers, grant_store_reads, observability
-from .steps.standby import failover_dns
+from .steps.standby import failover_dns, replicated_images
 from .steps.telemetry import telemetry
 
 
@@ -39,6 +39,7 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
     # (its database is a replica of a backed-up primary); a promoted standby backs up its own
     vault = None if ctx.standing_by else backups(ctx, net, plat, stores, monitoring, app.namespace)
     failover = failover_dns(ctx, app)
+    replicated_images(ctx)
     vpc, cluster, database, cache = net.vpc, plat.cluster, stores.database, stores.cache
     return {
         "region": cfg.region,

@@ -260,13 +260,13 @@ def test_inherited_keys_that_would_reach_the_primarys_region_are_refused(
         parse_stack_config(raw, STANDBY)
 
 
-def test_standing_by_runs_no_migration_and_pulls_images_in_its_region() -> None:
+def test_standing_by_pulls_images_in_its_region() -> None:
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/product/app:1.42.0"
     migrate = {"kind": "migration", "command": ["alembic", "upgrade", "head"], "image": image}
     raw = _standby_config()
     raw["platform:apps"] = loader._merged(raw["platform:apps"], {"workloads": {"migrate": migrate}})
     standing_by = parse_stack_config(raw, STANDBY)
-    assert "migrate" not in standing_by.apps.workloads  # it would write to the replica
+    assert standing_by.apps.workloads["migrate"].image.startswith("123456789012.dkr.ecr.us-west-2.")
     assert standing_by.apps.workloads["api"].image == (
         "123456789012.dkr.ecr.us-west-2.amazonaws.com/product/app:1.42.0"
     )
@@ -319,3 +319,44 @@ def test_the_replicas_lag_is_watched_against_the_rpo_target(
     assert alarm.inputs["statistic"] == "Minimum"
     assert alarm.inputs["threshold"] == 5 * 60  # production's backups.regionLossRpoMinutes
     assert lag_alarms(production) == []
+
+
+def test_a_standing_by_migration_runs_no_job_and_its_login_exists() -> None:
+    """The role, login and service account of a migration exist standing by (no IAM change
+    at promotion); its Job, which would write to the replica, comes with the promotion."""
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/product/app:1.42.0"
+    migrate = {"kind": "migration", "command": ["alembic", "upgrade", "head"], "image": image}
+    raw = _standby_config()
+    raw["platform:apps"] = loader._merged(raw["platform:apps"], {"workloads": {"migrate": migrate}})
+
+    def plan(standby: dict[str, Any]) -> PlanResult:
+        config = {**raw, "platform:standby": {**raw["platform:standby"], **standby}}
+        flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+        result = run_with_config(flat, STANDBY)
+        assert result.error is None, result.error
+        return result
+
+    standing_by, promoted = plan({}), plan({"promoted": True})
+    jobs = [j.name for j in standing_by.graph.of_type("kubernetes:batch/v1:Job")]
+    assert not [j for j in jobs if "migrate" in j]
+    assert [j for j in promoted.graph.of_type("kubernetes:batch/v1:Job") if "migrate" in j.name]
+    roles = {r.name for r in standing_by.graph.of_type("aws:iam/role:Role")}
+    assert "production-dr-app-migrate-role" in roles
+    secrets = {
+        s.inputs["name"] for s in standing_by.graph.of_type("aws:secretsmanager/secret:Secret")
+    }
+    assert "production-dr/db/app_migrate" in secrets
+    # Pulumi does not wait for pods that cannot log in before promotion
+    for deployment in standing_by.graph.of_type("kubernetes:apps/v1:Deployment"):
+        annotations = deployment.inputs["metadata"]["annotations"]
+        assert annotations["pulumi.com/skipAwait"] == "true"
+        assert annotations["platform/standby"] == "standing-by"
+        assert deployment.options.replace_on_changes == (
+            'metadata.annotations["platform/standby"]',
+        )
+    # every image it pulls from its region's ECR replica is looked up (a missing one fails
+    # the preview, not the failover)
+    looked_up = [a for t, a in standing_by.calls if t == "aws:ecr/getImage:getImage"]
+    assert looked_up == [
+        {"registryId": "123456789012", "repositoryName": "product/app", "imageTag": "1.42.0"}
+    ]

@@ -27,16 +27,18 @@ CacheStandby = Literal["cold", "global"]
 class ScaledDownConfig(ConfigModel):
     """What runs while standing by (before ``promoted``)."""
 
-    nodes_per_group: int = Field(default=1, ge=0, le=10)
+    nodes_per_group: int = Field(default=1, ge=1, le=10)
     """Nodes of every node group (its min and desired size, never above the primary's; the max
-    is kept, so the autoscaler can still add nodes). No migration runs while standing by (it
-    would write to the read-only replica)."""
+    is kept, so the autoscaler can still add nodes). At least 1: the add-ons' pods run while
+    standing by."""
 
-    replicas: Literal[0, 1] = 1
+    replicas: Literal[0, 1] = 0
     """Replicas of every workload while standing by. At 0 a CPU-scaled workload runs without
     its HPA (an HPA does not scale up from zero); promoted, its Deployment is replaced at its
-    minimum replicas. A scheduler (Celery beat) always stands by at 0: two would run every
-    periodic task twice."""
+    minimum replicas. At 1 its pods pull the images and keep them on the nodes, but never
+    become ready before promotion (they cannot log in to the replica): Pulumi does not wait
+    for them, and their not-ready alerts fire. A scheduler (Celery beat) always stands by at
+    0 (two would run every periodic task twice); a migration runs no Job until promoted."""
 
 
 class HealthCheckConfig(ConfigModel):
@@ -124,13 +126,7 @@ def scaled_down(cfg: StackConfig) -> StackConfig:
         )
         for name, group in cfg.cluster.node_groups.items()
     }
-    # no migration while standing by: its Job would write to the read-only replica (the
-    # primary's migrations arrive by replication); a promoted standby runs them again
-    workloads = {
-        name: _scaled_workload(w, replicas)
-        for name, w in cfg.apps.workloads.items()
-        if w.kind != "migration"
-    }
+    workloads = {name: _scaled_workload(w, replicas) for name, w in cfg.apps.workloads.items()}
     return cfg.model_copy(
         update={
             "cluster": cfg.cluster.model_copy(update={"node_groups": groups}),
@@ -140,6 +136,8 @@ def scaled_down(cfg: StackConfig) -> StackConfig:
 
 
 def _scaled_workload(workload: WorkloadConfig, replicas: int) -> WorkloadConfig:
+    if workload.kind == "migration":  # its Job waits for the promotion (AppDeployment)
+        return workload
     if workload.kind == "scheduler":
         return workload.model_copy(update={"replicas": 0})
     scaling = workload.autoscaling

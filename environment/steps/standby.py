@@ -1,9 +1,13 @@
 """Step 7 (a standby only): the failover records that send the public hosts here when the
-primary is down, or when the standby was promoted."""
+primary is down, or when the standby was promoted; and the check that every image the
+standby pulls from its own region's ECR replica is there."""
 
 from __future__ import annotations
 
+import re
+
 import pulumi
+import pulumi_aws as aws
 
 from components.dns_failover import AliasTarget, DnsFailover, DnsFailoverArgs
 
@@ -36,3 +40,31 @@ def failover_dns(ctx: Context, app: Product) -> DnsFailover | None:
         # a promoted standby flips DNS only once its workloads run at full size
         opts=ctx.aws_opts.merge(pulumi.ResourceOptions(depends_on=list(app.deployments.values()))),
     )
+
+
+def replicated_images(ctx: Context) -> list[pulumi.Output[str]]:
+    """Look up each image the standby takes from its own region's ECR (``ecrReplica``): ECR
+    replication copies only what is pushed after its rule exists, so a missing image fails
+    this stack's preview, naming it, not the failover's ``up`` when it scales."""
+    standby = ctx.cfg.standby
+    if standby is None or not standby.ecr_replica:
+        return []
+    registry = re.compile(
+        rf"^(\d{{12}})\.dkr\.ecr\.{re.escape(ctx.cfg.region)}\.amazonaws\.com/([^:@]+)([:@])(.+)$"
+    )
+    found = []
+    for image in sorted({w.image for w in ctx.cfg.apps.workloads.values()}):
+        match = registry.match(image)
+        if match is None:
+            continue
+        account, repository, separator, reference = match.groups()
+        found.append(
+            aws.ecr.get_image_output(
+                registry_id=account,
+                repository_name=repository,
+                image_tag=reference if separator == ":" else None,
+                image_digest=reference if separator == "@" else None,
+                opts=ctx.invoke_opts,
+            ).image_digest
+        )
+    return found

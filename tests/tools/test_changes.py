@@ -152,21 +152,35 @@ def test_ignored_and_nested_changes() -> None:
 
 
 def test_replace_on_changes_is_honoured() -> None:
-    """What the engine does with the option: a change under the path replaces, any other
-    change updates."""
+    """What the engine does with the option: a change under the path replaces (bracketed keys,
+    indexes and wildcards as Pulumi's property paths), any other change updates, and an
+    ignored change replaces nothing."""
     kind = "kubernetes:apps/v1:Deployment"
-    option = ResourceOptions(replace_on_changes=("metadata.annotations",))
 
-    def deployment(phase: str, replicas: int) -> Resource:
-        made = _resource("u::d", kind, metadata={"name": "api", "annotations": {"p": phase}},
-                         spec={"replicas": replicas})  # fmt: skip
+    def deployment(phase: str, replicas: int, image: str = "a:1", *paths: str) -> Resource:
+        made = _resource(
+            "u::d", kind, metadata={"name": "api", "annotations": {"platform/standby": phase}},
+            spec={"replicas": replicas, "template": {"spec": {"containers": [{"image": image}]}}},
+        )  # fmt: skip
+        option = ResourceOptions(
+            replace_on_changes=paths or ('metadata.annotations["platform/standby"]',),
+            ignore_changes=("spec.replicas",),
+        )
         return Resource(**{**made.__dict__, "options": option})
 
     (change,) = compare([deployment("standing-by", 0)], [deployment("promoted", 3)])
     assert change.action == "replace"
-    assert change.keys[0] == "metadata.annotations"
-    (change,) = compare([deployment("promoted", 3)], [deployment("promoted", 4)])
+    assert change.keys[0] == 'metadata.annotations["platform/standby"]'
+    (change,) = compare([deployment("promoted", 3)], [deployment("promoted", 4, "a:2")])
     assert change.action == "update"
+    image = "spec.template.spec.containers[0].image"
+    for path in (image, "spec.template.spec.containers[*].image", "spec.*"):
+        (change,) = compare([deployment("promoted", 3, "a:1", path)],
+                            [deployment("promoted", 3, "a:2", path)])  # fmt: skip
+        assert change.action == "replace", path
+    # only the ignored replicas changed: nothing under "spec" changed for the engine
+    assert compare([deployment("promoted", 3, "a:1", "spec")],
+                   [deployment("promoted", 5, "a:1", "spec")]) == []  # fmt: skip
 
 
 def test_plan_against_a_git_ref(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ first: :func:`compare` marks it, and ``uv run plan <stack> --against <git ref>``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -129,21 +130,50 @@ def _changed_keys(before: Resource, after: Resource) -> list[str]:
     )  # fmt: skip
 
 
-def _at(value: Any, path: list[str]) -> Any:
-    for part in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
+_PATH_TOKEN = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+|\*)\]|([^.\[\]]+)')
+
+
+def property_path(path: str) -> list[str | int | None]:
+    """A Pulumi property path as keys: ``metadata.annotations["a/b"]`` -> ``metadata``,
+    ``annotations``, ``a/b``; ``[0]`` an index; ``*`` (or ``[*]``) any key (None)."""
+    tokens: list[str | int | None] = []
+    for quoted, index, name in _PATH_TOKEN.findall(path):
+        if quoted:
+            tokens.append(quoted)
+        elif index:
+            tokens.append(None if index == "*" else int(index))
+        else:
+            tokens.append(None if name == "*" else name)
+    return tokens
+
+
+def _values_at(value: Any, tokens: list[str | int | None]) -> list[Any]:
+    if not tokens:
+        return [value]
+    head, *rest = tokens
+    children: list[Any] = []
+    if head is None:
+        if isinstance(value, Mapping):
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = value
+    elif isinstance(head, int):
+        children = [value[head]] if isinstance(value, list) and len(value) > head else []
+    elif isinstance(value, Mapping) and head in value:
+        children = [value[head]]
+    return [found for child in children for found in _values_at(child, rest)]
 
 
 def _forces_replacement(before: Resource, after: Resource, keys: list[str]) -> list[str]:
     forcing = [k for k in keys if k in REPLACE_ON.get(after.type, frozenset())]
-    # the engine replaces when a ``replace_on_changes`` path changed
+    # the engine replaces when something under a ``replace_on_changes`` path changed (in the
+    # diff that ignore_changes already filtered)
+    ignored = after.options.ignore_changes
+    old, new = _effective(before, ignored), _effective(after, ignored)
     for path in after.options.replace_on_changes:
-        parts = path.split(".")
-        if json.dumps(_at(before.inputs, parts), sort_keys=True) != json.dumps(
-            _at(after.inputs, parts), sort_keys=True
+        tokens = property_path(path)
+        if json.dumps(_values_at(old, tokens), sort_keys=True) != json.dumps(
+            _values_at(new, tokens), sort_keys=True
         ):
             forcing.append(path)
     if after.type.startswith("kubernetes:"):

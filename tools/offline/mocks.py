@@ -522,7 +522,16 @@ def _prefix_list(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[st
     return {"id": f"pl-{digest(name, ctx.region, length=8)}", "name": name, "maxEntries": 55}
 
 
+def _get_image(args: pulumi.runtime.MockCallArgs, ctx: MockContext) -> dict[str, Any]:
+    """An image that is there (a missing one fails a real preview, naming it)."""
+    reference = str(args.args.get("imageTag") or args.args.get("imageDigest"))
+    digest_ = args.args.get("imageDigest") or f"sha256:{digest(reference, length=64)}"
+    return {"imageDigest": digest_, "repositoryName": args.args.get("repositoryName"),
+            "id": f"{args.args.get('repositoryName')}@{digest_}"}  # fmt: skip
+
+
 CALLS: dict[str, CallRule] = {
+    "aws:ecr/getImage:getImage": _get_image,
     "aws:ec2/getManagedPrefixList:getManagedPrefixList": _prefix_list,
     "aws:kms/getKey:getKey": _get_key,
     "aws:lb/getLoadBalancer:getLoadBalancer": _get_load_balancer,
