@@ -70,7 +70,12 @@ def test_standing_by_runs_scaled_down(production: PlanResult, production_dr: Pla
         ]
         return tuple(sum(g[k] for g in groups) for k in ("minSize", "desiredSize", "maxSize"))  # type: ignore[return-value]
 
-    assert sizes(production_dr) == (1, 1, sizes(production)[2])  # one node; the max kept
+    # production-dr: nodesPerGroup 3 (one per zone, for the add-ons), the max kept
+    assert sizes(production_dr) == (3, 3, sizes(production)[2])
+    raw = _standby_config()
+    raw["platform:standby"] = {**raw["platform:standby"], "scaledDown": {"nodesPerGroup": 1}}
+    (group,) = parse_stack_config(raw, STANDBY).cluster.node_groups.values()
+    assert (group.min_size, group.desired_size) == (1, 1)
 
     def specs(kind: str) -> dict[str, Any]:
         objects = production_dr.graph.of_type(f"kubernetes:{kind}")

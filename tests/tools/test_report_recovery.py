@@ -231,17 +231,15 @@ def test_production_with_its_standby_meets_the_region_loss_targets(
     assert "primary + standby" in text
 
 
-def test_a_standby_without_failover_records_adds_dns_by_hand(
-    production: Any, production_dr: Any
-) -> None:
+def test_a_standby_without_failover_records_adds_dns_by_hand(production_dr: Any) -> None:
     from policies.graph import ResourceGraph
     from tools.report.recovery import DNS_BY_HAND_MINUTES, standby_failover
 
-    with_dns = standby_failover(production.graph, production_dr.graph, "production-dr")
+    with_dns = standby_failover(production_dr.graph, "production-dr")
     without = ResourceGraph(
         tuple(r for r in production_dr.graph if not r.type.startswith("aws:route53"))
     )
-    by_hand = standby_failover(production.graph, without, "production-dr")
+    by_hand = standby_failover(without, "production-dr")
     assert with_dns.dns_automatic
     assert not by_hand.dns_automatic
     assert by_hand.rto_minutes == with_dns.rto_minutes + DNS_BY_HAND_MINUTES

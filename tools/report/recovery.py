@@ -89,19 +89,17 @@ class StandbyFailover:
         )
 
 
-def standby_failover(primary: ResourceGraph, standby: ResourceGraph, stack: str) -> StandbyFailover:
-    """The failover model of ``standby`` (its plan) for ``primary``: the timing table's node
-    group and Deployment times when nodes must be added, the health check's detection time."""
-
-    def nodes(graph: ResourceGraph, key: str) -> int:
-        groups = graph.of_type("aws:eks/nodeGroup:NodeGroup")
-        return sum(int((g.inputs.get("scalingConfig") or {}).get(key) or 0) for g in groups)
+def standby_failover(standby: ResourceGraph, stack: str) -> StandbyFailover:
+    """The failover model of ``standby`` (its plan): the timing table's node group and
+    Deployment times, the health check's detection time."""
 
     replica = any(d.get("replicateSourceDb") for d in _inputs(standby, "aws:rds/instance:Instance"))
-    added = nodes(primary, "minSize") - nodes(standby, "desiredSize")
-    scale_up = CREATE_SECONDS["kubernetes:apps/v1:Deployment"]
-    if added > 0:
-        scale_up += CREATE_SECONDS["aws:eks/nodeGroup:NodeGroup"]
+    # new nodes: the groups' minimum, or the autoscaler's for the workloads' pods (the standby's
+    # nodes hold its add-ons); either way a node group's launch and join time
+    scale_up = (
+        CREATE_SECONDS["kubernetes:apps/v1:Deployment"]
+        + CREATE_SECONDS["aws:eks/nodeGroup:NodeGroup"]
+    )
     checks = _inputs(standby, "aws:route53/healthCheck:HealthCheck")
     if checks:
         check = checks[0]

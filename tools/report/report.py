@@ -91,7 +91,7 @@ def build(result: PlanResult, standby: PlanResult | None = None) -> PlanReport:
     failover, standby_cost = None, None
     if standby is not None:
         standby_cfg = stack_config_of(standby)
-        failover = recovery.standby_failover(graph, standby.graph, standby.stack)
+        failover = recovery.standby_failover(standby.graph, standby.stack)
         standby_cost = StandbyCost(
             standby.stack,
             standby_cfg.region,
