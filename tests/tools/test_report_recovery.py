@@ -244,3 +244,27 @@ def test_a_standby_without_failover_records_adds_dns_by_hand(production_dr: Any)
     assert not by_hand.dns_automatic
     assert by_hand.rto_minutes == with_dns.rto_minutes + DNS_BY_HAND_MINUTES
     assert "changed by hand" in by_hand.how
+
+
+def test_a_primary_whose_standby_does_not_plan_is_an_error(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``uv run plan production`` with a broken production-dr stops, naming the standby: a
+    report without the failover would warn about region loss for the wrong reason."""
+    from tools.offline import harness
+    from tools.plan.cli import EXIT_CONFIG_ERROR, main
+    from tools.report import report
+
+    broken = tmp_path / "Pulumi.production-dr.yaml"
+    broken.write_text(
+        (report.REPO_ROOT / "Pulumi.production-dr.yaml")
+        .read_text()
+        .replace("cidr: 10.30.0.0/16", "cidr: 10.10.0.0/16")
+    )
+    monkeypatch.setattr(report, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(report, "standby_stacks", lambda primary: ["production-dr"])
+    assert harness.standby_stacks("production") == ["production-dr"]
+    assert main(["production"]) == EXIT_CONFIG_ERROR
+    err = capsys.readouterr().err
+    assert "standby production-dr of production does not plan" in err
+    assert "overlaps the primary's (production)" in err

@@ -211,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         return against_main(args, result, program)
 
     # a primary's report models its warm standby's failover and shows its cost
-    standby = plan_report.standby_plan(args.stack) if args.config_file is None else None
-    report = plan_report.build(result, standby)
+    report = _report_with_standby(args, result)
+    if report is None:
+        return EXIT_CONFIG_ERROR
     policy_config = (
         json.loads(Path(args.policy_config).read_text())
         if args.policy_config
@@ -222,20 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     markdown = args.format == "markdown"
     # In Markdown mode stdout is the report alone (redirect it into a PR comment).
     info = sys.stderr if markdown else sys.stdout
-    if markdown:
-        print(plan_report.render_markdown(report), end="")
-        print(render_policies_markdown(policies), end="")
-    else:
-        print(f"Resources of stack {args.stack} ({path.name}):")
-        for line in render_tree(result.graph):
-            print(f"  {line}")
-        print("Outputs:")
-        for line in render_outputs(result.outputs, result.secret_outputs):
-            print(line)
-        for line in plan_report.render_text(report):
-            print(line)
-        for line in policies.render_text():
-            print(line)
+    _print_report(args, path, result, report, policies)
 
     if args.json:
         document = plan_json(result)
@@ -257,6 +245,43 @@ def main(argv: list[str] | None = None) -> int:
         if not args.policy_report_only:
             return EXIT_POLICY_VIOLATION
     return EXIT_OK
+
+
+def _print_report(
+    args: argparse.Namespace,
+    path: Path,
+    result: PlanResult,
+    report: plan_report.PlanReport,
+    policies: PolicyReport,
+) -> None:
+    """The report on stdout: Markdown alone (a PR comment), or the tree, outputs and text."""
+    if args.format == "markdown":
+        print(plan_report.render_markdown(report), end="")
+        print(render_policies_markdown(policies), end="")
+        return
+    print(f"Resources of stack {args.stack} ({path.name}):")
+    for line in render_tree(result.graph):
+        print(f"  {line}")
+    print("Outputs:")
+    for line in render_outputs(result.outputs, result.secret_outputs):
+        print(line)
+    for line in plan_report.render_text(report):
+        print(line)
+    for line in policies.render_text():
+        print(line)
+
+
+def _report_with_standby(
+    args: argparse.Namespace, result: PlanResult
+) -> plan_report.PlanReport | None:
+    """The plan report; a committed stack's with its standby's failover and cost (None, said
+    on stderr: the standby does not plan)."""
+    try:
+        standby = plan_report.standby_plan(args.stack) if args.config_file is None else None
+    except plan_report.StandbyError as exc:
+        print(f"plan {args.stack}: {exc}", file=sys.stderr)
+        return None
+    return plan_report.build(result, standby)
 
 
 def render_policies_markdown(policies: PolicyReport) -> str:

@@ -121,12 +121,19 @@ def build(result: PlanResult, standby: PlanResult | None = None) -> PlanReport:
 
 
 def standby_plan(primary: str) -> PlanResult | None:
-    """The offline plan of the committed stack standing by for ``primary`` (None: none)."""
+    """The offline plan of the committed stack standing by for ``primary`` (None: none).
+    A standby that does not plan is an error: a report without its failover would warn
+    about region loss for the wrong reason."""
     for stack in standby_stacks(primary):
         result = run_program(REPO_ROOT / f"Pulumi.{stack}.yaml", stack=stack)
-        if result.error is None:
-            return result
+        if result.error is not None:
+            raise StandbyError(f"standby {stack} of {primary} does not plan: {result.error}")
+        return result
     return None
+
+
+class StandbyError(Exception):
+    """A committed standby whose offline plan fails."""
 
 
 def _target(cfg: StackConfig, name: str) -> float | None:
