@@ -176,7 +176,8 @@ class AppDeploymentArgs:
     standby_phase: Literal["standing-by", "promoted"] | None = None
     """A standby region's workload. Standing by, a migration runs no Job (it would write to
     the read-only replica; its role and login exist), and Pulumi does not wait for the
-    Deployment's pods (they cannot log in before promotion). The Deployment carries the phase
+    Deployment's pods (they cannot log in before promotion: ``pulumi.com/waitFor`` on a field
+    that exists at once). The Deployment carries the phase
     as an annotation and is replaced when it changes, deleted first (standing by it has no pod
     that serves), so the promoted one is created at its minimum replicas: an update could
     not do it, as the HPA owns the replica count (``ignore_changes``) and an HPA does not
@@ -600,7 +601,10 @@ class AppDeployment(pulumi.ComponentResource):
         if args.standby_phase is not None:
             annotations[STANDBY_ANNOTATION] = args.standby_phase
         if args.standby_phase == "standing-by":
-            annotations["pulumi.com/skipAwait"] = "true"
+            # ready at once: pods that cannot log in before promotion are not waited for. Not
+            # skipAwait, which also skips waiting on the delete the promotion's replacement
+            # does before it creates the same name again
+            annotations["pulumi.com/waitFor"] = "jsonpath={.metadata.uid}"
         return k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={

@@ -354,7 +354,8 @@ def test_a_standing_by_migration_runs_no_job_and_its_login_exists() -> None:
     # Pulumi does not wait for pods that cannot log in before promotion
     for deployment in standing_by.graph.of_type("kubernetes:apps/v1:Deployment"):
         annotations = deployment.inputs["metadata"]["annotations"]
-        assert annotations["pulumi.com/skipAwait"] == "true"
+        assert annotations["pulumi.com/waitFor"] == "jsonpath={.metadata.uid}"
+        assert "pulumi.com/skipAwait" not in annotations  # it would skip awaiting the delete
         assert annotations["platform/standby"] == "standing-by"
         assert deployment.options.replace_on_changes == (
             'metadata.annotations["platform/standby"]',
@@ -365,3 +366,33 @@ def test_a_standing_by_migration_runs_no_job_and_its_login_exists() -> None:
     assert looked_up == [
         {"registryId": "123456789012", "repositoryName": "product/app", "imageTag": "1.42.0"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/product/app:1.42.0",
+         {"imageTag": "1.42.0"}),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/product/app:1.42.0@sha256:" + "a" * 64,
+         {"imageDigest": "sha256:" + "a" * 64}),
+        ("ghcr.io/acme/app:1.0.0", None),  # not from ECR: nothing to look up
+    ],
+)  # fmt: skip
+def test_each_ecr_image_is_looked_up_by_digest_or_tag(
+    image: str, expected: dict[str, str] | None
+) -> None:
+    raw = _standby_config()
+    raw["platform:apps"] = loader._merged(
+        raw["platform:apps"],
+        {"workloads": {name: {"image": image} for name in ("api", "worker", "beat")}},
+    )
+    flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    result = run_with_config(flat, STANDBY)
+    assert result.error is None, result.error
+    looked_up = [a for t, a in result.calls if t == "aws:ecr/getImage:getImage"]
+    if expected is None:
+        assert looked_up == []
+    else:
+        assert looked_up == [
+            {"registryId": "123456789012", "repositoryName": "product/app", **expected}
+        ]

@@ -111,8 +111,8 @@ class StandbyConfig(ConfigModel):
 
 def scaled_down(cfg: StackConfig) -> StackConfig:
     """``cfg`` as it runs while standing by: node groups at ``nodesPerGroup`` nodes (max kept)
-    and every workload at ``replicas`` (a CPU-scaled one at 1 at least). A promoted standby,
-    or a stack that is no standby, is returned as it is."""
+    and every workload at ``replicas`` (at 0 a CPU-scaled one without its HPA; a scheduler
+    at 0 always). A promoted standby, or a stack that is no standby, is returned as it is."""
     standby = cfg.standby
     if standby is None or standby.promoted:
         return cfg

@@ -50,20 +50,24 @@ def replicated_images(ctx: Context) -> list[pulumi.Output[str]]:
     if standby is None or not standby.ecr_replica:
         return []
     registry = re.compile(
-        rf"^(\d{{12}})\.dkr\.ecr\.{re.escape(ctx.cfg.region)}\.amazonaws\.com/([^:@]+)([:@])(.+)$"
+        rf"^(\d{{12}})\.dkr\.ecr\.{re.escape(ctx.cfg.region)}\.amazonaws\.com/"
+        r"([^:@]+)(?::([^@]+))?(?:@(.+))?$"
     )
     found = []
     for image in sorted({w.image for w in ctx.cfg.apps.workloads.values()}):
         match = registry.match(image)
         if match is None:
             continue
-        account, repository, separator, reference = match.groups()
+        account, repository, tag, digest = match.groups()
+        if tag is None and digest is None:
+            continue  # unpinned: nothing to look up (production requires pinned images)
         found.append(
             aws.ecr.get_image_output(
                 registry_id=account,
                 repository_name=repository,
-                image_tag=reference if separator == ":" else None,
-                image_digest=reference if separator == "@" else None,
+                # a digest names the image exactly, even next to a tag
+                image_digest=digest,
+                image_tag=tag if digest is None else None,
                 opts=ctx.invoke_opts,
             ).image_digest
         )

@@ -178,6 +178,10 @@ def test_replace_on_changes_is_honoured() -> None:
         (change,) = compare([deployment("promoted", 3, "a:1", path)],
                             [deployment("promoted", 3, "a:2", path)])  # fmt: skip
         assert change.action == "replace", path
+    # a wildcard keeps the keys: a renamed key is a change, a reordered mapping is not
+    renamed = [deployment("promoted", 3, "a:1", "metadata.annotations.*") for _ in range(2)]
+    renamed[1].inputs["metadata"]["annotations"] = {"other": "promoted"}
+    assert compare([renamed[0]], [renamed[1]])[0].action == "replace"
     # only the ignored replicas changed: nothing under "spec" changed for the engine
     assert compare([deployment("promoted", 3, "a:1", "spec")],
                    [deployment("promoted", 5, "a:1", "spec")]) == []  # fmt: skip

@@ -139,7 +139,7 @@ def property_path(path: str) -> list[str | int | None]:
     tokens: list[str | int | None] = []
     for quoted, index, name in _PATH_TOKEN.findall(path):
         if quoted:
-            tokens.append(quoted)
+            tokens.append(re.sub(r"\\(.)", r"\1", quoted))  # \" and \\ as in a JSON string
         elif index:
             tokens.append(None if index == "*" else int(index))
         else:
@@ -147,21 +147,24 @@ def property_path(path: str) -> list[str | int | None]:
     return tokens
 
 
-def _values_at(value: Any, tokens: list[str | int | None]) -> list[Any]:
+def _values_at(value: Any, tokens: list[str | int | None], at: str = "") -> list[Any]:
+    """The values under ``tokens``, each with where it is (a wildcard keeps the keys it took:
+    a renamed key is a change)."""
     if not tokens:
-        return [value]
+        return [[at, value]]
     head, *rest = tokens
-    children: list[Any] = []
+    children: list[tuple[str, Any]] = []
     if head is None:
         if isinstance(value, Mapping):
-            children = list(value.values())
+            children = [(f"{at}.{k}", value[k]) for k in sorted(value)]
         elif isinstance(value, list):
-            children = value
+            children = [(f"{at}[{i}]", v) for i, v in enumerate(value)]
     elif isinstance(head, int):
-        children = [value[head]] if isinstance(value, list) and len(value) > head else []
+        if isinstance(value, list) and len(value) > head:
+            children = [(f"{at}[{head}]", value[head])]
     elif isinstance(value, Mapping) and head in value:
-        children = [value[head]]
-    return [found for child in children for found in _values_at(child, rest)]
+        children = [(f"{at}.{head}", value[head])]
+    return [found for where, child in children for found in _values_at(child, rest, where)]
 
 
 def _forces_replacement(before: Resource, after: Resource, keys: list[str]) -> list[str]:
