@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 
 from .config import StackConfig, load_stack_config
-from .steps.apps import Product, load_balancer, product
+from .steps.apps import Product, product
 from .steps.backups import backups
 from .steps.cluster import platform
-from .steps.context import Context, context
+from .steps.context import context
 from .steps.data import data
 from .steps.network import network
 from .steps.observability import alert_receivers, grant_store_reads, observability
@@ -64,12 +64,12 @@ def compose(cfg: StackConfig) -> dict[str, Any]:
         "alarmTopicArn": monitoring.alarm_topic_arn,
         "backupVault": vault.vault.name if vault else None,
         "dumpBucket": vault.bucket.bucket if vault else None,
-        **_standby_outputs(ctx, app),
+        **_standby_outputs(app),
         **({"failoverHealthCheckId": failover.health_check_id} if failover else {}),
     }
 
 
-def _standby_outputs(ctx: Context, app: Product) -> dict[str, Any]:
+def _standby_outputs(app: Product) -> dict[str, Any]:
     """What a standby reads through its StackReference beyond the above: the ALB its failover
     records point at (the controller's, so looked up)."""
     outputs: dict[str, Any] = {}
@@ -79,9 +79,8 @@ def _standby_outputs(ctx: Context, app: Product) -> dict[str, Any]:
             "dataReplicaBucket": media.data_replica.bucket,
             "dataReplicaKeyArn": media.data_replica_key_arn,
         }
-    if app.public is not None:
-        alb = load_balancer(ctx, app.public)
-        outputs |= {"loadBalancerDnsName": alb.dns_name, "loadBalancerZoneId": alb.zone_id}
+    if app.alb is not None:
+        outputs |= {"loadBalancerDnsName": app.alb.dns_name, "loadBalancerZoneId": app.alb.zone_id}
     return outputs
 
 

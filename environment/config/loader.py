@@ -170,14 +170,20 @@ def inherit(raw: Mapping[str, Any], primary: Mapping[str, Any]) -> dict[str, Any
     }
 
 
+def primary_stack_of(raw: Mapping[str, Any]) -> str | None:
+    """The primary a standby's raw config names (None: no standby, or it names none: the model
+    then reports the missing key)."""
+    standby = _decoded(raw).get(f"{PROJECT}:standby")
+    name = standby.get("primaryStack") if isinstance(standby, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
 def _primary_of(
     raw: Mapping[str, Any], stack_files: StackFiles
 ) -> tuple[str, dict[str, Any]] | None:
-    """The primary a standby names, and its raw config; None when this is no standby (or it
-    names none: the model then reports the missing key)."""
-    standby = _decoded(raw).get(f"{PROJECT}:standby")
-    name = standby.get("primaryStack") if isinstance(standby, Mapping) else None
-    if not isinstance(name, str):
+    """The primary a standby names, and its raw config (None: see ``primary_stack_of``)."""
+    name = primary_stack_of(raw)
+    if name is None:
         return None
     primary = stack_files(name)
     if primary is None:
@@ -194,12 +200,8 @@ def _standby_problems(cfg: StackConfig, name: str, primary: StackConfig) -> list
     problems = []
     if primary.standby is not None:
         problems.append(f"{key}: {name} is itself a standby; name the primary it stands by for")
-    if cfg.region == primary.region:
-        problems.append(
-            f"aws:region: {cfg.region} is the region of the primary ({name}); a standby runs "
-            "in another region"
-        )
-    elif cfg.region != primary.backups.dr_region:
+    # (a standby in its primary's region is refused before, by parse_stack_config)
+    if cfg.region != primary.backups.dr_region:
         problems.append(
             f"aws:region: {cfg.region} is not the primary's backups.drRegion "
             f"({primary.backups.dr_region}), where its media replica and DR vault are; run the "
@@ -250,19 +252,20 @@ def _standby_problems(cfg: StackConfig, name: str, primary: StackConfig) -> list
             f"primary's stack owns in {ingress.hosted_zone.domain}); request them in "
             f"{cfg.region} (they validate through the same records) and set their ARNs here"
         )
-    waf = ingress.waf_acl_arn
-    if waf is not None and waf.split(":")[3] != cfg.region:
-        problems.append(
-            f"{PROJECT}:apps.ingress.wafAclArn: {waf} is in {waf.split(':')[3]}; an ALB in "
-            f"{cfg.region} takes a web ACL of its region (or set waf to make one)"
-        )
-    for arn in cfg.apps.ingress.certificate_arns:
-        if arn.split(":")[3] != cfg.region:
-            problems.append(
-                f"{PROJECT}:apps.ingress.certificateArns: {arn} is in {arn.split(':')[3]}; this "
-                f"stack's ALB in {cfg.region} needs certificates of its region (set their ARNs "
-                "in this stack's file)"
-            )
+    regional = (
+        ("certificateArns", ingress.certificate_arns,
+         "needs certificates of its region (set their ARNs in this stack's file)"),
+        ("wafAclArn", [ingress.waf_acl_arn] if ingress.waf_acl_arn else [],
+         "takes a web ACL of its region (or set waf to make one)"),
+    )  # fmt: skip
+    for field, arns, need in regional:
+        for arn in arns:
+            region = arn.split(":")[3]
+            if region != cfg.region:
+                problems.append(
+                    f"{PROJECT}:apps.ingress.{field}: {arn} is in {region}; this stack's ALB "
+                    f"in {cfg.region} {need}"
+                )
     return problems
 
 
@@ -307,11 +310,8 @@ def _validated(
     data: dict[str, Any] = {"environment": stack}
     unknown_namespaces = []
     refused: list[str] = []
-    for key, value in raw.items():
+    for key, value in _decoded(raw).items():
         namespace, _, name = key.partition(":")
-        if isinstance(value, str) and namespace == PROJECT:
-            with contextlib.suppress(json.JSONDecodeError):
-                value = json.loads(value)
         if key == "aws:region":
             data["region"] = value
         elif namespace == PROJECT and name in REFUSED_KEYS:
@@ -353,13 +353,20 @@ def committed_stack_cidrs(project_dir: Path = PROJECT_DIR) -> dict[str, ipaddres
     when its own stack runs."""
     default = NetworkConfig().cidr
     cidrs: dict[str, ipaddress.IPv4Network] = {}
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    for stack in committed_stacks(project_dir):
         with contextlib.suppress(OSError, yaml.YAMLError, ValueError, TypeError, AttributeError):
-            config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+            config = committed_stack_config(stack, project_dir) or {}
             network = config.get(f"{PROJECT}:network") or {}
             cidrs[stack] = ipaddress.IPv4Network(network.get("cidr", str(default)))
     return cidrs
+
+
+def committed_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """The stacks with a ``Pulumi.<stack>.yaml`` beside ``Pulumi.yaml``, sorted."""
+    return [
+        path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        for path in sorted(project_dir.glob("Pulumi.*.yaml"))
+    ]
 
 
 def load_stack_config() -> StackConfig:

@@ -31,13 +31,17 @@ class Product:
     namespace: AppNamespace
     deployments: dict[str, AppDeployment]
     public: PublicIngress | None
+    alb: aws.lb.GetLoadBalancerResult | None
+    """The public ALB, looked up once: the CDN's origin, a standby's failover records and
+    the stack outputs a standby reads."""
 
 
 def product(ctx: Context, net: Network, platform: Platform, stores: Data) -> Product:
     namespace = _namespace(ctx, platform, stores)
     keda = _keda(ctx, platform, stores)
     deployments = app_deployments(ctx, net, platform, stores, namespace, keda)
-    return Product(namespace, deployments, _public(ctx, platform, namespace, deployments))
+    public, alb = _public(ctx, platform, namespace, deployments) or (None, None)
+    return Product(namespace, deployments, public, alb)
 
 
 def _namespace(ctx: Context, platform: Platform, stores: Data) -> AppNamespace:
@@ -92,7 +96,7 @@ def _public(
     platform: Platform,
     namespace: AppNamespace,
     deployments: dict[str, AppDeployment],
-) -> PublicIngress | None:
+) -> tuple[PublicIngress, aws.lb.GetLoadBalancerResult] | None:
     apps = ctx.cfg.apps
     ingress = apps.ingress
     if not ingress.enabled:
@@ -121,21 +125,21 @@ def _public(
         ),
         opts=ctx.aws_opts,
     )
+    alb = _load_balancer(ctx, public)
     if ingress.cdn is not None and guard is not None:
-        _cdn(ctx, ingress.cdn, public, guard, issued)
-    return public
+        _cdn(ctx, ingress.cdn, alb, guard, issued)
+    return public, alb
 
 
 def _cdn(
     ctx: Context,
     settings: CdnSettings,
-    public: PublicIngress,
+    alb: aws.lb.GetLoadBalancerResult,
     guard: OriginGuard,
     issued: Certificates | None,
 ) -> Cdn:
-    """CloudFront in front of the ALB, found by name once the controller made it."""
+    """CloudFront in front of the ALB."""
     ingress = ctx.cfg.apps.ingress
-    alb = load_balancer(ctx, public)
     return Cdn(
         f"{ctx.env}-cdn",
         CdnArgs(
@@ -156,7 +160,7 @@ def _cdn(
     )
 
 
-def load_balancer(ctx: Context, public: PublicIngress) -> aws.lb.GetLoadBalancerResult:
+def _load_balancer(ctx: Context, public: PublicIngress) -> aws.lb.GetLoadBalancerResult:
     """The public ALB, found by name once the controller made it (the program does not create
     it: the AWS Load Balancer Controller does, for the Ingress)."""
     return aws.lb.get_load_balancer_output(  # type: ignore[return-value]
@@ -326,13 +330,7 @@ def _deployment_args(
         region=ctx.cfg.region,
         namespace=apps.namespace,
         workload=workload_spec(workload, ctx.env, ctx.cfg.tracing.enabled),
-        standby_phase=(
-            None
-            if ctx.cfg.standby is None
-            else "promoted"
-            if ctx.cfg.standby.promoted
-            else "standing-by"
-        ),
+        standby_phase=ctx.standby_phase,
         k8s_provider=cluster.k8s_provider,
         oidc=cluster.oidc,
         load_balancer_subnet_cidrs=[str(c) for c in net.subnets.public],

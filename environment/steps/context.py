@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -38,9 +39,16 @@ class Context:
         return self.cfg.protect_stateful_resources
 
     @property
+    def standby_phase(self) -> Literal["standing-by", "promoted"] | None:
+        """A standby's phase (None: no standby)."""
+        if self.cfg.standby is None:
+            return None
+        return "promoted" if self.cfg.standby.promoted else "standing-by"
+
+    @property
     def standing_by(self) -> bool:
         """A standby not yet promoted: its database is a replica, its roles are not applied."""
-        return self.cfg.standby is not None and not self.cfg.standby.promoted
+        return self.standby_phase == "standing-by"
 
 
 def primary_reference(stack: str) -> str:

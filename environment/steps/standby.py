@@ -11,15 +11,15 @@ import pulumi_aws as aws
 
 from components.dns_failover import AliasTarget, DnsFailover, DnsFailoverArgs
 
-from .apps import Product, load_balancer
+from .apps import Product
 from .context import Context
 
 
 def failover_dns(ctx: Context, app: Product) -> DnsFailover | None:
     standby = ctx.cfg.standby
-    if standby is None or standby.dns is None or ctx.primary is None or app.public is None:
+    if standby is None or standby.dns is None or ctx.primary is None or app.alb is None:
         return None
-    alb = load_balancer(ctx, app.public)
+    alb = app.alb
     check = standby.dns.health_check
     return DnsFailover(
         f"{ctx.env}-failover",

@@ -279,14 +279,11 @@ def primary_outputs(config: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """A standby's primary's outputs from an offline plan of its committed stack file (no
     standby: none). A primary that does not plan gives none: the standby's own run then
     reports the config error that names it."""
-    raw = config.get(f"{PROJECT}:standby")
-    try:
-        standby = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        return {}
-    primary = standby.get("primaryStack") if isinstance(standby, dict) else None
+    from environment.config.loader import primary_stack_of
+
+    primary = primary_stack_of(config)
     path = REPO_ROOT / f"Pulumi.{primary}.yaml"
-    if not isinstance(primary, str) or not path.is_file():
+    if primary is None or not path.is_file():
         return {}
     key = (primary, path.read_text())
     if key not in _PRIMARY_OUTPUTS:  # one plan of the primary per process and file content
@@ -305,10 +302,14 @@ _PRIMARY_OUTPUTS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
 def standby_stacks(primary: str, project_dir: Path = REPO_ROOT) -> list[str]:
     """The committed stacks whose ``platform:standby.primaryStack`` is ``primary``."""
-    found = []
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-        standby = config.get(f"{PROJECT}:standby")
-        if isinstance(standby, dict) and standby.get("primaryStack") == primary:
-            found.append(stack_name_of(path))
-    return found
+    from environment.config.loader import (
+        committed_stack_config,
+        committed_stacks,
+        primary_stack_of,
+    )
+
+    return [
+        stack
+        for stack in committed_stacks(project_dir)
+        if primary_stack_of(committed_stack_config(stack, project_dir) or {}) == primary
+    ]
